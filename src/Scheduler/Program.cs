@@ -1,4 +1,34 @@
+using Scheduler.Infrastructure;
+using Scheduler.Infrastructure.Database;
+using Scheduler.Infrastructure.Health;
+using Scheduler.Infrastructure.Logging;
+using Scheduler.Infrastructure.OpenApi;
+using Scheduler.Modules.Access;
+using Scheduler.Modules.Dags;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.AddLogging();
+builder.Services
+    .AddPlatform(builder.Configuration)   // time, database, Mediator + validation, problem documents
+    .AddOpenApiDocument()
+    .AddHealth()
+    .AddAccess()                          // API keys, authentication, role policies
+    .AddDags();                           // catalogue, versions, schedules
+
 var app = builder.Build();
-app.MapGet("/", () => "ok");
+
+await app.MigrateAsync();
+await BootstrapAdminKey.EnsureAsync(app.Services, app.Configuration);
+
+app.UsePlatform();
+app.UseOpenApiDocument();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapHealth();
+var api = app.MapGroup("/api/v1").ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+api.MapAccess();
+api.MapDags();
+
 app.Run();

@@ -1,0 +1,36 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Scheduler.Infrastructure.Database;
+
+internal static class DatabaseSetup
+{
+    public static string ConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString("Scheduler")
+        ?? throw new InvalidOperationException("ConnectionStrings:Scheduler is not set (env ConnectionStrings__Scheduler).");
+
+    /// <summary>One pooled data source per process, shared by EF Core and the raw Npgsql hot path.</summary>
+    public static IServiceCollection AddDatabase(this IServiceCollection services, IConfiguration configuration)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString(configuration))
+        {
+            ApplicationName = "scheduler",
+        };
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(builder.ConnectionString).Build());
+        services.AddSingleton<MigrationRunner>();
+        return services;
+    }
+
+    public static IServiceCollection AddModuleDbContext<TContext>(this IServiceCollection services) where TContext : DbContext =>
+        services.AddDbContext<TContext>((sp, options) => options
+            .UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>())
+            .UseSnakeCaseNamingConvention());
+
+    public static async Task MigrateAsync(this WebApplication app)
+    {
+        if (!app.Configuration.GetValue("Database:MigrateOnStartup", true))
+            return;
+        var runner = app.Services.GetRequiredService<MigrationRunner>();
+        await runner.ApplyAsync(MigrationRunner.Load(MigrationRunner.FindMigrationsPath(app.Configuration)));
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Scheduler.Infrastructure.Http;
+
+/// <summary>RFC 9457 problem documents with a stable <c>type</c> URI per kind of error.</summary>
+internal static class Problems
+{
+    public const string TypeBase = "https://scheduler.dev/problems/";
+
+    public static ProblemHttpResult NotFound(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found", type: TypeBase + "not-found");
+
+    public static ProblemHttpResult Conflict(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict", type: TypeBase + "conflict");
+
+    public static ProblemHttpResult BadRequest(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Bad request", type: TypeBase + "bad-request");
+
+    public static string TypeFor(int status) => status switch
+    {
+        400 => TypeBase + "bad-request",
+        401 => TypeBase + "unauthorized",
+        403 => TypeBase + "forbidden",
+        404 => TypeBase + "not-found",
+        405 => TypeBase + "method-not-allowed",
+        409 => TypeBase + "conflict",
+        413 => TypeBase + "payload-too-large",
+        415 => TypeBase + "unsupported-media-type",
+        _ => TypeBase + (status >= 500 ? "server-error" : "client-error"),
+    };
+}

@@ -1,0 +1,31 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Scheduler.Modules.Access;
+
+internal sealed class AccessDbContext(DbContextOptions<AccessDbContext> options) : DbContext(options)
+{
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.HasDefaultSchema("access");
+        model.Entity<ApiKey>(e =>
+        {
+            e.ToTable("api_keys");
+            e.Property(k => k.Id).UseIdentityAlwaysColumn();
+        });
+    }
+}
+
+internal sealed class ApiKey
+{
+    public long Id { get; set; }
+    public required string Name { get; set; }
+    public required string Role { get; set; }
+    public required byte[] KeyHash { get; set; }
+    public required string Prefix { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public string? CreatedBy { get; set; }
+    public DateTimeOffset? ExpiresAt { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
+}

@@ -1,0 +1,89 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+using Scheduler.Infrastructure.Http;
+
+namespace Scheduler.Modules.Access;
+
+/// <summary>
+/// Authenticates <c>X-Api-Key</c>. Valid keys are cached for <see cref="CacheFor"/> so a
+/// busy client costs no query per request; the trade-off is that a key revoked on another
+/// replica keeps working there for at most that long (on this replica, at once).
+/// 401 and 403 are answered as problem documents.
+/// </summary>
+internal sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IMemoryCache cache,
+    AccessDbContext db,
+    TimeProvider clock,
+    IProblemDetailsService problems)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string HeaderName = "X-Api-Key";
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
+
+    internal sealed record CachedKey(long Id, string Name, string Role, DateTimeOffset? ExpiresAt);
+
+    public static string CacheKey(byte[] hash) => "api-key:" + Convert.ToHexString(hash);
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Headers.TryGetValue(HeaderName, out var values) || values.Count == 0 || string.IsNullOrEmpty(values[0]))
+            return AuthenticateResult.NoResult();
+        var presented = values[0]!;
+        if (presented.Length > 200)
+            return AuthenticateResult.Fail("Invalid API key.");
+        var hash = ApiKeySecrets.Hash(presented);
+        var cacheKey = CacheKey(hash);
+        if (!cache.TryGetValue(cacheKey, out CachedKey? key))
+        {
+            key = await db.ApiKeys.AsNoTracking()
+                .Where(k => k.KeyHash == hash && k.RevokedAt == null)
+                .Select(k => new CachedKey(k.Id, k.Name, k.Role, k.ExpiresAt))
+                .SingleOrDefaultAsync(Context.RequestAborted);
+            if (key is null)
+                return AuthenticateResult.Fail("Invalid API key.");
+            cache.Set(cacheKey, key, CacheFor);
+        }
+        if (key!.ExpiresAt is { } expires && expires <= clock.GetUtcNow())
+            return AuthenticateResult.Fail("The API key has expired.");
+
+        var identity = new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.Name, key.Name),
+                new Claim(ClaimTypes.Role, key.Role),
+                new Claim("api_key_id", key.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ],
+            SchemeName, ClaimTypes.Name, ClaimTypes.Role);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await HandleAuthenticateOnceSafeAsync();
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = $"{SchemeName} header=\"{HeaderName}\"";
+        await Write(401, "Unauthorized", result.Failure?.Message ?? $"Send a valid API key in the {HeaderName} header.");
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        var role = Context.User.FindFirstValue(ClaimTypes.Role);
+        await Write(403, "Forbidden", $"The role '{role}' does not allow this operation.");
+    }
+
+    private async Task Write(int status, string title, string detail) =>
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = Problems.TypeFor(status) },
+        });
+}

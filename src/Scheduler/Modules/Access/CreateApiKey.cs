@@ -1,0 +1,60 @@
+using FluentValidation;
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Scheduler.Infrastructure.Auth;
+
+namespace Scheduler.Modules.Access;
+
+/// <summary>Creates a key; the response is the only time the key itself is ever shown.</summary>
+internal static class CreateApiKey
+{
+    public sealed record Request(string? Name, string? Role, DateTimeOffset? ExpiresAt);
+
+    public sealed record Command(string? Name, string? Role, DateTimeOffset? ExpiresAt, string? Actor) : ICommand<Created>;
+
+    public sealed record Created(long Id, string Name, string Role, string Key, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
+
+    public sealed class Validator : AbstractValidator<Command>
+    {
+        public Validator(TimeProvider clock)
+        {
+            RuleFor(c => c.Name).NotEmpty().MaximumLength(200);
+            RuleFor(c => c.Role).NotEmpty().WithMessage($"'role' must be one of {string.Join(", ", Roles.All)}.");
+            RuleFor(c => c.Role).Must(r => Roles.All.Contains(r!))
+                .WithMessage($"'role' must be one of {string.Join(", ", Roles.All)}.").When(c => !string.IsNullOrEmpty(c.Role));
+            RuleFor(c => c.ExpiresAt).Must(e => e > clock.GetUtcNow()).WithMessage("'expires_at' must be in the future.")
+                .When(c => c.ExpiresAt is not null);
+        }
+    }
+
+    public sealed class Handler(AccessDbContext db, TimeProvider clock) : ICommandHandler<Command, Created>
+    {
+        public async ValueTask<Created> Handle(Command command, CancellationToken cancellationToken)
+        {
+            var secret = ApiKeySecrets.Generate();
+            var key = new ApiKey
+            {
+                Name = command.Name!,
+                Role = command.Role!,
+                KeyHash = ApiKeySecrets.Hash(secret),
+                Prefix = ApiKeySecrets.DisplayPrefix(secret),
+                CreatedAt = clock.GetUtcNow(),
+                CreatedBy = command.Actor,
+                ExpiresAt = command.ExpiresAt?.ToUniversalTime(),
+            };
+            db.ApiKeys.Add(key);
+            await db.SaveChangesAsync(cancellationToken);
+            return new Created(key.Id, key.Name, key.Role, secret, key.Prefix, key.CreatedAt, key.ExpiresAt);
+        }
+    }
+
+    public static RouteHandlerBuilder Map(RouteGroupBuilder keys) => keys
+        .MapPost("/", async Task<Created<Created>> (Request request, ISender sender, HttpContext http, CancellationToken ct) =>
+        {
+            var created = await sender.Send(new Command(request.Name, request.Role, request.ExpiresAt, http.User.Identity?.Name), ct);
+            return TypedResults.Created($"/api/v1/api-keys/{created.Id}", created);
+        })
+        .WithName("CreateApiKey")
+        .WithSummary("Create an API key (the key is shown once, in this response)")
+        .RequireAuthorization(Policies.Admin);
+}

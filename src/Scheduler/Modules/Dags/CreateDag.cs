@@ -1,0 +1,43 @@
+using FluentValidation;
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Scheduler.Infrastructure.Auth;
+using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Dags.Definitions;
+
+namespace Scheduler.Modules.Dags;
+
+internal static class CreateDag
+{
+    public sealed record Command(DagDefinition? Definition, string? Actor) : ICommand<DagDetails?>;
+
+    public sealed class Validator : AbstractValidator<Command>
+    {
+        public Validator(DagDefinitionValidator definition) => DagDefinitionValidator.Include(this, definition, c => c.Definition);
+    }
+
+    /// <summary>Returns null when the name is taken (the unique key decides, not a pre-check).</summary>
+    public sealed class Handler(DagsDbContext db, TimeProvider clock) : ICommandHandler<Command, DagDetails?>
+    {
+        public async ValueTask<DagDetails?> Handle(Command command, CancellationToken cancellationToken)
+        {
+            var prepared = PreparedDefinition.From(command.Definition!);
+            var dag = await DagStore.TryInsertAsync(db, prepared, command.Actor, clock.GetUtcNow(), cancellationToken);
+            return dag?.ToDetails();
+        }
+    }
+
+    public static RouteHandlerBuilder Map(RouteGroupBuilder dags) => dags
+        .MapPost("/", async Task<Results<Created<DagDetails>, ProblemHttpResult>> (DagDefinition definition, ISender sender, HttpContext http, CancellationToken ct) =>
+        {
+            var created = await sender.Send(new Command(definition, http.User.Identity?.Name), ct);
+            return created is null
+                ? Problems.Conflict($"A DAG named '{definition.Name}' already exists; use PUT /api/v1/dags/{definition.Name} to replace it.")
+                : TypedResults.Created($"/api/v1/dags/{created.Name}", created);
+        })
+        .WithName("CreateDag")
+        .WithSummary("Create a DAG")
+        .WithDescription("Validates and stores a new DAG as version 1. 409 when the name exists.")
+        .ProducesProblem(StatusCodes.Status409Conflict)
+        .RequireAuthorization(Policies.Admin);
+}

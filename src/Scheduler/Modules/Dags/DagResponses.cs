@@ -1,0 +1,65 @@
+using System.Text.Json.Serialization;
+using Scheduler.Modules.Dags.Definitions;
+
+namespace Scheduler.Modules.Dags;
+
+/// <summary>A DAG with its current definition and schedule state.</summary>
+internal sealed record DagDetails(
+    string Name,
+    string? Description,
+    string? Owner,
+    IReadOnlyList<string> Tags,
+    bool Paused,
+    int Version,
+    string Hash,
+    string? Cron,
+    string? Interval,
+    string Timezone,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? NextRunAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LastRunState,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DagDefinition Definition);
+
+/// <summary>A DAG as listed: no definition, so a page of 500 stays small.</summary>
+internal sealed record DagSummary(
+    string Name,
+    string? Description,
+    string? Owner,
+    IReadOnlyList<string> Tags,
+    bool Paused,
+    int Version,
+    string? Cron,
+    string? Interval,
+    string Timezone,
+    int TaskCount,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? NextRunAt,
+    DateTimeOffset UpdatedAt);
+
+internal static class DagMapping
+{
+    public static DagDetails ToDetails(this Dag dag) => new(
+        dag.Name, dag.Description, dag.Owner, dag.Tags, dag.Paused, dag.Version, dag.Hash,
+        dag.Cron, IntervalText(dag.IntervalSeconds), dag.Timezone, dag.NextRunAt, null,
+        dag.CreatedAt, dag.UpdatedAt, CanonicalJson.Deserialize(dag.Definition));
+
+    public static string? IntervalText(long? seconds) =>
+        seconds is { } s ? System.Xml.XmlConvert.ToString(TimeSpan.FromSeconds(s)) : null;
+
+    /// <summary>Copies a prepared definition onto the catalogue row (not the paused state).</summary>
+    public static void Apply(this Dag dag, PreparedDefinition prepared, DateTimeOffset now)
+    {
+        var d = prepared.Definition;
+        dag.Description = d.Description;
+        dag.Owner = d.Owner;
+        dag.Tags = d.Tags?.Distinct().ToArray() ?? [];
+        dag.Hash = prepared.Hash;
+        dag.Definition = prepared.Canonical;
+        dag.Cron = d.Cron;
+        dag.IntervalSeconds = d.Interval is { } i ? (long)i.TotalSeconds : null;
+        dag.Timezone = d.Timezone ?? "UTC";
+        dag.TaskCount = d.Tasks!.Count;
+        dag.NextRunAt = prepared.NextRunAfter(now);
+        dag.UpdatedAt = now;
+    }
+}

@@ -1,0 +1,39 @@
+using Mediator;
+using Microsoft.EntityFrameworkCore;
+using Scheduler.Infrastructure.Database;
+using Scheduler.Modules.Dags.Definitions;
+using Scheduler.Modules.Workers.Contracts;
+
+namespace Scheduler.Modules.Dags;
+
+internal static class DagsModule
+{
+    public static IServiceCollection AddDags(this IServiceCollection services)
+    {
+        services.AddModuleDbContext<DagsDbContext>();
+        services.AddScoped<ITaskTypeSource, TaskTypesFromWorkers>();
+        services.AddScoped<DagDefinitionValidator>();
+        return services;
+    }
+
+    public static void MapDags(this RouteGroupBuilder api)
+    {
+        var dags = api.MapGroup("/dags").WithTags("DAGs");
+        ListDags.Map(dags);
+        CreateDag.Map(dags);
+        ValidateDag.Map(dags);
+        GetDag.Map(dags);
+        UpsertDag.Map(dags);
+        DeleteDag.Map(dags);
+        PauseDag.Map(dags);
+        ListDagVersions.Map(dags);
+        GetDagSchedule.Map(dags);
+    }
+
+    /// <summary>Task types are owned by the Workers module (executors and plugins).</summary>
+    private sealed class TaskTypesFromWorkers(ISender sender) : ITaskTypeSource
+    {
+        public ValueTask<IReadOnlySet<string>> GetTypesAsync(CancellationToken cancellationToken) =>
+            sender.Send(new GetTaskTypes(), cancellationToken);
+    }
+}

@@ -1,0 +1,53 @@
+using Scheduler.Modules.Dags.Schedules;
+
+namespace Scheduler.Modules.Dags.Definitions;
+
+/// <summary>
+/// A validated definition ready to store: canonical text, its hash, and the schedule it
+/// implies. <c>paused</c> is state, not definition: it is taken from the body only when a
+/// DAG is created (as Airflow's is_paused_upon_creation), so it is left out of the hash.
+/// </summary>
+internal sealed record PreparedDefinition(
+    DagDefinition Definition,
+    string Canonical,
+    string Hash,
+    ISchedule? Schedule,
+    TimeZoneInfo Zone)
+{
+    public static PreparedDefinition From(DagDefinition definition)
+    {
+        var initiallyPaused = definition.Paused;
+        definition.Paused = null;
+        var canonical = CanonicalJson.Serialize(definition);
+        definition.Paused = initiallyPaused;
+        var zone = definition.Timezone is null ? TimeZoneInfo.Utc
+            : TimeZones.TryFind(definition.Timezone, out var z) ? z
+            : throw new InvalidOperationException("A definition must be validated before it is prepared.");
+        return new PreparedDefinition(definition, canonical, CanonicalJson.Hash(canonical), ScheduleOf(definition, zone), zone);
+    }
+
+    public static ISchedule? ScheduleOf(DagDefinition definition, TimeZoneInfo zone)
+    {
+        if (definition.Cron is not null)
+            return CronSchedule.TryParse(definition.Cron, zone, out var cron, out var error) ? cron!
+                : throw new InvalidOperationException($"A validated cron failed to parse: {error}");
+        if (definition.Interval is { } period)
+            return new IntervalSchedule(period, definition.StartDate ?? DateTimeOffset.UnixEpoch);
+        return null;
+    }
+
+    /// <summary>
+    /// The first fire time after <paramref name="now"/> inside [start_date, end_date], or null
+    /// when the DAG has no schedule or its window has closed.
+    /// </summary>
+    public static DateTimeOffset? NextRunAfter(ISchedule? schedule, DagDefinition definition, DateTimeOffset now)
+    {
+        if (schedule is null)
+            return null;
+        var from = definition.StartDate is { } start && start > now ? start.AddTicks(-1) : now;
+        var next = schedule.Next(from);
+        return next is { } n && definition.EndDate is { } end && n > end ? null : next;
+    }
+
+    public DateTimeOffset? NextRunAfter(DateTimeOffset now) => NextRunAfter(Schedule, Definition, now);
+}

@@ -1,0 +1,52 @@
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Scheduler.Infrastructure.Auth;
+using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Dags.Definitions;
+
+namespace Scheduler.Modules.Dags;
+
+/// <summary>
+/// Pause stops new runs from being scheduled. Unpause recomputes the next run from now, so a
+/// DAG paused for a week does not fire a burst of stale runs (catch-up belongs to the
+/// scheduler, which honours the DAG's catchup setting).
+/// </summary>
+internal static class PauseDag
+{
+    public sealed record Command(string Name, bool Paused) : ICommand<DagDetails?>;
+
+    public sealed class Handler(DagsDbContext db, TimeProvider clock) : ICommandHandler<Command, DagDetails?>
+    {
+        public async ValueTask<DagDetails?> Handle(Command command, CancellationToken cancellationToken)
+        {
+            var dag = await db.Dags.SingleOrDefaultAsync(d => d.Name == command.Name, cancellationToken);
+            if (dag is null)
+                return null;
+            if (dag.Paused != command.Paused)
+            {
+                var now = clock.GetUtcNow();
+                dag.Paused = command.Paused;
+                dag.UpdatedAt = now;
+                if (!command.Paused)
+                {
+                    var prepared = PreparedDefinition.From(CanonicalJson.Deserialize(dag.Definition));
+                    dag.NextRunAt = prepared.NextRunAfter(now);
+                }
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            return dag.ToDetails();
+        }
+    }
+
+    public static void Map(RouteGroupBuilder dags)
+    {
+        foreach (var (path, paused) in new[] { ("/{name}/pause", true), ("/{name}/unpause", false) })
+            dags.MapPost(path, async Task<Results<Ok<DagDetails>, ProblemHttpResult>> (string name, ISender sender, CancellationToken ct) =>
+                    await sender.Send(new Command(name, paused), ct) is { } dag ? TypedResults.Ok(dag) : Problems.NotFound($"No DAG named '{name}'."))
+                .WithName(paused ? "PauseDag" : "UnpauseDag")
+                .WithSummary(paused ? "Pause a DAG: no new runs are scheduled" : "Unpause a DAG: scheduling resumes from now")
+                .ProducesProblem(StatusCodes.Status404NotFound)
+                .RequireAuthorization(Policies.Operator);
+    }
+}

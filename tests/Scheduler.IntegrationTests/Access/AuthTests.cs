@@ -1,0 +1,113 @@
+using System.Net;
+using Scheduler.IntegrationTests.Infrastructure;
+
+namespace Scheduler.IntegrationTests.Access;
+
+public sealed class AuthTests(ServerFixture server) : ServerTest(server)
+{
+    private const string Dag = """{"name":"auth_dag","tasks":[{"id":"a"}]}""";
+
+    [Fact]
+    public async Task MissingOrInvalidKey_Gets401Problem()
+    {
+        var missing = await Anonymous.GetAsync("api/v1/dags").ExpectProblemAsync(HttpStatusCode.Unauthorized);
+        Assert.Contains("X-Api-Key", missing.GetProperty("detail").GetString());
+        using var wrong = Server.NewClient("sk_not_a_real_key_at_all_000000000");
+        await wrong.GetAsync("dags").ExpectProblemAsync(HttpStatusCode.Unauthorized);
+        using var huge = Server.NewClient(new string('x', 5000));
+        await huge.GetAsync("dags").ExpectProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    /// <summary>Who may do what: the role matrix of docs/api.md.</summary>
+    [Fact]
+    public async Task RoleMatrix_IsEnforced()
+    {
+        await Admin.PostJsonAsync("dags", Dag).ExpectAsync(HttpStatusCode.Created);
+        var cases = new (string Method, string Path, string? Body, HttpStatusCode Viewer, HttpStatusCode Operator)[]
+        {
+            ("GET", "dags", null, HttpStatusCode.OK, HttpStatusCode.OK),
+            ("GET", "dags/auth_dag", null, HttpStatusCode.OK, HttpStatusCode.OK),
+            ("GET", "dags/auth_dag/versions", null, HttpStatusCode.OK, HttpStatusCode.OK),
+            ("GET", "dags/auth_dag/schedule", null, HttpStatusCode.OK, HttpStatusCode.OK),
+            ("POST", "dags/auth_dag/pause", null, HttpStatusCode.Forbidden, HttpStatusCode.OK),
+            ("POST", "dags/auth_dag/unpause", null, HttpStatusCode.Forbidden, HttpStatusCode.OK),
+            ("POST", "dags", """{"name":"new_dag","tasks":[{"id":"a"}]}""", HttpStatusCode.Forbidden, HttpStatusCode.Forbidden),
+            ("PUT", "dags/auth_dag", Dag, HttpStatusCode.Forbidden, HttpStatusCode.Forbidden),
+            ("DELETE", "dags/auth_dag", null, HttpStatusCode.Forbidden, HttpStatusCode.Forbidden),
+            ("GET", "api-keys", null, HttpStatusCode.Forbidden, HttpStatusCode.Forbidden),
+            ("POST", "api-keys", """{"name":"k","role":"viewer"}""", HttpStatusCode.Forbidden, HttpStatusCode.Forbidden),
+        };
+        foreach (var (method, path, body, viewer, @operator) in cases)
+        {
+            foreach (var (client, expected, who) in new[] { (Viewer, viewer, "viewer"), (Operator, @operator, "operator") })
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(method), path);
+                if (body is not null)
+                    request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+                using var response = await client.SendAsync(request);
+                Assert.True(expected == response.StatusCode, $"{who} {method} {path}: expected {(int)expected}, got {(int)response.StatusCode}");
+                if (response.StatusCode == HttpStatusCode.Forbidden)
+                    Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            }
+        }
+        await Admin.DeleteAsync("dags/auth_dag").ExpectAsync(HttpStatusCode.NoContent);
+    }
+
+    [Fact]
+    public async Task ApiKeys_CreateShowsKeyOnce_ListNeverShowsIt_RevokeStopsIt()
+    {
+        var created = await Admin.PostJsonAsync("api-keys", new { name = "ci", role = "operator" }).ExpectAsync(HttpStatusCode.Created);
+        var key = created.GetProperty("key").GetString()!;
+        Assert.StartsWith("sk_", key);
+        var id = created.GetProperty("id").GetInt64();
+
+        var list = await Admin.GetAsync("api-keys").ExpectAsync(HttpStatusCode.OK);
+        var listed = list.GetProperty("items").EnumerateArray().Single(k => k.GetProperty("id").GetInt64() == id);
+        Assert.False(listed.TryGetProperty("key", out _));
+        Assert.StartsWith(listed.GetProperty("prefix").GetString()!, key, StringComparison.Ordinal);
+        Assert.DoesNotContain(key, list.GetRawText());
+        // Stored as a hash only.
+        Assert.Equal(0L, await TestDatabase.ScalarAsync<long>("select count(*) from access.api_keys where encode(key_hash, 'escape') like '%' || @k || '%'", ("k", key)));
+
+        using var ci = Server.NewClient(key);
+        await ci.GetAsync("dags").ExpectAsync(HttpStatusCode.OK);
+        await Admin.DeleteAsync($"api-keys/{id}").ExpectAsync(HttpStatusCode.NoContent);
+        await ci.GetAsync("dags").ExpectProblemAsync(HttpStatusCode.Unauthorized);
+        await Admin.DeleteAsync("api-keys/999999").ExpectProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task ExpiredKey_Gets401()
+    {
+        var key = await Server.CreateKeyAsync("short", "viewer", DateTimeOffset.UtcNow.AddSeconds(2));
+        using var client = Server.NewClient(key);
+        await client.GetAsync("dags").ExpectAsync(HttpStatusCode.OK);
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        var problem = await client.GetAsync("dags").ExpectProblemAsync(HttpStatusCode.Unauthorized);
+        Assert.Contains("expired", problem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"name":"","role":"viewer"}""", "name")]
+    [InlineData("""{"name":"k","role":"root"}""", "role")]
+    [InlineData("""{"name":"k"}""", "role")]
+    [InlineData("""{"name":"k","role":"viewer","expires_at":"2000-01-01T00:00:00Z"}""", "expires_at")]
+    public async Task CreateKey_ValidatesInput(string body, string field)
+    {
+        var problem = await Admin.PostJsonAsync("api-keys", body).ExpectProblemAsync(HttpStatusCode.BadRequest);
+        Assert.NotEmpty(problem.Errors(field));
+    }
+
+    [Fact]
+    public async Task Anonymous_CanReachHealthAndOpenApiOnly()
+    {
+        await Anonymous.GetAsync("health/live").ExpectAsync(HttpStatusCode.OK);
+        var ready = await Anonymous.GetAsync("health/ready").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal("healthy", ready.GetProperty("status").GetString());
+        var doc = await Anonymous.GetAsync("swagger/v1/swagger.json").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal("X-Api-Key", doc.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey").GetProperty("name").GetString());
+        Assert.True(doc.GetProperty("paths").TryGetProperty("/api/v1/dags/{name}/schedule", out _));
+        using var ui = await Anonymous.GetAsync("swagger/index.html");
+        Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
+    }
+}

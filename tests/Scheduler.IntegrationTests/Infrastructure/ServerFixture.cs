@@ -1,0 +1,114 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Respawn;
+using Scheduler.Modules.Access;
+
+namespace Scheduler.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The real server on a real Kestrel port over real HTTP, on the test PostgreSQL database.
+/// Migrations are applied by the server's own start-up path. Between tests Respawn empties
+/// the module tables and the fixture recreates one key per role.
+/// </summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    public const string BootstrapKey = "sk_test_bootstrap_admin_key_0123456789";
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private WebApplicationFactory<Program> _factory = null!;
+    private Respawner _respawner = null!;
+
+    public Uri BaseAddress { get; private set; } = null!;
+    public HttpClient Anonymous { get; private set; } = null!;
+    public HttpClient Admin { get; private set; } = null!;
+    public HttpClient Operator { get; private set; } = null!;
+    public HttpClient Viewer { get; private set; } = null!;
+    public IServiceProvider Services => _factory.Services;
+
+    public async Task InitializeAsync()
+    {
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Testing");
+            web.UseSetting("ConnectionStrings:Scheduler", TestDatabase.ConnectionString);
+            web.UseSetting("Auth:BootstrapAdminKey", BootstrapKey);
+        });
+        _factory.UseKestrel(0);
+        _factory.StartServer();
+        BaseAddress = _factory.ClientOptions.BaseAddress;
+        Anonymous = new HttpClient { BaseAddress = BaseAddress };
+        Admin = NewClient(BootstrapKey);
+
+        await using var connection = new NpgsqlConnection(TestDatabase.ConnectionString);
+        await connection.OpenAsync();
+        _respawner = await Respawner.CreateAsync(connection, new RespawnerOptions
+        {
+            DbAdapter = DbAdapter.Postgres,
+            SchemasToInclude = ["dags", "access"],
+        });
+        await ResetAsync();
+    }
+
+    public HttpClient NewClient(string? apiKey)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(BaseAddress, "/api/v1/") };
+        if (apiKey is not null)
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        return client;
+    }
+
+    /// <summary>Empties every module table, then recreates the bootstrap key and one key per role.</summary>
+    public async Task ResetAsync()
+    {
+        await using (var connection = new NpgsqlConnection(TestDatabase.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await _respawner.ResetAsync(connection);
+        }
+        ((MemoryCache)_factory.Services.GetRequiredService<IMemoryCache>()).Clear();
+        await BootstrapAdminKey.EnsureAsync(_factory.Services, _factory.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>());
+        Operator = NewClient(await CreateKeyAsync("test-operator", "operator"));
+        Viewer = NewClient(await CreateKeyAsync("test-viewer", "viewer"));
+    }
+
+    public async Task<string> CreateKeyAsync(string name, string role, DateTimeOffset? expiresAt = null)
+    {
+        var response = await Admin.PostAsJsonAsync("api-keys", new { name, role, expires_at = expiresAt }, Json);
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return body.GetProperty("key").GetString()!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        Anonymous.Dispose();
+        Admin.Dispose();
+        await _factory.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ServerCollection : ICollectionFixture<ServerFixture>
+{
+    public const string Name = "server";
+}
+
+/// <summary>Base class: a clean database before every test.</summary>
+[Collection(ServerCollection.Name)]
+public abstract class ServerTest(ServerFixture server) : IAsyncLifetime
+{
+    protected ServerFixture Server { get; } = server;
+    protected HttpClient Admin => Server.Admin;
+    protected HttpClient Operator => Server.Operator;
+    protected HttpClient Viewer => Server.Viewer;
+    protected HttpClient Anonymous => Server.Anonymous;
+
+    public Task InitializeAsync() => Server.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+}
