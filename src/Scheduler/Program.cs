@@ -5,6 +5,8 @@ using Scheduler.Infrastructure.Logging;
 using Scheduler.Infrastructure.OpenApi;
 using Scheduler.Modules.Access;
 using Scheduler.Modules.Dags;
+using Scheduler.Modules.Runs;
+using Scheduler.Modules.Workers;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -14,7 +16,9 @@ builder.Services
     .AddOpenApiDocument()
     .AddHealth()
     .AddAccess()                          // API keys, authentication, role policies
-    .AddDags();                           // catalogue, versions, schedules
+    .AddDags()                            // catalogue, versions, schedules
+    .AddRuns()                            // runs, task state machine, retries, scheduling
+    .AddWorkers(builder.Configuration);   // worker pool, executors, leases, logs
 
 var app = builder.Build();
 
@@ -30,5 +34,7 @@ app.MapHealth();
 var api = app.MapGroup("/api/v1").ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
 api.MapAccess();
 api.MapDags();
+api.MapRuns();
+api.MapWorkers();
 
 app.Run();

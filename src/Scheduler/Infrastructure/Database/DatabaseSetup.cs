@@ -6,8 +6,9 @@ namespace Scheduler.Infrastructure.Database;
 internal static class DatabaseSetup
 {
     public static string ConnectionString(IConfiguration configuration) =>
-        configuration.GetConnectionString("Scheduler")
-        ?? throw new InvalidOperationException("ConnectionStrings:Scheduler is not set (env ConnectionStrings__Scheduler).");
+        configuration.GetConnectionString("Scheduler") is { Length: > 0 } connectionString
+            ? connectionString
+            : throw new InvalidOperationException("ConnectionStrings:Scheduler is not set: set the environment variable ConnectionStrings__Scheduler, or start with ./run.sh, which starts a local PostgreSQL.");
 
     /// <summary>One pooled data source per process, shared by EF Core and the raw Npgsql hot path.</summary>
     public static IServiceCollection AddDatabase(this IServiceCollection services, IConfiguration configuration)

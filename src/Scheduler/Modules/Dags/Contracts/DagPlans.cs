@@ -1,0 +1,57 @@
+using System.Text.Json.Nodes;
+using Mediator;
+
+namespace Scheduler.Modules.Dags.Contracts;
+
+/// <summary>
+/// A DAG version as the engine needs it: every task with DAG defaults applied. Immutable for
+/// a given (DagId, Version), so callers may cache it for as long as they like.
+/// </summary>
+public sealed record DagPlan(
+    long DagId,
+    string Name,
+    int Version,
+    JsonObject Params,
+    int MaxActiveRuns,
+    int? MaxActiveTasks,
+    IReadOnlyList<TaskPlan> Tasks);
+
+/// <param name="Spec">The task's definition (snake_case JSON), incl. a plugin's own fields.</param>
+public sealed record TaskPlan(
+    string Id,
+    string Type,
+    IReadOnlyList<string> DependsOn,
+    string TriggerRule,
+    int MaxAttempts,
+    TimeSpan RetryDelay,
+    bool ExponentialBackoff,
+    TimeSpan? MaxRetryDelay,
+    TimeSpan? Timeout,
+    string Pool,
+    int Priority,
+    JsonObject Spec);
+
+/// <summary>The current version's plan of the DAG with this name, or null.</summary>
+public sealed record GetDagPlan(string Name) : IQuery<DagPlan?>;
+
+/// <summary>A given version's plan, or null when the DAG or version is gone.</summary>
+public sealed record GetDagPlanVersion(long DagId, int Version) : IQuery<DagPlan?>;
+
+/// <summary>
+/// DAGs whose next run is due at <paramref name="Now"/>, with the logical dates to create
+/// (one, or the missed ones when the DAG catches up) and where the schedule goes next.
+/// Reading does not advance anything: the caller creates the runs, then sends
+/// <see cref="AdvanceSchedules"/>, so a crash in between re-creates (idempotently) rather than loses runs.
+/// </summary>
+public sealed record GetDueSchedules(DateTimeOffset Now, int Limit) : IQuery<IReadOnlyList<DueSchedule>>;
+
+public sealed record DueSchedule(
+    long DagId,
+    string Name,
+    int Version,
+    DateTimeOffset DueAt,
+    IReadOnlyList<DateTimeOffset> LogicalDates,
+    DateTimeOffset? NextRunAt);
+
+/// <summary>Moves each DAG's next_run_at from DueAt to NextRunAt, unless it changed meanwhile.</summary>
+public sealed record AdvanceSchedules(IReadOnlyList<DueSchedule> Schedules) : ICommand<int>;

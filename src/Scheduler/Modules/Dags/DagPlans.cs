@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mediator;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using NpgsqlTypes;
+using Scheduler.Infrastructure.Json;
+using Scheduler.Modules.Dags.Contracts;
+using Scheduler.Modules.Dags.Definitions;
+
+namespace Scheduler.Modules.Dags;
+
+/// <summary>Serves plans and due schedules to the engine.</summary>
+internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, ILogger<DagPlans> logger) :
+    IQueryHandler<GetDagPlan, DagPlan?>,
+    IQueryHandler<GetDagPlanVersion, DagPlan?>,
+    IQueryHandler<GetDueSchedules, IReadOnlyList<DueSchedule>>,
+    ICommandHandler<AdvanceSchedules, int>
+{
+    /// <summary>Plans are immutable per (dag, version): cache them for the life of the process.</summary>
+    private static readonly ConcurrentDictionary<(long, int), DagPlan> Cache = new();
+    private const int MaxCached = 50_000;
+
+    public async ValueTask<DagPlan?> Handle(GetDagPlan query, CancellationToken cancellationToken)
+    {
+        var row = await db.Dags.AsNoTracking().Where(d => d.Name == query.Name)
+            .Select(d => new { d.Id, d.Version }).SingleOrDefaultAsync(cancellationToken);
+        return row is null ? null : await Handle(new GetDagPlanVersion(row.Id, row.Version), cancellationToken);
+    }
+
+    public async ValueTask<DagPlan?> Handle(GetDagPlanVersion query, CancellationToken cancellationToken)
+    {
+        if (Cache.TryGetValue((query.DagId, query.Version), out var cached))
+            return cached;
+        var row = await (from d in db.Dags
+                         join v in db.Versions on d.Id equals v.DagId
+                         where d.Id == query.DagId && v.Version == query.Version
+                         select new { d.Name, v.Definition }).AsNoTracking().SingleOrDefaultAsync(cancellationToken);
+        if (row is null)
+            return null;
+        var plan = ToPlan(query.DagId, query.Version, CanonicalJson.Deserialize(row.Definition));
+        if (Cache.Count >= MaxCached)
+            Cache.Clear();
+        Cache[(query.DagId, query.Version)] = plan;
+        return plan;
+    }
+
+    internal static DagPlan ToPlan(long dagId, int version, DagDefinition d)
+    {
+        var defaults = d.Defaults ?? new TaskDefaults();
+        var tasks = d.Tasks!.Select(t =>
+        {
+            var spec = JsonSerializer.SerializeToNode(t, JsonConventions.Options)!.AsObject();
+            return new TaskPlan(
+                t.Id!,
+                t.EffectiveType,
+                t.DependsOn ?? [],
+                t.TriggerRule ?? "all_success",
+                (t.Retries ?? defaults.Retries ?? 0) + 1,
+                t.RetryDelay ?? defaults.RetryDelay ?? TimeSpan.FromSeconds(30),
+                (t.RetryBackoff ?? defaults.RetryBackoff ?? "fixed") == "exponential",
+                t.MaxRetryDelay ?? defaults.MaxRetryDelay,
+                t.Timeout ?? defaults.Timeout,
+                t.Pool ?? defaults.Pool ?? "default",
+                t.Priority ?? defaults.Priority ?? 0,
+                spec);
+        }).ToList();
+        return new DagPlan(dagId, d.Name!, version, d.Params?.DeepClone().AsObject() ?? [], d.MaxActiveRuns ?? 16, d.MaxActiveTasks, tasks);
+    }
+
+    public async ValueTask<IReadOnlyList<DueSchedule>> Handle(GetDueSchedules query, CancellationToken cancellationToken)
+    {
+        // One indexed range read for every due DAG (the partial index on next_run_at).
+        var due = await db.Dags.AsNoTracking()
+            .Where(d => d.NextRunAt != null && d.NextRunAt <= query.Now && !d.Paused)
+            .OrderBy(d => d.NextRunAt)
+            .Take(query.Limit)
+            .Select(d => new { d.Id, d.Name, d.Version, d.NextRunAt, d.Definition })
+            .ToListAsync(cancellationToken);
+        var result = new List<DueSchedule>(due.Count);
+        foreach (var dag in due)
+        {
+            try
+            {
+                var definition = CanonicalJson.Deserialize(dag.Definition);
+                var prepared = PreparedDefinition.From(definition);
+                result.Add(DueRuns(dag.Id, dag.Name, dag.Version, dag.NextRunAt!.Value, definition, prepared, query.Now));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One broken row must not stop every other DAG from being scheduled.
+                logger.LogError(e, "Cannot compute the schedule of DAG {Dag}", dag.Name);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Without catch-up only the latest missed fire time runs (a scheduler that was down for
+    /// a day starts one run, not 1,440); with catch-up every missed one, newest
+    /// <c>max_catchup_runs</c> at most.
+    /// </summary>
+    internal static DueSchedule DueRuns(long id, string name, int version, DateTimeOffset dueAt, DagDefinition definition, PreparedDefinition prepared, DateTimeOffset now)
+    {
+        var schedule = prepared.Schedule!;
+        var limit = definition.Catchup == true ? definition.MaxCatchupRuns ?? 100 : 1;
+        var dates = new Queue<DateTimeOffset>();
+        for (DateTimeOffset? fire = dueAt; fire is { } f && f <= now; fire = schedule.Next(f))
+        {
+            if (definition.EndDate is { } end && f > end)
+                break;
+            dates.Enqueue(f);
+            if (dates.Count > limit)
+                dates.Dequeue();
+        }
+        return new DueSchedule(id, name, version, dueAt, dates.ToList(), PreparedDefinition.NextRunAfter(schedule, definition, now));
+    }
+
+    public async ValueTask<int> Handle(AdvanceSchedules command, CancellationToken cancellationToken)
+    {
+        if (command.Schedules.Count == 0)
+            return 0;
+        await using var cmd = dataSource.CreateCommand("""
+            update dags.dags d set next_run_at = v.next_run_at
+            from unnest(@ids, @due, @next) as v(id, due_at, next_run_at)
+            where d.id = v.id and d.next_run_at = v.due_at
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter<long[]>("ids", command.Schedules.Select(s => s.DagId).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("due", command.Schedules.Select(s => s.DueAt).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("next", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = command.Schedules.Select(s => (object?)s.NextRunAt ?? DBNull.Value).ToArray() });
+        return await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,68 @@
+using Mediator;
+
+namespace Scheduler.Modules.Runs.Contracts;
+
+/// <summary>A task instance claimed by a worker: everything needed to run the attempt.</summary>
+public sealed record ClaimedTask(
+    long TaskInstanceId,
+    long RunId,
+    string TaskId,
+    int Attempt,
+    long DagId,
+    string DagName,
+    int DagVersion,
+    DateTimeOffset LogicalDate,
+    string ParamsJson,
+    string Pool);
+
+/// <summary>
+/// Claims up to <paramref name="Max"/> queued tasks for the worker, leased for
+/// <paramref name="Lease"/>. <paramref name="IncludeConstrained"/> also looks at tasks in
+/// limited pools or DAGs with max_active_tasks (a slower, serialised path).
+/// </summary>
+public sealed record ClaimTasks(string WorkerId, int Max, TimeSpan Lease, bool IncludeConstrained) : ICommand<IReadOnlyList<ClaimedTask>>;
+
+public enum AttemptOutcome
+{
+    Success,
+    Failed,
+    Skipped,
+    TimedOut,
+    Cancelled,
+}
+
+/// <summary>
+/// Reports an attempt's end. Returns false when the report no longer counts (the lease was
+/// lost or the run was cancelled meanwhile); the log tail is kept either way.
+/// </summary>
+public sealed record CompleteTask(
+    long TaskInstanceId,
+    long RunId,
+    string TaskId,
+    int Attempt,
+    string WorkerId,
+    AttemptOutcome Outcome,
+    int? Code,
+    string? Error,
+    string? LogTail) : ICommand<bool>;
+
+/// <summary>Extends the worker's leases; returns the tasks it must stop (cancelled or reassigned).</summary>
+public sealed record RenewLeases(string WorkerId, IReadOnlyCollection<long> Running, TimeSpan Lease) : ICommand<IReadOnlyList<long>>;
+
+/// <summary>Appends output to a running attempt's log, so the log shows what it printed so far.</summary>
+public sealed record AppendTaskLog(long TaskInstanceId, int Attempt, string Text) : ICommand;
+
+/// <summary>Hands interrupted tasks back to the queue (graceful shutdown).</summary>
+public sealed record ReleaseTasks(string WorkerId, IReadOnlyCollection<long> TaskInstanceIds) : ICommand<int>;
+
+/// <summary>Requeues tasks whose lease expired and promotes retries whose delay has passed.</summary>
+public sealed record RunQueueMaintenance : ICommand<int>;
+
+/// <summary>PostgreSQL NOTIFY channels the engine signals on.</summary>
+public static class Channels
+{
+    /// <summary>Tasks became queued; payload "c" when some are in limited pools.</summary>
+    public const string Queue = "scheduler_queue";
+    /// <summary>A run was cancelled; payload is the run id.</summary>
+    public const string Cancel = "scheduler_cancel";
+}

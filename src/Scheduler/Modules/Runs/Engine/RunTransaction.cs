@@ -1,0 +1,209 @@
+using Npgsql;
+using Scheduler.Modules.Dags.Contracts;
+
+namespace Scheduler.Modules.Runs.Engine;
+
+/// <summary>
+/// One transaction on one run, holding the run's row lock: every change of task state in
+/// a run goes through here, so downstream resolution and the run's counters are decided by
+/// one writer at a time per run (two upstream tasks of a fan-in finishing together cannot
+/// both miss that the other is done). Different runs proceed in parallel.
+/// </summary>
+internal sealed class RunTransaction
+{
+    private readonly NpgsqlConnection _connection;
+    private readonly NpgsqlTransaction _tx;
+    private readonly Dictionary<string, string> _states = new(StringComparer.Ordinal);
+    private int _unfinished;
+    private int _failed;
+
+    public long RunId { get; }
+    public long DagId { get; }
+    public string DagName { get; }
+    public string State { get; private set; }
+    public RunGraph Graph { get; }
+    public bool QueuedAny { get; private set; }
+    public bool QueuedConstrained { get; private set; }
+    public bool RunFinished { get; private set; }
+    public List<(string TaskId, string State)> Changes { get; } = [];
+
+    private RunTransaction(NpgsqlConnection connection, NpgsqlTransaction tx, long runId, long dagId, string dagName, string state, int unfinished, int failed, RunGraph graph)
+    {
+        _connection = connection;
+        _tx = tx;
+        RunId = runId;
+        DagId = dagId;
+        DagName = dagName;
+        State = state;
+        _unfinished = unfinished;
+        _failed = failed;
+        Graph = graph;
+    }
+
+    private string? _forcedState;
+
+    public NpgsqlConnection Connection => _connection;
+    public NpgsqlTransaction Transaction => _tx;
+
+    public NpgsqlCommand Command(string sql) => new(sql, _connection, _tx);
+
+    /// <summary>The run ends (or starts) in this state whatever its counters say: cancel, start.</summary>
+    public void ForceState(string state) => _forcedState = state;
+
+    /// <summary>Locks the run and loads its graph; null when the run does not exist.</summary>
+    public static async Task<RunTransaction?> BeginAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long runId, Func<long, int, Task<DagPlan?>> plans, CancellationToken ct)
+    {
+        long dagId;
+        int version, unfinished, failed;
+        string state, dagName;
+        await using (var cmd = new NpgsqlCommand("select dag_id, dag_version, state, unfinished_tasks, failed_tasks, dag_name from runs.dag_runs where id = @id for update", connection, tx))
+        {
+            cmd.Parameters.AddWithValue("id", runId);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            if (!await reader.ReadAsync(ct))
+                return null;
+            (dagId, version, state, unfinished, failed, dagName) = (reader.GetInt64(0), reader.GetInt32(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4), reader.GetString(5));
+        }
+        var plan = await plans(dagId, version) ?? throw new InvalidOperationException($"Run {runId} pins version {version} of DAG {dagId}, which no longer exists.");
+        return new RunTransaction(connection, tx, runId, dagId, dagName, state, unfinished, failed, RunGraph.For(plan));
+    }
+
+    /// <summary>Current states of these tasks (read once per transaction, then tracked).</summary>
+    public async Task<IReadOnlyDictionary<string, string>> StatesAsync(IEnumerable<string> taskIds, CancellationToken ct)
+    {
+        var missing = taskIds.Where(t => !_states.ContainsKey(t)).Distinct().ToArray();
+        if (missing.Length > 0)
+        {
+            await using var cmd = Command("select task_id, state from runs.task_instances where run_id = @run and task_id = any(@ids)");
+            cmd.Parameters.AddWithValue("run", RunId);
+            cmd.Parameters.AddWithValue("ids", missing);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                _states[reader.GetString(0)] = reader.GetString(1);
+        }
+        return _states;
+    }
+
+    /// <summary>Records a transition already written to the table (by the caller's own UPDATE).</summary>
+    public void Track(string taskId, string oldState, string newState)
+    {
+        _states[taskId] = newState;
+        Changes.Add((taskId, newState));
+        if (TaskStates.IsFinal(newState) && !TaskStates.IsFinal(oldState))
+            _unfinished--;
+        else if (!TaskStates.IsFinal(newState) && TaskStates.IsFinal(oldState))
+            _unfinished++;
+        _failed += (TaskStates.IsUnsuccessful(newState) ? 1 : 0) - (TaskStates.IsUnsuccessful(oldState) ? 1 : 0);
+        if (newState == TaskStates.Queued)
+        {
+            QueuedAny = true;
+            if (Graph.Plan.MaxActiveTasks is not null || (Graph.Tasks.TryGetValue(taskId, out var plan) && plan.Pool != "default"))
+                QueuedConstrained = true;
+        }
+    }
+
+    /// <summary>
+    /// Moves tasks from one of <paramref name="fromStates"/> to <paramref name="newState"/>;
+    /// returns the ones that actually moved (a task in another state is left alone).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SetAsync(IReadOnlyCollection<string> taskIds, string newState, string[] fromStates, CancellationToken ct)
+    {
+        if (taskIds.Count == 0)
+            return [];
+        var timestamps = newState switch
+        {
+            TaskStates.Queued => "queued_at = now(), finished_at = null, not_before = null, started_at = null,",
+            TaskStates.Pending => "queued_at = null, finished_at = null, not_before = null, started_at = null,",
+            _ when TaskStates.IsFinal(newState) => "finished_at = coalesce(finished_at, now()), not_before = null,",
+            _ => "",
+        };
+        await using var cmd = Command($"""
+            with old as (
+                select id, state from runs.task_instances
+                where run_id = @run and task_id = any(@ids) and state = any(@from)
+                for update)
+            update runs.task_instances ti set {timestamps} state = @state, worker_id = null, lease_expires_at = null
+            from old where ti.id = old.id
+            returning ti.task_id, old.state
+            """);
+        cmd.Parameters.AddWithValue("run", RunId);
+        cmd.Parameters.AddWithValue("ids", taskIds.ToArray());
+        cmd.Parameters.AddWithValue("from", fromStates);
+        cmd.Parameters.AddWithValue("state", newState);
+        var moved = new List<string>();
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct))
+            {
+                moved.Add(reader.GetString(0));
+                Track(reader.GetString(0), reader.GetString(1), newState);
+            }
+        return moved;
+    }
+
+    /// <summary>
+    /// Decides every pending task downstream of <paramref name="changed"/> by its trigger
+    /// rule, and keeps going through what that decides (a skip or upstream failure propagates).
+    /// </summary>
+    public async Task ResolveDownstreamAsync(IEnumerable<string> changed, CancellationToken ct)
+    {
+        var frontier = changed.ToList();
+        while (frontier.Count > 0)
+        {
+            var candidates = frontier.SelectMany(t => Graph.Downstream.TryGetValue(t, out var d) ? d : []).Distinct().ToList();
+            if (candidates.Count == 0)
+                break;
+            var states = await StatesAsync(candidates.Concat(candidates.SelectMany(c => Graph.Tasks[c].DependsOn)), ct);
+            var decided = new Dictionary<TriggerDecision, List<string>>();
+            foreach (var candidate in candidates)
+            {
+                if (!states.TryGetValue(candidate, out var state) || state != TaskStates.Pending)
+                    continue;
+                var task = Graph.Tasks[candidate];
+                var decision = TriggerRuleEvaluator.Evaluate(task.TriggerRule, task.DependsOn.Select(d => states[d]).ToList());
+                if (decision == TriggerDecision.Wait)
+                    continue;
+                if (!decided.TryGetValue(decision, out var list))
+                    decided[decision] = list = [];
+                list.Add(candidate);
+            }
+            frontier = [];
+            foreach (var (decision, tasks) in decided)
+            {
+                var target = decision switch
+                {
+                    TriggerDecision.Run => TaskStates.Queued,
+                    TriggerDecision.Skip => TaskStates.Skipped,
+                    _ => TaskStates.UpstreamFailed,
+                };
+                var moved = await SetAsync(tasks, target, [TaskStates.Pending], ct);
+                if (target != TaskStates.Queued)
+                    frontier.AddRange(moved);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the counters and, when no task can run any more, the run's final state.
+    /// A cleared task re-opens a finished run.
+    /// </summary>
+    public async Task SaveRunAsync(CancellationToken ct)
+    {
+        var newState = _forcedState
+            ?? (_unfinished <= 0
+                ? (_failed > 0 ? RunStates.Failed : RunStates.Success)
+                : (RunStates.IsFinal(State) ? RunStates.Running : State));
+        RunFinished = RunStates.IsFinal(newState) && !RunStates.IsFinal(State);
+        await using var cmd = Command("""
+            update runs.dag_runs set unfinished_tasks = @u, failed_tasks = @f, state = @s,
+                started_at = case when @s = 'running' then coalesce(started_at, now()) else started_at end,
+                finished_at = case when @s in ('success', 'failed', 'cancelled') then coalesce(finished_at, now()) else null end
+            where id = @id
+            """);
+        cmd.Parameters.AddWithValue("u", Math.Max(_unfinished, 0));
+        cmd.Parameters.AddWithValue("f", _failed);
+        cmd.Parameters.AddWithValue("s", newState);
+        cmd.Parameters.AddWithValue("id", RunId);
+        await cmd.ExecuteNonQueryAsync(ct);
+        State = newState;
+    }
+}

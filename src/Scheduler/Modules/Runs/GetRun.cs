@@ -1,0 +1,44 @@
+using System.Text.Json.Nodes;
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Scheduler.Infrastructure.Auth;
+using Scheduler.Infrastructure.Http;
+
+namespace Scheduler.Modules.Runs;
+
+/// <summary>A run with every task instance and each one's attempts (two indexed reads).</summary>
+internal static class GetRun
+{
+    public sealed record Query(long RunId) : IQuery<RunDetails?>;
+
+    public sealed class Handler(RunsDbContext db) : IQueryHandler<Query, RunDetails?>
+    {
+        public async ValueTask<RunDetails?> Handle(Query query, CancellationToken cancellationToken)
+        {
+            var run = await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.Id == query.RunId, cancellationToken);
+            if (run is null)
+                return null;
+            var tasks = await db.TaskInstances.AsNoTracking().Where(t => t.RunId == run.Id).OrderBy(t => t.Id).ToListAsync(cancellationToken);
+            var attempts = (await db.Attempts.AsNoTracking().Where(a => a.RunId == run.Id)
+                    .Select(a => new { a.TaskInstanceId, a.Attempt, a.State, a.WorkerId, a.Deliveries, a.StartedAt, a.FinishedAt, a.Code, a.Error })
+                    .ToListAsync(cancellationToken))
+                .ToLookup(a => a.TaskInstanceId);
+            return new RunDetails(run.Id, run.DagName, run.DagVersion, run.LogicalDate, run.RunType, run.State,
+                JsonNode.Parse(run.Conf), JsonNode.Parse(run.Params), run.QueuedAt, run.StartedAt, run.FinishedAt, run.CreatedBy,
+                tasks.Select(t => new TaskInstanceDetails(t.TaskId, t.State, t.Attempt, t.MaxAttempts, t.Pool, t.Priority, t.QueuedAt, t.NotBefore,
+                    t.StartedAt, t.FinishedAt, t.WorkerId,
+                    attempts[t.Id].OrderBy(a => a.Attempt).Select(a => new AttemptDetails(a.Attempt, a.State, a.WorkerId, a.Deliveries, a.StartedAt, a.FinishedAt, a.Code, a.Error)).ToList()))
+                .ToList());
+        }
+    }
+
+    public static RouteHandlerBuilder Map(RouteGroupBuilder api) => api
+        .MapGet("/runs/{runId:long}", async Task<Results<Ok<RunDetails>, ProblemHttpResult>> (long runId, ISender sender, CancellationToken ct) =>
+            await sender.Send(new Query(runId), ct) is { } run ? TypedResults.Ok(run) : Problems.NotFound($"No run {runId}."))
+        .WithName("GetRun")
+        .WithTags("Runs")
+        .WithSummary("A run: state, pinned DAG version, every task instance with its attempts")
+        .ProducesProblem(StatusCodes.Status404NotFound)
+        .RequireAuthorization(Policies.Viewer);
+}

@@ -1,0 +1,34 @@
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Scheduler.Infrastructure.Auth;
+using Scheduler.Infrastructure.Http;
+
+namespace Scheduler.Modules.Runs;
+
+/// <summary>An attempt's log as text (the latest attempt by default); a running attempt shows what it printed so far.</summary>
+internal static class GetTaskLog
+{
+    public sealed record Query(long RunId, string TaskId, int? Attempt) : IQuery<string?>;
+
+    public sealed class Handler(RunsDbContext db) : IQueryHandler<Query, string?>
+    {
+        public async ValueTask<string?> Handle(Query query, CancellationToken cancellationToken)
+        {
+            var attempts = db.Attempts.AsNoTracking().Where(a => a.RunId == query.RunId && a.TaskId == query.TaskId);
+            if (query.Attempt is { } n)
+                attempts = attempts.Where(a => a.Attempt == n);
+            return await attempts.OrderByDescending(a => a.Attempt).Select(a => a.Log).FirstOrDefaultAsync(cancellationToken);
+        }
+    }
+
+    public static RouteHandlerBuilder Map(RouteGroupBuilder api) => api
+        .MapGet("/runs/{runId:long}/tasks/{taskId}/logs", async Task<Results<ContentHttpResult, ProblemHttpResult>> (long runId, string taskId, ISender sender, CancellationToken ct, int? attempt) =>
+            await sender.Send(new Query(runId, taskId, attempt), ct) is { } log
+                ? TypedResults.Text(log, "text/plain; charset=utf-8")
+                : Problems.NotFound($"No log for task '{taskId}' of run {runId}{(attempt is null ? "" : $", attempt {attempt}")}."))
+        .WithName("GetTaskLog").WithTags("Runs")
+        .WithSummary("The log text of a task attempt (?attempt=N, default the latest)")
+        .ProducesProblem(StatusCodes.Status404NotFound)
+        .RequireAuthorization(Policies.Viewer);
+}

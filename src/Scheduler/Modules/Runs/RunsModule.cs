@@ -1,0 +1,25 @@
+using Scheduler.Infrastructure.Database;
+using Scheduler.Modules.Runs.Engine;
+
+namespace Scheduler.Modules.Runs;
+
+internal static class RunsModule
+{
+    public static IServiceCollection AddRuns(this IServiceCollection services)
+    {
+        services.AddModuleDbContext<RunsDbContext>();
+        services.AddScoped<RunEngine>();
+        return services;
+    }
+
+    public static void MapRuns(this RouteGroupBuilder api)
+    {
+        TriggerDagRun.Map(api);
+        ListDagRuns.Map(api);
+        GetRun.Map(api);
+        OperateRun.Map(api);
+        GetTaskLog.Map(api);
+        DeadLetters.Map(api);
+        Pools.Map(api);
+    }
+}

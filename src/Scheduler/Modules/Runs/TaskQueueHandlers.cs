@@ -1,0 +1,41 @@
+using Mediator;
+using Scheduler.Modules.Runs.Contracts;
+using Scheduler.Modules.Runs.Engine;
+
+namespace Scheduler.Modules.Runs;
+
+/// <summary>The engine behind the Workers module's contracts.</summary>
+internal sealed class TaskQueueHandlers(RunEngine engine) :
+    ICommandHandler<ClaimTasks, IReadOnlyList<ClaimedTask>>,
+    ICommandHandler<CompleteTask, bool>,
+    ICommandHandler<RenewLeases, IReadOnlyList<long>>,
+    ICommandHandler<AppendTaskLog>,
+    ICommandHandler<ReleaseTasks, int>,
+    ICommandHandler<RunQueueMaintenance, int>
+{
+    public async ValueTask<IReadOnlyList<ClaimedTask>> Handle(ClaimTasks command, CancellationToken cancellationToken)
+    {
+        var claimed = await engine.ClaimAsync(command.WorkerId, command.Max, command.Lease, cancellationToken);
+        if (command.IncludeConstrained && claimed.Count < command.Max)
+            claimed.AddRange(await engine.ClaimConstrainedAsync(command.WorkerId, command.Max - claimed.Count, command.Lease, cancellationToken));
+        return claimed;
+    }
+
+    public async ValueTask<bool> Handle(CompleteTask command, CancellationToken cancellationToken) =>
+        await engine.CompleteAsync(command, cancellationToken);
+
+    public async ValueTask<IReadOnlyList<long>> Handle(RenewLeases command, CancellationToken cancellationToken) =>
+        command.Running.Count == 0 ? [] : await engine.HeartbeatAsync(command.WorkerId, command.Running, command.Lease, cancellationToken);
+
+    public async ValueTask<Unit> Handle(AppendTaskLog command, CancellationToken cancellationToken)
+    {
+        await engine.AppendLogAsync(command.TaskInstanceId, command.Attempt, command.Text, cancellationToken);
+        return Unit.Value;
+    }
+
+    public async ValueTask<int> Handle(ReleaseTasks command, CancellationToken cancellationToken) =>
+        await engine.ReleaseAsync(command.WorkerId, command.TaskInstanceIds, cancellationToken);
+
+    public async ValueTask<int> Handle(RunQueueMaintenance command, CancellationToken cancellationToken) =>
+        await engine.ReapExpiredLeasesAsync(cancellationToken) + await engine.PromoteDueRetriesAsync(cancellationToken);
+}

@@ -1,0 +1,61 @@
+using System.Text.Json.Nodes;
+using FluentValidation;
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Scheduler.Infrastructure.Auth;
+using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Dags.Contracts;
+using Scheduler.Modules.Runs.Engine;
+
+namespace Scheduler.Modules.Runs;
+
+/// <summary>
+/// A manual run of the DAG's current version. <c>conf</c> is merged over the DAG's
+/// <c>params</c>; <c>logical_date</c> defaults to now. The same logical date twice is a 409,
+/// so a retried trigger request cannot start a second run.
+/// </summary>
+internal static class TriggerDagRun
+{
+    public sealed record Request(JsonObject? Conf, DateTimeOffset? LogicalDate);
+
+    public sealed record Command(string DagName, JsonObject? Conf, DateTimeOffset? LogicalDate, string? Actor) : ICommand<Result>;
+
+    public sealed record Result(bool DagFound, long? RunId);
+
+    public sealed class Validator : AbstractValidator<Command>
+    {
+        public Validator() =>
+            RuleFor(c => c.Conf).Must(c => c!.ToJsonString().Length <= 1_000_000).WithMessage("'conf' must be at most 1 MB of JSON.").When(c => c.Conf is not null);
+    }
+
+    public sealed class Handler(ISender sender, RunEngine engine, TimeProvider clock) : ICommandHandler<Command, Result>
+    {
+        public async ValueTask<Result> Handle(Command command, CancellationToken cancellationToken)
+        {
+            var plan = await sender.Send(new GetDagPlan(command.DagName), cancellationToken);
+            if (plan is null)
+                return new Result(false, null);
+            var logicalDate = (command.LogicalDate ?? clock.GetUtcNow()).ToUniversalTime();
+            var ids = await engine.CreateRunsAsync([new NewRun(plan, logicalDate, "manual", command.Conf ?? [], command.Actor)], cancellationToken);
+            return new Result(true, ids[0]);
+        }
+    }
+
+    public static RouteHandlerBuilder Map(RouteGroupBuilder api) => api
+        .MapPost("/dags/{name}/runs", async Task<Results<Created<RunDetails>, ProblemHttpResult>> (string name, Request? request, ISender sender, HttpContext http, CancellationToken ct) =>
+        {
+            var result = await sender.Send(new Command(name, request?.Conf, request?.LogicalDate, http.User.Identity?.Name), ct);
+            if (!result.DagFound)
+                return Problems.NotFound($"No DAG named '{name}'.");
+            if (result.RunId is not { } runId)
+                return Problems.Conflict($"DAG '{name}' already has a run for logical date {Scheduler.Infrastructure.Json.InstantJsonConverter.Format((request?.LogicalDate ?? default).ToUniversalTime())}.");
+            var run = await sender.Send(new GetRun.Query(runId), ct);
+            return TypedResults.Created($"/api/v1/runs/{runId}", run!);
+        })
+        .WithName("TriggerDagRun")
+        .WithTags("Runs")
+        .WithSummary("Trigger a run of a DAG, with optional conf and logical_date")
+        .ProducesProblem(StatusCodes.Status404NotFound)
+        .ProducesProblem(StatusCodes.Status409Conflict)
+        .RequireAuthorization(Policies.Operator);
+}

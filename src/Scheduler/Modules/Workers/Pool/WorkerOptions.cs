@@ -1,0 +1,24 @@
+namespace Scheduler.Modules.Workers.Pool;
+
+/// <summary>Configuration section <c>Workers</c>.</summary>
+internal sealed class WorkerOptions
+{
+    /// <summary>Run tasks on this replica at all (an API-only replica sets false).</summary>
+    public bool Enabled { get; set; } = true;
+    /// <summary>Tasks this replica runs at once.</summary>
+    public int Slots { get; set; } = 32;
+    /// <summary>How long a claimed task is this worker's without a heartbeat; after it, the task is requeued.</summary>
+    public double LeaseSeconds { get; set; } = 30;
+    public double HeartbeatSeconds { get; set; } = 10;
+    /// <summary>Fallback poll when no NOTIFY arrives (lost notification, listener reconnecting).</summary>
+    public double PollSeconds { get; set; } = 2;
+    /// <summary>On shutdown, how long running tasks may finish before they are handed back to the queue.</summary>
+    public double ShutdownTimeoutSeconds { get; set; } = 30;
+    /// <summary>Characters of log kept per attempt.</summary>
+    public int MaxLogChars { get; set; } = 1_000_000;
+
+    public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
+    public TimeSpan Heartbeat => TimeSpan.FromSeconds(HeartbeatSeconds);
+    public TimeSpan Poll => TimeSpan.FromSeconds(PollSeconds);
+    public TimeSpan ShutdownTimeout => TimeSpan.FromSeconds(ShutdownTimeoutSeconds);
+}
