@@ -3,7 +3,7 @@ using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Scheduler.Infrastructure.Auth;
-using Scheduler.Modules.Dags.Definitions;
+using Scheduler.Infrastructure.Validation;
 
 namespace Scheduler.Modules.Runs;
 
@@ -25,7 +25,7 @@ internal static class Pools
     {
         public Validator()
         {
-            RuleFor(u => u.Name).Matches(DagDefinitionValidator.NamePattern()).WithMessage("'name' must match ^[A-Za-z0-9_.-]{1,200}$.");
+            RuleFor(u => u.Name).Matches(Names.Pattern()).WithMessage("'name' must match ^[A-Za-z0-9_.-]{1,200}$.");
             RuleFor(u => u.Slots).InclusiveBetween(0, 100_000);
             RuleFor(u => u.Slots).Null().WithMessage("the 'default' pool has no cap.").When(u => u.Name == "default");
             RuleFor(u => u.Description).MaximumLength(1000);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using FluentValidation;
 using FluentValidation.Results;
+using Scheduler.Infrastructure.Validation;
 using Scheduler.Modules.Dags.Schedules;
 
 namespace Scheduler.Modules.Dags.Definitions;
@@ -43,14 +44,11 @@ internal sealed partial class DagDefinitionValidator : AbstractValidator<DagDefi
     public const int MaxDependenciesPerTask = 1_000;
     public const int MaxDependencies = 100_000;
 
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,200}$")]
-    internal static partial Regex NamePattern();
-
     private static readonly TimeSpan MaxDuration = TimeSpan.FromDays(365);
 
     public DagDefinitionValidator(ITaskTypeSource taskTypes)
     {
-        RuleFor(d => d.Name).NotEmpty().Matches(NamePattern()).WithMessage("'name' must match ^[A-Za-z0-9_.-]{1,200}$.");
+        RuleFor(d => d.Name).NotEmpty().Matches(Names.Pattern()).WithMessage("'name' must match ^[A-Za-z0-9_.-]{1,200}$.");
         RuleFor(d => d.Description).MaximumLength(10_000);
         RuleFor(d => d.Owner).MaximumLength(200);
         RuleFor(d => d.Tags).Must(t => t!.Count <= 50).WithMessage("at most 50 tags.").When(d => d.Tags is not null);
@@ -210,7 +208,7 @@ internal static class RetryFields
         v.RuleFor(backoff).Must(b => b is null || b is "exponential" or "fixed").WithMessage("'retry_backoff' must be 'exponential' or 'fixed'.");
         v.RuleFor(maxRetryDelay).InclusiveBetween(TimeSpan.Zero, TimeSpan.FromDays(7));
         v.RuleFor(timeout).InclusiveBetween(TimeSpan.FromSeconds(1), TimeSpan.FromDays(7)).WithMessage("'timeout' must be between 1 second and 7 days.");
-        v.RuleFor(pool).Matches(DagDefinitionValidator.NamePattern()).WithMessage("'pool' must match ^[A-Za-z0-9_.-]{1,200}$.");
+        v.RuleFor(pool).Matches(Names.Pattern()).WithMessage("'pool' must match ^[A-Za-z0-9_.-]{1,200}$.");
         v.RuleFor(priority).InclusiveBetween(-1_000_000, 1_000_000);
     }
 }
@@ -223,7 +221,7 @@ internal sealed class NotificationRuleValidator : AbstractValidator<Notification
     {
         RuleFor(r => r.On).NotEmpty();
         RuleForEach(r => r.On).Must(e => Events.Contains(e)).WithMessage(r => $"'on' values are {string.Join(", ", Events)}.");
-        RuleFor(r => r.Channel).NotEmpty().Matches(DagDefinitionValidator.NamePattern());
+        RuleFor(r => r.Channel).NotEmpty().Matches(Names.Pattern());
     }
 }
 
@@ -239,7 +237,7 @@ internal sealed partial class TaskDefinitionValidator : AbstractValidator<TaskDe
 
     public TaskDefinitionValidator()
     {
-        RuleFor(t => t.Id).NotEmpty().Matches(DagDefinitionValidator.NamePattern()).WithMessage("'id' must match ^[A-Za-z0-9_.-]{1,200}$.");
+        RuleFor(t => t.Id).NotEmpty().Matches(Names.Pattern()).WithMessage("'id' must match ^[A-Za-z0-9_.-]{1,200}$.");
         RuleFor(t => t.TriggerRule).Must(r => r is null || TriggerRules.All.Contains(r))
             .WithMessage(t => $"unknown trigger rule '{t.TriggerRule}'; one of {string.Join(", ", TriggerRules.All)}.");
         RuleForEach(t => t.DependsOn).NotEmpty();
