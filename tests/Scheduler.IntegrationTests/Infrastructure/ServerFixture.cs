@@ -37,6 +37,12 @@ public sealed class ServerFixture : IAsyncLifetime
             web.UseEnvironment("Testing");
             web.UseSetting("ConnectionStrings:Scheduler", TestDatabase.ConnectionString);
             web.UseSetting("Auth:BootstrapAdminKey", BootstrapKey);
+            // Fast heartbeats and polls so lease and retry behaviour shows within a test's patience.
+            web.UseSetting("Workers:Slots", "8");
+            web.UseSetting("Workers:HeartbeatSeconds", "1");
+            web.UseSetting("Workers:LeaseSeconds", "4");
+            web.UseSetting("Workers:PollSeconds", "0.5");
+            web.UseSetting("Workers:ShutdownTimeoutSeconds", "2");
         });
         _factory.UseKestrel(0);
         _factory.StartServer();
@@ -49,7 +55,9 @@ public sealed class ServerFixture : IAsyncLifetime
         _respawner = await Respawner.CreateAsync(connection, new RespawnerOptions
         {
             DbAdapter = DbAdapter.Postgres,
-            SchemasToInclude = ["dags", "access"],
+            SchemasToInclude = ["dags", "access", "runs"],
+            // The pools table holds configuration the tests set themselves; it is reset below.
+            TablesToIgnore = [new Respawn.Graph.Table("runs", "pools")],
         });
         await ResetAsync();
     }
@@ -69,6 +77,8 @@ public sealed class ServerFixture : IAsyncLifetime
         {
             await connection.OpenAsync();
             await _respawner.ResetAsync(connection);
+            await using var pools = new NpgsqlCommand("delete from runs.pools where name <> 'default'", connection);
+            await pools.ExecuteNonQueryAsync();
         }
         ((MemoryCache)_factory.Services.GetRequiredService<IMemoryCache>()).Clear();
         await BootstrapAdminKey.EnsureAsync(_factory.Services, _factory.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>());
