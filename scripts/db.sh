@@ -35,7 +35,7 @@ db_install_postgres() {
 
 # Runs a command as the cluster's owner.
 db_as_owner() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 db_setup() {
@@ -98,8 +98,22 @@ shared_buffers = 256MB
 shared_preload_libraries = 'pg_stat_statements'
 CONF
   fi
-  # The port may change between calls; keep it on the command line, not in the file.
-  if ! db_as_owner "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+  # Running means answering, not a PID file: a postmaster killed with SIGKILL can linger as
+  # a zombie (or its PID be reused), and then pg_ctl status would still say "running".
+  local pid actual
+  pid="$(sed -n 1p "$data/postmaster.pid" 2>/dev/null || true)"
+  actual="$(sed -n 4p "$data/postmaster.pid" 2>/dev/null || true)"
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ! ps -o stat= -p "$pid" | grep -q Z \
+     && [ -n "$actual" ] && "$pgbin/pg_isready" -h 127.0.0.1 -p "$actual" -q; then
+    if [ "$actual" != "$port" ]; then
+      db_log "the cluster is already running on port $actual; using that"
+      port="$actual"
+    fi
+  else
+    if [ -n "$pid" ]; then
+      db_log "removing the stale lock of a PostgreSQL that is gone (PID $pid)"
+      rm -f "$data/postmaster.pid"
+    fi
     db_log "starting PostgreSQL on 127.0.0.1:$port"
     if ! db_as_owner "$pgbin/pg_ctl" -D "$data" -l "$data/server.log" -o "-p $port" -w -t 30 start >/dev/null; then
       # pg_stat_statements comes with contrib; start without it rather than not at all.
@@ -108,13 +122,6 @@ CONF
         db_as_owner "$pgbin/pg_ctl" -D "$data" -l "$data/server.log" -o "-p $port" -w -t 30 start >/dev/null || true
       fi
     fi
-  fi
-  # A cluster already running keeps its port; use that one rather than fail.
-  local actual
-  actual="$(sed -n 4p "$data/postmaster.pid" 2>/dev/null || true)"
-  if [ -n "$actual" ] && [ "$actual" != "$port" ]; then
-    db_log "the cluster is already running on port $actual; using that"
-    port="$actual"
   fi
   local i
   for i in $(seq 1 60); do
