@@ -3,6 +3,7 @@ using Scheduler.Infrastructure.Database;
 using Scheduler.Infrastructure.Health;
 using Scheduler.Infrastructure.Logging;
 using Scheduler.Infrastructure.OpenApi;
+using Scheduler.Infrastructure.Quartz;
 using Scheduler.Modules.Access;
 using Scheduler.Modules.Dags;
 using Scheduler.Modules.Runs;
@@ -18,7 +19,8 @@ builder.Services
     .AddAccess()                          // API keys, authentication, role policies
     .AddDags()                            // catalogue, versions, schedules
     .AddRuns()                            // runs, task state machine, retries, scheduling
-    .AddWorkers(builder.Configuration);   // worker pool, executors, leases, logs
+    .AddWorkers(builder.Configuration)    // worker pool, executors, leases, logs
+    .AddClusteredQuartz(builder.Configuration, SchedulerJobs.Add); // due-run scan, lease reaper
 
 var app = builder.Build();
 
