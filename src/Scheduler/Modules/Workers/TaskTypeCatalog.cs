@@ -1,12 +1,12 @@
 using Mediator;
 using Scheduler.Modules.Workers.Contracts;
+using Scheduler.Modules.Workers.Executors;
 
 namespace Scheduler.Modules.Workers;
 
-internal sealed class TaskTypeCatalog : IQueryHandler<GetTaskTypes, IReadOnlySet<string>>
+/// <summary>The task types this server can run: built-ins and loaded plugins.</summary>
+internal sealed class TaskTypeCatalog(ExecutorRegistry registry) : IQueryHandler<GetTaskTypes, IReadOnlySet<string>>
 {
-    private static readonly IReadOnlySet<string> BuiltIn = new HashSet<string>(StringComparer.Ordinal) { "noop", "shell", "http", "sql" };
-
     public ValueTask<IReadOnlySet<string>> Handle(GetTaskTypes query, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(BuiltIn);
+        ValueTask.FromResult(registry.Types);
 }

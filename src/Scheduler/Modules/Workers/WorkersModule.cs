@@ -1,4 +1,7 @@
+using Microsoft.AspNetCore.DataProtection;
 using Scheduler.Abstractions;
+using Scheduler.Infrastructure.Database;
+using Scheduler.Modules.Workers.Connections;
 using Scheduler.Modules.Workers.Executors;
 using Scheduler.Modules.Workers.Pool;
 
@@ -9,12 +12,25 @@ internal static class WorkersModule
     public static IServiceCollection AddWorkers(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<WorkerOptions>(configuration.GetSection("Workers"));
+        services.AddModuleDbContext<ConnectionsDbContext>();
+        // One key ring in PostgreSQL for every replica, so a secret stored by one decrypts on all.
+        services.AddDataProtection().SetApplicationName("scheduler").PersistKeysToDbContext<ConnectionsDbContext>();
+        services.AddSingleton<ConnectionSecrets>();
+        services.AddSingleton<IConnectionResolver>(sp => sp.GetRequiredService<ConnectionSecrets>());
+        services.AddHttpClient(HttpExecutor.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddSingleton<ITaskExecutor, NoopExecutor>();
+        services.AddSingleton<ITaskExecutor, ShellExecutor>();
+        services.AddSingleton<ITaskExecutor, HttpExecutor>();
+        services.AddSingleton<ITaskExecutor, SqlExecutor>();
         services.AddSingleton<ExecutorRegistry>();
-        services.AddSingleton<IConnectionResolver, NoConnections>();
         services.AddSingleton<WorkerPool>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerPool>());
         return services;
     }
 
-    public static void MapWorkers(this RouteGroupBuilder api) => ListWorkers.Map(api);
+    public static void MapWorkers(this RouteGroupBuilder api)
+    {
+        ListWorkers.Map(api);
+        ManageConnections.Map(api);
+    }
 }

@@ -1,0 +1,57 @@
+using System.Text;
+using Npgsql;
+using Scheduler.Abstractions;
+
+namespace Scheduler.Modules.Workers.Executors;
+
+/// <summary>
+/// Runs a statement (or several) on a stored PostgreSQL connection. Logs rows affected and
+/// the first rows of each result. The connection's secret is resolved at run time and never
+/// logged. A cancel cancels the command on the server.
+/// </summary>
+internal sealed class SqlExecutor : ITaskExecutor
+{
+    private const int RowsShown = 20;
+
+    public string Type => "sql";
+
+    public async Task<TaskOutcome> ExecuteAsync(TaskExecutionContext context, CancellationToken cancellationToken)
+    {
+        var name = context.Task["connection"]?.GetValue<string>() ?? throw new InvalidOperationException("a sql task needs 'connection'");
+        var statement = context.Task["statement"]?.GetValue<string>() ?? throw new InvalidOperationException("a sql task needs 'statement'");
+        var connection = await context.Connections.ResolveAsync(name, cancellationToken);
+        if (connection is null)
+            return TaskOutcome.Failed($"no connection named '{name}'");
+        if (connection.Kind != "postgres")
+            return TaskOutcome.Failed($"connection '{name}' is of kind '{connection.Kind}'; sql tasks run on 'postgres' connections");
+
+        var builder = new NpgsqlConnectionStringBuilder(connection.ConnectionString) { ApplicationName = $"scheduler:{context.DagName}.{context.TaskId}" };
+        await using var db = new NpgsqlConnection(builder.ConnectionString);
+        await db.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(statement, db) { CommandTimeout = 0 };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        do
+        {
+            if (reader.FieldCount > 0)
+            {
+                var header = string.Join(" | ", Enumerable.Range(0, reader.FieldCount).Select(reader.GetName));
+                context.Log.WriteLine(header);
+                var rows = 0;
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    if (rows++ < RowsShown)
+                    {
+                        var line = new StringBuilder();
+                        for (var i = 0; i < reader.FieldCount; i++)
+                            line.Append(i == 0 ? "" : " | ").Append(reader.IsDBNull(i) ? "null" : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture));
+                        context.Log.WriteLine(line.ToString());
+                    }
+                }
+                context.Log.WriteLine($"({rows} row{(rows == 1 ? "" : "s")})");
+            }
+        } while (await reader.NextResultAsync(cancellationToken));
+        if (reader.RecordsAffected >= 0)
+            context.Log.WriteLine($"{reader.RecordsAffected} row(s) affected");
+        return TaskOutcome.Success();
+    }
+}
