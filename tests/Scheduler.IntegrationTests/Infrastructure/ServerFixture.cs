@@ -55,9 +55,10 @@ public sealed class ServerFixture : IAsyncLifetime
         _respawner = await Respawner.CreateAsync(connection, new RespawnerOptions
         {
             DbAdapter = DbAdapter.Postgres,
-            SchemasToInclude = ["dags", "access", "runs"],
-            // The pools table holds configuration the tests set themselves; it is reset below.
-            TablesToIgnore = [new Respawn.Graph.Table("runs", "pools")],
+            SchemasToInclude = ["dags", "access", "runs", "workers"],
+            // Pools hold a configuration row reset below; live worker rows and the Data
+            // Protection key ring belong to the running server, not to a test.
+            TablesToIgnore = [new Respawn.Graph.Table("runs", "pools"), new Respawn.Graph.Table("workers", "nodes"), new Respawn.Graph.Table("workers", "data_protection_keys")],
         });
         await ResetAsync();
     }

@@ -1,0 +1,89 @@
+using System.Net;
+using Mediator;
+using Microsoft.Extensions.DependencyInjection;
+using Scheduler.IntegrationTests.Infrastructure;
+using Scheduler.Modules.Runs;
+
+namespace Scheduler.IntegrationTests.Runs;
+
+/// <summary>The due-run scan, driven directly so the test decides what is due.</summary>
+public sealed class SchedulingTests(ServerFixture server) : ServerTest(server)
+{
+    private async Task<int> ScanAsync()
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ISender>().Send(new ScheduleDueRuns.Command());
+    }
+
+    private static Task Rewind(string dag, string nextRunAt) =>
+        TestDatabase.ScalarAsync<int>($"update dags.dags set next_run_at = '{nextRunAt}' where name = '{dag}'");
+
+    private async Task<List<string>> LogicalDates(string dag) =>
+        (await Viewer.GetAsync($"dags/{dag}/runs?limit=500").ExpectAsync(HttpStatusCode.OK)).GetProperty("items").EnumerateArray()
+            .Select(r => r.GetProperty("logical_date").GetString()!).Order().ToList();
+
+    [Fact]
+    public async Task Scan_CreatesOnlyLatestMissedRun_WithoutCatchup()
+    {
+        await Admin.PostJsonAsync("dags", """{"name":"hourly","cron":"0 * * * *","tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);
+        var now = DateTimeOffset.UtcNow;
+        var hourAgo3 = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(-3);
+        await Rewind("hourly", hourAgo3.ToString("O"));
+        Assert.Equal(1, await ScanAsync());
+        Assert.Equal([hourAgo3.AddHours(3).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'")], await LogicalDates("hourly"));
+        var dag = await Viewer.GetAsync("dags/hourly").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(hourAgo3.AddHours(4), DateTimeOffset.Parse(dag.GetProperty("next_run_at").GetString()!));
+    }
+
+    [Fact]
+    public async Task Scan_CatchesUp_BoundedByMaxCatchupRuns()
+    {
+        await Admin.PostJsonAsync("dags", """{"name":"cu","cron":"0 * * * *","catchup":true,"max_catchup_runs":3,"max_active_runs":10,"tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);
+        var now = DateTimeOffset.UtcNow;
+        var start = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(-5);
+        await Rewind("cu", start.ToString("O"));
+        Assert.Equal(3, await ScanAsync());
+        Assert.Equal(new[] { 3, 4, 5 }.Select(h => start.AddHours(h).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'")), await LogicalDates("cu"));
+        var runs = (await Viewer.GetAsync("dags/cu/runs").ExpectAsync(HttpStatusCode.OK)).GetProperty("items").EnumerateArray();
+        Assert.All(runs, r => Assert.Equal("catchup", r.GetProperty("run_type").GetString()));
+    }
+
+    [Fact]
+    public async Task DuplicateFirings_CreateOneRunPerLogicalDate()
+    {
+        await Admin.PostJsonAsync("dags", """{"name":"dup","cron":"*/5 * * * *","tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);
+        var due = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var dueAt = new DateTimeOffset(due.Year, due.Month, due.Day, due.Hour, due.Minute - due.Minute % 5, 0, TimeSpan.Zero);
+        await Rewind("dup", dueAt.ToString("O"));
+        // Two scans at once, as two replicas racing would run them.
+        var created = await Task.WhenAll(ScanAsync(), ScanAsync(), ScanAsync());
+        Assert.Equal(1, created.Sum());
+        await Rewind("dup", dueAt.ToString("O"));
+        Assert.Equal(0, await ScanAsync());
+        Assert.Single(await LogicalDates("dup"));
+    }
+
+    [Fact]
+    public async Task Scan_SkipsPausedDags_AndHonoursEndDate()
+    {
+        await Admin.PostJsonAsync("dags", """{"name":"paused_one","cron":"* * * * *","paused":true,"tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);
+        await Admin.PostJsonAsync("dags", """{"name":"ended","cron":"* * * * *","end_date":"2020-01-01T00:00:00Z","tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);
+        await Rewind("paused_one", DateTimeOffset.UtcNow.AddMinutes(-2).ToString("O"));
+        Assert.Equal(0, await ScanAsync());
+        Assert.Empty(await LogicalDates("paused_one"));
+        var ended = await Viewer.GetAsync("dags/ended").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, ended.GetProperty("next_run_at").ValueKind);
+    }
+
+    [Fact]
+    public async Task ScheduledRuns_AreCreatedByTheClusteredScanner()
+    {
+        await Admin.PostJsonAsync("dags", """{"name":"tick","cron":"* * * * * *","tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
+        await Operator.PostAsync("dags/tick/pause", null).ExpectAsync(HttpStatusCode.OK);
+        var dates = await LogicalDates("tick");
+        Assert.InRange(dates.Count, 2, 5);
+        Assert.Equal(dates.Count, dates.Distinct().Count());
+        Assert.All(dates, d => Assert.EndsWith("Z", d));
+    }
+}
