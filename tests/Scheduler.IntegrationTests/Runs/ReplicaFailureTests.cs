@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Npgsql;
+using Scheduler.IntegrationTests.Infrastructure;
+
+namespace Scheduler.IntegrationTests.Runs;
+
+/// <summary>
+/// Two real server processes (clustered, each with a worker) on a database of their own. The
+/// one that runs a task is killed with SIGKILL; the other must finish the task (at least
+/// once, same attempt number) and keep scheduling.
+/// </summary>
+[Collection(ServerCollection.Name)]
+public sealed class ReplicaFailureTests : IAsyncLifetime
+{
+    private const string Key = "sk_replica_test_admin_key_0123456789";
+    private readonly List<Process> _processes = [];
+    private string _connection = "";
+
+    public async Task InitializeAsync()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString);
+        var database = builder.Database + "_replicas";
+        builder.Database = "postgres";
+        await using var admin = new NpgsqlConnection(builder.ConnectionString);
+        await admin.OpenAsync();
+        await using (var drop = new NpgsqlCommand($"drop database if exists \"{database}\" with (force)", admin))
+            await drop.ExecuteNonQueryAsync();
+        await using (var create = new NpgsqlCommand($"create database \"{database}\"", admin))
+            await create.ExecuteNonQueryAsync();
+        builder.Database = database;
+        _connection = builder.ConnectionString;
+    }
+
+    public Task DisposeAsync()
+    {
+        foreach (var process in _processes.Where(p => !p.HasExited))
+            process.Kill();
+        return Task.CompletedTask;
+    }
+
+    private static string ServerDll()
+    {
+        var local = Path.Combine(AppContext.BaseDirectory, "Scheduler.dll");
+        if (File.Exists(local) && File.Exists(Path.Combine(AppContext.BaseDirectory, "Scheduler.runtimeconfig.json")))
+            return local;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            foreach (var config in new[] { "Release", "Debug" })
+            {
+                var candidate = Path.Combine(dir.FullName, "src", "Scheduler", "bin", config, "net10.0", "Scheduler.dll");
+                if (File.Exists(candidate))
+                    return candidate;
+            }
+        throw new FileNotFoundException("Scheduler.dll not found");
+    }
+
+    private async Task<(Process Process, HttpClient Client)> StartAsync()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var dll = ServerDll();
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(dll);
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        start.Environment["ConnectionStrings__Scheduler"] = _connection;
+        start.Environment["Auth__BootstrapAdminKey"] = Key;
+        start.Environment["Workers__Slots"] = "4";
+        start.Environment["Workers__LeaseSeconds"] = "3";
+        start.Environment["Workers__HeartbeatSeconds"] = "1";
+        start.Environment["Workers__PollSeconds"] = "0.5";
+        start.Environment["Scheduler__CheckinSeconds"] = "1";
+        start.Environment["Scheduler__CheckinMisfireSeconds"] = "4";
+        start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _processes.Add(process);
+        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/v1/") };
+        client.DefaultRequestHeaders.Add("X-Api-Key", Key);
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            try
+            {
+                using var ready = await client.GetAsync($"http://127.0.0.1:{port}/health/ready");
+                if (ready.IsSuccessStatusCode)
+                    return (process, client);
+            }
+            catch (HttpRequestException)
+            {
+            }
+            Assert.False(process.HasExited, "the server process exited during start-up");
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("the server process did not become ready");
+    }
+
+    [Fact]
+    public async Task KilledReplica_ItsTaskIsFinishedByTheOther_UnderTheSameAttempt()
+    {
+        var a = await StartAsync();
+        var b = await StartAsync();
+        await a.Client.PostJsonAsync("dags", """{"name":"victim","tasks":[{"id":"work","type":"shell","command":"echo pid $$ attempt $SCHEDULER_ATTEMPT key $SCHEDULER_IDEMPOTENCY_KEY; sleep 2; echo finished"}]}""").ExpectAsync(HttpStatusCode.Created);
+        await a.Client.PostJsonAsync("dags", """{"name":"ticker","cron":"* * * * * *","tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);
+        var runId = await a.Client.TriggerAsync("victim");
+        var task = await a.Client.WaitForTaskAsync(runId, "work", "running");
+        var worker = task.GetProperty("worker_id").GetString()!;
+        var victim = worker.Contains($":{a.Process.Id}:") ? a : b;
+        var survivor = victim == a ? b : a;
+        Assert.Contains($":{victim.Process.Id}:", worker);
+
+        victim.Process.Kill(); // SIGKILL: no shutdown hook, no hand-back; only the lease can save the task.
+        await victim.Process.WaitForExitAsync();
+        var killedAt = DateTimeOffset.UtcNow;
+
+        var run = await survivor.Client.WaitForRunAsync(runId, TimeSpan.FromSeconds(30));
+        Assert.Equal("success", run.GetProperty("state").GetString());
+        var done = RunHelpers.Task(run, "work");
+        Assert.Equal(1, done.GetProperty("attempt").GetInt32());
+        var attempt = done.GetProperty("attempts").EnumerateArray().Single();
+        Assert.Equal(2, attempt.GetProperty("deliveries").GetInt32());
+        Assert.Contains($":{survivor.Process.Id}:", attempt.GetProperty("worker_id").GetString());
+        // Lease (3 s) + the reaper's tick (1 s) + the task itself (2 s) + slack.
+        Assert.True(RunHelpers.Time(done, "finished_at") - killedAt < TimeSpan.FromSeconds(15));
+        using var log = await survivor.Client.GetAsync($"runs/{runId}/tasks/work/logs");
+        var text = await log.Content.ReadAsStringAsync();
+        Assert.Contains($"key {runId}:work:1", text);
+        Assert.Contains("delivered again", text);
+        Assert.Contains("finished", text);
+
+        // The scheduler failed over too: per-second runs keep coming, never two for one second.
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        var runs = (await survivor.Client.GetAsync("dags/ticker/runs?limit=500").ExpectAsync(HttpStatusCode.OK)).GetProperty("items").EnumerateArray()
+            .Select(r => DateTimeOffset.Parse(r.GetProperty("logical_date").GetString()!)).ToList();
+        Assert.Equal(runs.Count, runs.Distinct().Count());
+        Assert.Contains(runs, d => d > killedAt.AddSeconds(2));
+        var workers = await survivor.Client.GetAsync("workers").ExpectAsync(HttpStatusCode.OK);
+        Assert.Contains(workers.EnumerateArray(), w => w.GetProperty("pid").GetInt32() == survivor.Process.Id && w.GetProperty("alive").GetBoolean());
+    }
+}
