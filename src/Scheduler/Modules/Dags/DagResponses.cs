@@ -34,6 +34,7 @@ internal sealed record DagSummary(
     string Timezone,
     int TaskCount,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? NextRunAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LastRunState,
     DateTimeOffset UpdatedAt);
 
 internal static class DagMapping

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Runs.Contracts;
 
 namespace Scheduler.Modules.Dags;
 
@@ -10,12 +11,15 @@ internal static class GetDag
 {
     public sealed record Query(string Name) : IQuery<DagDetails?>;
 
-    public sealed class Handler(DagsDbContext db) : IQueryHandler<Query, DagDetails?>
+    public sealed class Handler(DagsDbContext db, ISender sender) : IQueryHandler<Query, DagDetails?>
     {
         public async ValueTask<DagDetails?> Handle(Query query, CancellationToken cancellationToken)
         {
             var dag = await db.Dags.AsNoTracking().SingleOrDefaultAsync(d => d.Name == query.Name, cancellationToken);
-            return dag?.ToDetails();
+            if (dag is null)
+                return null;
+            var last = await sender.Send(new GetLastRunStates([dag.Name]), cancellationToken);
+            return dag.ToDetails() with { LastRunState = last.GetValueOrDefault(dag.Name) };
         }
     }
 

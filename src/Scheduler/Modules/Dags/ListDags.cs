@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Runs.Contracts;
 
 namespace Scheduler.Modules.Dags;
 
@@ -23,7 +24,7 @@ internal static class ListDags
     }
 
     /// <summary>Ordered by name; keyset paging on the unique name index.</summary>
-    public sealed class Handler(DagsDbContext db) : IQueryHandler<Query, Page<DagSummary>>
+    public sealed class Handler(DagsDbContext db, ISender sender) : IQueryHandler<Query, Page<DagSummary>>
     {
         public async ValueTask<Page<DagSummary>> Handle(Query query, CancellationToken cancellationToken)
         {
@@ -46,8 +47,9 @@ internal static class ListDags
                 .Take(limit + 1)
                 .Select(d => new { d.Name, d.Description, d.Owner, d.Tags, d.Paused, d.Version, d.Cron, d.IntervalSeconds, d.Timezone, d.TaskCount, d.NextRunAt, d.UpdatedAt })
                 .ToListAsync(cancellationToken);
+            var last = await sender.Send(new GetLastRunStates(rows.Take(limit).Select(d => d.Name).ToList()), cancellationToken);
             var items = rows.Select(d => new DagSummary(d.Name, d.Description, d.Owner, d.Tags, d.Paused, d.Version, d.Cron,
-                DagMapping.IntervalText(d.IntervalSeconds), d.Timezone, d.TaskCount, d.NextRunAt, d.UpdatedAt)).ToList();
+                DagMapping.IntervalText(d.IntervalSeconds), d.Timezone, d.TaskCount, d.NextRunAt, last.GetValueOrDefault(d.Name), d.UpdatedAt)).ToList();
             return Cursor.ToPage(items, limit, d => d.Name);
         }
     }

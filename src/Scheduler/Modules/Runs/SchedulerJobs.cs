@@ -23,6 +23,14 @@ internal static class SchedulerJobs
             await sender.Send(new RunQueueMaintenance(), cancellationToken);
     }
 
+    /// <summary>Deletes runs past the retention period.</summary>
+    [DisallowConcurrentExecution]
+    public sealed class Retention(ISender sender) : IJob
+    {
+        public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
+            await sender.Send(new PurgeOldRuns.Command(), cancellationToken);
+    }
+
     public static void Add(IQuartzBuilder q)
     {
         q.ScheduleJob<DueRunScan>(t => t
@@ -31,5 +39,8 @@ internal static class SchedulerJobs
         q.ScheduleJob<QueueMaintenance>(t => t
             .WithIdentity("queue-maintenance", "runs")
             .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(1)).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
+        q.ScheduleJob<Retention>(t => t
+            .WithIdentity("retention", "runs")
+            .WithCronSchedule("0 17 * * * ?", c => c.WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
     }
 }

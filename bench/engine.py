@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Engine figures through the public API (a measurement, not a test).
+
+P1: a chain of 100 noop tasks; dependency-to-start latency = downstream started_at minus
+    upstream finished_at, from the run's task-instance timestamps.
+P3: N runs of M independent noop tasks triggered together; throughput = tasks / (last
+    finished_at - first started_at).
+
+    bench/engine.py --url http://127.0.0.1:5080 --key "$KEY" [--runs 200 --tasks 100]
+"""
+import argparse, concurrent.futures, http.client, json, time, urllib.parse
+from datetime import datetime
+
+def ts(s): return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+def pct(v, p):
+    v = sorted(v); return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
+
+class Api:
+    def __init__(self, url, key):
+        u = urllib.parse.urlparse(url); self.host, self.port, self.key = u.hostname, u.port or 80, key
+        self.c = http.client.HTTPConnection(self.host, self.port, timeout=60)
+    def call(self, method, path, body=None):
+        h = {"X-Api-Key": self.key}
+        if body is not None: h["Content-Type"] = "application/json"
+        self.c.request(method, "/api/v1" + path, body=None if body is None else json.dumps(body), headers=h)
+        r = self.c.getresponse(); data = r.read()
+        return r.status, (json.loads(data) if data and r.getheader("Content-Type", "").startswith("application/") else data)
+
+def wait(api, run_id, timeout=600):
+    end = time.time() + timeout
+    while time.time() < end:
+        _, run = api.call("GET", f"/runs/{run_id}")
+        if run["state"] in ("success", "failed", "cancelled"): return run
+        time.sleep(0.05)
+    raise TimeoutError(run_id)
+
+def p1(api, length, repeats, prefix):
+    tasks = [{"id": f"t{i:03d}", **({"depends_on": [f"t{i-1:03d}"]} if i else {})} for i in range(length)]
+    api.call("PUT", f"/dags/{prefix}_chain", {"name": f"{prefix}_chain", "max_active_runs": 1, "tasks": tasks})
+    gaps, totals = [], []
+    for _ in range(repeats):
+        s, run = api.call("POST", f"/dags/{prefix}_chain/runs", {})
+        run = wait(api, run["run_id"])
+        by = {t["task_id"]: t for t in run["tasks"]}
+        for i in range(1, length):
+            gaps.append((ts(by[f"t{i:03d}"]["started_at"]) - ts(by[f"t{i-1:03d}"]["finished_at"])) * 1000)
+        totals.append(ts(run["finished_at"]) - ts(run["queued_at"]))
+    print(f"P1 chain of {length} noop, {repeats} runs: dependency-to-start p50={pct(gaps,50):.2f} ms p99={pct(gaps,99):.2f} ms max={max(gaps):.2f} ms; "
+          f"run {pct(totals,50):.2f} s (median)")
+
+def p3(url, key, runs, width, prefix):
+    api = Api(url, key)
+    api.call("PUT", f"/dags/{prefix}_wide", {"name": f"{prefix}_wide", "max_active_runs": runs, "tasks": [{"id": f"t{i:03d}"} for i in range(width)]})
+    def trigger(i):
+        a = Api(url, key); s, run = a.call("POST", f"/dags/{prefix}_wide/runs", {"conf": {"i": i}}); return run["run_id"]
+    t0 = time.time()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(trigger, range(runs)))
+    results = [wait(api, i) for i in ids]
+    wall = time.time() - t0
+    starts = [ts(t["started_at"]) for r in results for t in r["tasks"]]
+    ends = [ts(t["finished_at"]) for r in results for t in r["tasks"]]
+    n = len(starts)
+    span = max(ends) - min(starts)
+    print(f"P3 {runs} runs x {width} noop = {n} tasks: {n/span:.0f} tasks/s (first start to last finish {span:.2f} s); wall incl. triggering {wall:.2f} s; "
+          f"all success: {all(r['state']=='success' for r in results)}")
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", default="http://127.0.0.1:5080"); ap.add_argument("--key", required=True)
+    ap.add_argument("--chain", type=int, default=100); ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=200); ap.add_argument("--tasks", type=int, default=100)
+    ap.add_argument("--prefix", default=f"bench{int(time.time())}")
+    a = ap.parse_args()
+    p1(Api(a.url, a.key), a.chain, a.repeats, a.prefix)
+    p3(a.url, a.key, a.runs, a.tasks, a.prefix)

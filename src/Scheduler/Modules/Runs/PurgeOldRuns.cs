@@ -1,0 +1,42 @@
+using Mediator;
+using Npgsql;
+
+namespace Scheduler.Modules.Runs;
+
+/// <summary>
+/// Retention: deletes finished runs (with their task instances, attempts, logs and dead
+/// letters) older than <c>Runs:RetentionDays</c> (default 90; 0 keeps everything), in
+/// batches so no delete holds locks for long.
+/// </summary>
+internal static class PurgeOldRuns
+{
+    public sealed record Command : ICommand<int>;
+
+    public sealed class Handler(NpgsqlDataSource dataSource, IConfiguration configuration, ILogger<Handler> logger) : ICommandHandler<Command, int>
+    {
+        public async ValueTask<int> Handle(Command command, CancellationToken cancellationToken)
+        {
+            var days = configuration.GetValue("Runs:RetentionDays", 90);
+            if (days <= 0)
+                return 0;
+            var total = 0;
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await using var cmd = dataSource.CreateCommand("""
+                    delete from runs.dag_runs where id in (
+                        select id from runs.dag_runs
+                        where state in ('success', 'failed', 'cancelled') and finished_at < now() - make_interval(days => @days)
+                        limit 1000)
+                    """);
+                cmd.Parameters.AddWithValue("days", days);
+                var deleted = await cmd.ExecuteNonQueryAsync(cancellationToken);
+                total += deleted;
+                if (deleted < 1000)
+                    break;
+            }
+            if (total > 0)
+                logger.LogInformation("Retention removed {Count} run(s) finished more than {Days} days ago", total, days);
+            return total;
+        }
+    }
+}
