@@ -30,14 +30,27 @@ public sealed class ServerFixture : IAsyncLifetime
     public HttpClient Viewer { get; private set; } = null!;
     public IServiceProvider Services => _factory.Services;
 
+    /// <summary>A plugins folder holding the test plugin (task type <c>echo</c>), loaded at start-up.</summary>
+    private static string PluginsFolder()
+    {
+        var here = new DirectoryInfo(AppContext.BaseDirectory);
+        var dll = Path.GetFullPath(Path.Combine(here.FullName, "..", "..", "..", "..", "Scheduler.TestPlugin", "bin", here.Parent!.Name, "net10.0", "Scheduler.TestPlugin.dll"));
+        var folder = Directory.CreateTempSubdirectory("scheduler-it-plugins-").FullName;
+        if (File.Exists(dll))
+            File.Copy(dll, Path.Combine(folder, Path.GetFileName(dll)));
+        return folder;
+    }
+
     public async Task InitializeAsync()
     {
+        var plugins = PluginsFolder();
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Testing");
             web.UseSetting("ConnectionStrings:Scheduler", TestDatabase.ConnectionString);
             web.UseSetting("Auth:BootstrapAdminKey", BootstrapKey);
             // Fast heartbeats and polls so lease and retry behaviour shows within a test's patience.
+            web.UseSetting("Workers:PluginsPath", plugins);
             web.UseSetting("Workers:Slots", "8");
             web.UseSetting("Workers:HeartbeatSeconds", "1");
             web.UseSetting("Workers:LeaseSeconds", "4");

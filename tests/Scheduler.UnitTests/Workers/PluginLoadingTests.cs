@@ -1,0 +1,67 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Scheduler.Abstractions;
+using Scheduler.Modules.Workers.Executors;
+using Scheduler.Modules.Workers.Pool;
+
+namespace Scheduler.UnitTests.Workers;
+
+public sealed class PluginLoadingTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("scheduler-plugins-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static string PluginDll()
+    {
+        // tests/Scheduler.UnitTests/bin/<config>/net10.0 -> tests/Scheduler.TestPlugin/bin/<config>/net10.0
+        var here = new DirectoryInfo(AppContext.BaseDirectory);
+        var config = here.Parent!.Name;
+        var path = Path.GetFullPath(Path.Combine(here.FullName, "..", "..", "..", "..", "Scheduler.TestPlugin", "bin", config, "net10.0", "Scheduler.TestPlugin.dll"));
+        Assert.True(File.Exists(path), $"test plugin not built at {path}");
+        return path;
+    }
+
+    [Fact]
+    public async Task LoadPlugins_FindsExecutorsInFolder_AndTheyRun()
+    {
+        File.Copy(PluginDll(), Path.Combine(_folder, "Scheduler.TestPlugin.dll"));
+        var executor = Assert.Single(ExecutorRegistry.LoadPlugins(_folder, new EmptyServices(), NullLogger.Instance));
+        Assert.Equal("echo", executor.Type);
+        var log = new AttemptLog(1, 1, 10_000);
+        var outcome = await executor.ExecuteAsync(new TaskExecutionContext
+        {
+            RunId = 7, DagName = "d", TaskId = "t", Attempt = 1, LogicalDate = DateTimeOffset.UnixEpoch, IdempotencyKey = "7:t:1",
+            Task = new JsonObject { ["message"] = "hi" }, Params = [], Log = log, Connections = new NoConnections(),
+        }, CancellationToken.None);
+        Assert.Equal(TaskOutcomeKind.Success, outcome.Kind);
+        Assert.Equal("echo: hi (7:t:1)\n", log.Take(final: true));
+    }
+
+    [Fact]
+    public void LoadPlugins_SkipsBrokenAssemblies_AndMissingFolder()
+    {
+        File.WriteAllText(Path.Combine(_folder, "broken.dll"), "not an assembly");
+        Assert.Empty(ExecutorRegistry.LoadPlugins(_folder, new EmptyServices(), NullLogger.Instance));
+        Assert.Empty(ExecutorRegistry.LoadPlugins(Path.Combine(_folder, "missing"), new EmptyServices(), NullLogger.Instance));
+    }
+
+    [Fact]
+    public void AttemptLog_CapsOutput_AndSaysHowMuchWasDropped()
+    {
+        var log = new AttemptLog(1, 1, 10);
+        log.Write("0123456789abc");
+        log.Write("more");
+        Assert.Equal("0123456789\n--- log truncated: 7 more characters were dropped ---\n", log.Take(final: true));
+    }
+
+    private sealed class EmptyServices : IServiceProvider
+    {
+        public object? GetService(Type serviceType) => null;
+    }
+
+    private sealed class NoConnections : IConnectionResolver
+    {
+        public Task<ResolvedConnection?> ResolveAsync(string name, CancellationToken cancellationToken) => Task.FromResult<ResolvedConnection?>(null);
+    }
+}
