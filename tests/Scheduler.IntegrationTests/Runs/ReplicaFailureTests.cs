@@ -56,7 +56,7 @@ public sealed class ReplicaFailureTests : IAsyncLifetime
         throw new FileNotFoundException("Scheduler.dll not found");
     }
 
-    private async Task<(Process Process, HttpClient Client)> StartAsync()
+    private async Task<(Process Process, HttpClient Client)> StartAsync(Dictionary<string, string>? settings = null)
     {
         var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
@@ -76,6 +76,8 @@ public sealed class ReplicaFailureTests : IAsyncLifetime
         start.Environment["Scheduler__CheckinSeconds"] = "1";
         start.Environment["Scheduler__CheckinMisfireSeconds"] = "4";
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings ?? [])
+            start.Environment[key] = value;
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
@@ -143,5 +145,32 @@ public sealed class ReplicaFailureTests : IAsyncLifetime
         Assert.Contains(runs, d => d > killedAt.AddSeconds(2));
         var workers = await survivor.Client.GetAsync("workers").ExpectAsync(HttpStatusCode.OK);
         Assert.Contains(workers.EnumerateArray(), w => w.GetProperty("pid").GetInt32() == survivor.Process.Id && w.GetProperty("alive").GetBoolean());
+    }
+
+    [Fact]
+    public async Task StoppedReplica_HandsItsTaskBack_WithoutWaitingForTheLease()
+    {
+        // A 60 s lease: only the graceful hand-back can explain the task finishing quickly elsewhere.
+        var settings = new Dictionary<string, string> { ["Workers__LeaseSeconds"] = "60", ["Workers__ShutdownTimeoutSeconds"] = "1" };
+        var a = await StartAsync(settings);
+        var b = await StartAsync(settings);
+        await a.Client.PostJsonAsync("dags", """{"name":"handback","tasks":[{"id":"work","type":"shell","command":"sleep 3; echo finished attempt $SCHEDULER_ATTEMPT"}]}""").ExpectAsync(HttpStatusCode.Created);
+        var runId = await a.Client.TriggerAsync("handback");
+        var worker = (await a.Client.WaitForTaskAsync(runId, "work", "running")).GetProperty("worker_id").GetString()!;
+        var leaving = worker.Contains($":{a.Process.Id}:") ? a : b;
+        var staying = leaving == a ? b : a;
+        var stoppedAt = DateTimeOffset.UtcNow;
+        using (var term = Process.Start("kill", ["-TERM", leaving.Process.Id.ToString()])!)
+            await term.WaitForExitAsync();
+        await leaving.Process.WaitForExitAsync();
+
+        var run = await staying.Client.WaitForRunAsync(runId, TimeSpan.FromSeconds(30));
+        Assert.Equal("success", run.GetProperty("state").GetString());
+        var task = RunHelpers.Task(run, "work");
+        Assert.Equal(1, task.GetProperty("attempt").GetInt32());
+        Assert.Equal(2, task.GetProperty("attempts")[0].GetProperty("deliveries").GetInt32());
+        Assert.True(RunHelpers.Time(task, "finished_at") - stoppedAt < TimeSpan.FromSeconds(20), "the task waited for the lease instead of being handed back");
+        using var log = await staying.Client.GetAsync($"runs/{runId}/tasks/work/logs");
+        Assert.Contains("interrupted: the worker shut down", await log.Content.ReadAsStringAsync());
     }
 }

@@ -1,0 +1,31 @@
+# Scheduler server image. Build: docker build -t scheduler .
+# Run:   docker run -p 8080:8080 -e ConnectionStrings__Scheduler="Host=db;Database=scheduler;Username=...;Password=..." \
+#          -e Auth__BootstrapAdminKey=sk_... scheduler
+# Mirrors run.sh: the server applies migrations at start-up; configuration is environment variables.
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY Directory.Build.props Directory.Packages.props Scheduler.sln ./
+COPY src/Scheduler/Scheduler.csproj src/Scheduler/
+COPY src/Scheduler.Abstractions/Scheduler.Abstractions.csproj src/Scheduler.Abstractions/
+RUN dotnet restore src/Scheduler/Scheduler.csproj
+COPY src/ src/
+COPY migrations/ migrations/
+RUN dotnet publish src/Scheduler/Scheduler.csproj -c Release -o /app --no-restore
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+# bash and setsid run shell tasks in their own process group; curl serves the health check.
+RUN apt-get update && apt-get install -y --no-install-recommends bash util-linux curl tzdata \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /app ./
+RUN mkdir -p /app/plugins && chown -R app:app /app/plugins
+USER app
+ENV ASPNETCORE_URLS=http://+:8080 \
+    ASPNETCORE_ENVIRONMENT=Production \
+    Database__MigrationsPath=/app/migrations \
+    Workers__PluginsPath=/app/plugins
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+    CMD curl -fsS http://127.0.0.1:8080/health/ready || exit 1
+ENTRYPOINT ["dotnet", "Scheduler.dll"]
