@@ -516,19 +516,9 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
             from requeued r where a.task_instance_id = r.id and a.attempt = r.attempt
             returning r.constrained
             """);
-        var count = 0;
-        var constrained = false;
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct))
-            {
-                count++;
-                constrained |= reader.GetBoolean(0);
-            }
+        var count = await RequeuedAsync(cmd, ct);
         if (count > 0)
-        {
             logger.LogWarning("Requeued {Count} task(s) whose worker lease expired", count);
-            await NotifyAsync(constrained, ct);
-        }
         return count;
     }
 
@@ -540,6 +530,12 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
             where state = 'up_for_retry' and not_before <= now()
             returning constrained
             """);
+        return await RequeuedAsync(cmd, ct);
+    }
+
+    /// <summary>Runs a statement returning one <c>constrained</c> flag per requeued task; wakes the workers if any.</summary>
+    private async Task<int> RequeuedAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
         var count = 0;
         var constrained = false;
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
