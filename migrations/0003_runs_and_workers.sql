@@ -49,7 +49,8 @@ create table runs.task_instances (
 );
 -- The claim reads the head of this index: priority, then queue time. Partial, so a table
 -- holding millions of finished task instances keeps the claim an index scan over the queue.
-create index ix_task_instances_queue on runs.task_instances (priority desc, queued_at, id) where state = 'queued';
+create index ix_task_instances_queue on runs.task_instances (priority desc, queued_at, id) where state = 'queued' and not constrained;
+create index ix_task_instances_queue_constrained on runs.task_instances (priority desc, queued_at, id) where state = 'queued' and constrained;
 create index ix_task_instances_retry on runs.task_instances (not_before) where state = 'up_for_retry';
 create index ix_task_instances_lease on runs.task_instances (lease_expires_at) where state = 'running';
 create index ix_task_instances_worker on runs.task_instances (worker_id) where state = 'running';
