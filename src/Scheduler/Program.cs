@@ -10,6 +10,7 @@ using Scheduler.Modules.Runs;
 using Scheduler.Modules.Workers;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.UseAppSettingsNextToBinary();
 
 builder.AddLogging();
 builder.Services

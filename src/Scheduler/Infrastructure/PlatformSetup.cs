@@ -9,6 +9,30 @@ namespace Scheduler.Infrastructure;
 
 internal static class PlatformSetup
 {
+    /// <summary>
+    /// The one appsettings.json lives at the repository root and is copied next to the
+    /// binary; read it from there whatever the content root is (dotnet run uses the project
+    /// folder). Precedence is unchanged: environment variables and arguments still win.
+    /// </summary>
+    public static void UseAppSettingsNextToBinary(this WebApplicationBuilder builder)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+        var sources = builder.Configuration.Sources;
+        for (var i = 0; i < sources.Count; i++)
+        {
+            if (File.Exists(path) && sources[i] is Microsoft.Extensions.Configuration.Json.JsonConfigurationSource { Path: "appsettings.json" })
+            {
+                sources[i] = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+                {
+                    Path = "appsettings.json",
+                    Optional = true,
+                    FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(AppContext.BaseDirectory),
+                };
+                return;
+            }
+        }
+    }
+
     public static IServiceCollection AddPlatform(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
