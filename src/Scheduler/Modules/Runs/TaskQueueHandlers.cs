@@ -7,7 +7,7 @@ namespace Scheduler.Modules.Runs;
 /// <summary>The engine behind the Workers module's contracts.</summary>
 internal sealed class TaskQueueHandlers(RunEngine engine) :
     ICommandHandler<ClaimTasks, IReadOnlyList<ClaimedTask>>,
-    ICommandHandler<CompleteTask, bool>,
+    ICommandHandler<CompleteTasks, int>,
     ICommandHandler<RenewLeases, IReadOnlyList<long>>,
     ICommandHandler<AppendTaskLog>,
     ICommandHandler<ReleaseTasks, int>,
@@ -21,8 +21,13 @@ internal sealed class TaskQueueHandlers(RunEngine engine) :
         return claimed;
     }
 
-    public async ValueTask<bool> Handle(CompleteTask command, CancellationToken cancellationToken) =>
-        await engine.CompleteAsync(command, cancellationToken);
+    public async ValueTask<int> Handle(CompleteTasks command, CancellationToken cancellationToken)
+    {
+        var counted = 0;
+        foreach (var run in command.Completions.GroupBy(c => c.RunId))
+            counted += await engine.CompleteAsync(run.Key, run.ToList(), cancellationToken);
+        return counted;
+    }
 
     public async ValueTask<IReadOnlyList<long>> Handle(RenewLeases command, CancellationToken cancellationToken) =>
         command.Running.Count == 0 ? [] : await engine.HeartbeatAsync(command.WorkerId, command.Running, command.Lease, cancellationToken);

@@ -31,10 +31,7 @@ public enum AttemptOutcome
     Cancelled,
 }
 
-/// <summary>
-/// Reports an attempt's end. Returns false when the report no longer counts (the lease was
-/// lost or the run was cancelled meanwhile); the log tail is kept either way.
-/// </summary>
+/// <summary>An attempt's end, as reported by the worker that ran it.</summary>
 public sealed record CompleteTask(
     long TaskInstanceId,
     long RunId,
@@ -44,7 +41,14 @@ public sealed record CompleteTask(
     AttemptOutcome Outcome,
     int? Code,
     string? Error,
-    string? LogTail) : ICommand<bool>;
+    string? LogTail);
+
+/// <summary>
+/// Reports attempts' ends, grouped by run (one transaction per run). Returns how many
+/// reports counted: a report no longer counts when the lease was lost or the run was
+/// cancelled meanwhile; its log tail is kept either way.
+/// </summary>
+public sealed record CompleteTasks(IReadOnlyList<CompleteTask> Completions) : ICommand<int>;
 
 /// <summary>Extends the worker's leases; returns the tasks it must stop (cancelled or reassigned).</summary>
 public sealed record RenewLeases(string WorkerId, IReadOnlyCollection<long> Running, TimeSpan Lease) : ICommand<IReadOnlyList<long>>;

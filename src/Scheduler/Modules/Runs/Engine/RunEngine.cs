@@ -361,99 +361,114 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
     // ---------------------------------------------------------------- completion
 
     /// <summary>
-    /// Records an attempt's outcome and everything that follows from it in one transaction:
-    /// the retry policy or the final state, a dead letter when retries are used up,
-    /// downstream trigger rules, the run's end, and the next waiting run. A report for an
-    /// attempt that is no longer this worker's (its lease expired and it was handed to
-    /// another worker, or the run was cancelled) changes nothing.
+    /// Records attempts' outcomes (all of one run) and everything that follows in ONE
+    /// transaction: the retry policy or the final state, dead letters when retries are used
+    /// up, downstream trigger rules, the run's end, the next waiting run. Batching matters:
+    /// a claim hands a worker neighbouring tasks of the same run, whose completions would
+    /// otherwise queue one by one on the run's row lock. A report for an attempt that is no
+    /// longer this worker's (its lease expired and it went to another worker, or the run was
+    /// cancelled) changes nothing but keeps its log. Returns how many reports counted.
     /// </summary>
-    public Task<bool> CompleteAsync(CompleteTask c, CancellationToken ct) => InRunAsync(c.RunId, async run =>
-    {
-        var plan = run.Graph.Tasks.GetValueOrDefault(c.TaskId);
-        string newState;
-        DateTimeOffset? notBefore = null;
-        var outcome = c.Outcome;
-        int maxAttempts;
-        await using (var cmd = run.Command("select max_attempts from runs.task_instances where id = @id and attempt = @a and state = 'running' and worker_id = @w for update"))
+    public async Task<int> CompleteAsync(long runId, IReadOnlyList<CompleteTask> completions, CancellationToken ct) =>
+        await InRunAsync(runId, async run =>
         {
-            cmd.Parameters.AddWithValue("id", c.TaskInstanceId);
-            cmd.Parameters.AddWithValue("a", c.Attempt);
-            cmd.Parameters.AddWithValue("w", c.WorkerId);
-            if (await cmd.ExecuteScalarAsync(ct) is not int m)
+            var current = new Dictionary<long, (int Attempt, string? Worker, int MaxAttempts)>();
+            await using (var cmd = run.Command("select id, attempt, worker_id, max_attempts from runs.task_instances where id = any(@ids) and state = 'running' for update"))
             {
-                await WriteAttemptAsync(run, c, outcome == AttemptOutcome.Success ? "success" : "failed", stale: true, ct);
-                return false;
+                cmd.Parameters.AddWithValue("ids", completions.Select(c => c.TaskInstanceId).ToArray());
+                await using var reader = await cmd.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                    current[reader.GetInt64(0)] = (reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt32(3));
             }
-            maxAttempts = m;
-        }
-        if (outcome == AttemptOutcome.Success)
-            newState = TaskStates.Success;
-        else if (outcome == AttemptOutcome.Skipped)
-            newState = TaskStates.Skipped;
-        else if (c.Attempt < maxAttempts && plan is not null)
-        {
-            newState = TaskStates.UpForRetry;
-            var delay = RetryBackoff.Delay(plan.RetryDelay, plan.ExponentialBackoff, plan.MaxRetryDelay, c.Attempt, Random.Shared.NextDouble());
-            notBefore = DateTimeOffset.UtcNow + delay;
-        }
-        else
-            newState = TaskStates.Failed;
+            var valid = new List<(CompleteTask C, string State, DateTimeOffset? NotBefore, string AttemptState)>();
+            var stale = new List<CompleteTask>();
+            foreach (var c in completions)
+            {
+                if (!current.TryGetValue(c.TaskInstanceId, out var row) || row.Attempt != c.Attempt || row.Worker != c.WorkerId)
+                {
+                    stale.Add(c);
+                    continue;
+                }
+                var plan = run.Graph.Tasks.GetValueOrDefault(c.TaskId);
+                var (state, notBefore) = c.Outcome switch
+                {
+                    AttemptOutcome.Success => (TaskStates.Success, (DateTimeOffset?)null),
+                    AttemptOutcome.Skipped => (TaskStates.Skipped, null),
+                    _ when c.Attempt < row.MaxAttempts && plan is not null => (TaskStates.UpForRetry,
+                        DateTimeOffset.UtcNow + RetryBackoff.Delay(plan.RetryDelay, plan.ExponentialBackoff, plan.MaxRetryDelay, c.Attempt, Random.Shared.NextDouble())),
+                    _ => (TaskStates.Failed, null),
+                };
+                valid.Add((c, state, notBefore, c.Outcome switch
+                {
+                    AttemptOutcome.Success => "success",
+                    AttemptOutcome.Skipped => "skipped",
+                    AttemptOutcome.TimedOut => "timed_out",
+                    AttemptOutcome.Cancelled => "cancelled",
+                    _ => "failed",
+                }));
+            }
 
-        await using (var cmd = run.Command("""
-            update runs.task_instances set state = @s, finished_at = case when @s = 'up_for_retry' then null else now() end,
-                not_before = @nb, worker_id = null, lease_expires_at = null
-            where id = @id
-            """))
-        {
-            cmd.Parameters.AddWithValue("s", newState);
-            cmd.Parameters.Add(new NpgsqlParameter("nb", NpgsqlDbType.TimestampTz) { Value = (object?)notBefore ?? DBNull.Value });
-            cmd.Parameters.AddWithValue("id", c.TaskInstanceId);
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
-        run.Track(c.TaskId, TaskStates.Running, newState);
-        await WriteAttemptAsync(run, c, outcome switch
-        {
-            AttemptOutcome.Success => "success",
-            AttemptOutcome.Skipped => "skipped",
-            AttemptOutcome.TimedOut => "timed_out",
-            AttemptOutcome.Cancelled => "cancelled",
-            _ => "failed",
-        }, stale: false, ct);
-        if (newState == TaskStates.Failed)
-        {
-            await using var cmd = run.Command("""
-                insert into runs.dead_letters (task_instance_id, run_id, dag_name, task_id, attempts, error, created_at)
-                values (@id, @run, @dag, @task, @a, @e, now())
-                """);
-            cmd.Parameters.AddWithValue("id", c.TaskInstanceId);
-            cmd.Parameters.AddWithValue("run", c.RunId);
-            cmd.Parameters.AddWithValue("dag", run.DagName);
-            cmd.Parameters.AddWithValue("task", c.TaskId);
-            cmd.Parameters.AddWithValue("a", c.Attempt);
-            cmd.Parameters.Add(new NpgsqlParameter("e", NpgsqlDbType.Text) { Value = (object?)c.Error ?? DBNull.Value });
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
-        if (TaskStates.IsFinal(newState))
-            await run.ResolveDownstreamAsync([c.TaskId], ct);
-        return true;
-    }, ct);
+            if (valid.Count > 0)
+            {
+                await using (var cmd = run.Command("""
+                    update runs.task_instances ti
+                    set state = v.s, finished_at = case when v.s = 'up_for_retry' then null else now() end,
+                        not_before = v.nb, worker_id = null, lease_expires_at = null
+                    from unnest(@ids, @states, @nb) as v(id, s, nb) where ti.id = v.id
+                    """))
+                {
+                    cmd.Parameters.AddWithValue("ids", valid.Select(v => v.C.TaskInstanceId).ToArray());
+                    cmd.Parameters.AddWithValue("states", valid.Select(v => v.State).ToArray());
+                    cmd.Parameters.Add(new NpgsqlParameter("nb", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = valid.Select(v => (object?)v.NotBefore ?? DBNull.Value).ToArray() });
+                    await cmd.ExecuteNonQueryAsync(ct);
+                }
+                foreach (var v in valid)
+                    run.Track(v.C.TaskId, TaskStates.Running, v.State);
+                await WriteAttemptsAsync(run, valid.Select(v => (v.C, (string?)v.AttemptState)).ToList(), ct);
+                var dead = valid.Where(v => v.State == TaskStates.Failed).ToList();
+                if (dead.Count > 0)
+                {
+                    await using var cmd = run.Command("""
+                        insert into runs.dead_letters (task_instance_id, run_id, dag_name, task_id, attempts, error, created_at)
+                        select id, @run, @dag, task, attempts, error, now() from unnest(@ids, @tasks, @attempts, @errors) as v(id, task, attempts, error)
+                        """);
+                    cmd.Parameters.AddWithValue("run", run.RunId);
+                    cmd.Parameters.AddWithValue("dag", run.DagName);
+                    cmd.Parameters.AddWithValue("ids", dead.Select(v => v.C.TaskInstanceId).ToArray());
+                    cmd.Parameters.AddWithValue("tasks", dead.Select(v => v.C.TaskId).ToArray());
+                    cmd.Parameters.AddWithValue("attempts", dead.Select(v => v.C.Attempt).ToArray());
+                    cmd.Parameters.Add(new NpgsqlParameter("errors", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = dead.Select(v => (object?)v.C.Error ?? DBNull.Value).ToArray() });
+                    await cmd.ExecuteNonQueryAsync(ct);
+                }
+                var final = valid.Where(v => TaskStates.IsFinal(v.State)).Select(v => v.C.TaskId).ToList();
+                if (final.Count > 0)
+                    await run.ResolveDownstreamAsync(final, ct);
+            }
+            if (stale.Count > 0)
+                await WriteAttemptsAsync(run, stale.Select(c => (c, (string?)null)).ToList(), ct);
+            return valid.Count;
+        }, ct);
 
-    private static async Task WriteAttemptAsync(RunTransaction run, CompleteTask c, string state, bool stale, CancellationToken ct)
+    /// <summary>Finishes attempt rows; a null state only appends the log (a stale report keeps its evidence).</summary>
+    private static async Task WriteAttemptsAsync(RunTransaction run, List<(CompleteTask C, string? State)> attempts, CancellationToken ct)
     {
-        // A stale report still keeps its log: what the lost delivery printed is evidence.
-        await using var cmd = run.Command(stale
-            ? "update runs.task_attempts set log = left(log || @log, @cap) where task_instance_id = @id and attempt = @a"
-            : """
-              update runs.task_attempts set state = @s, finished_at = now(), code = @code, error = @e, log = left(log || @log, @cap)
-              where task_instance_id = @id and attempt = @a
-              """);
-        cmd.Parameters.AddWithValue("s", state);
-        cmd.Parameters.Add(new NpgsqlParameter("code", NpgsqlDbType.Integer) { Value = (object?)c.Code ?? DBNull.Value });
-        cmd.Parameters.Add(new NpgsqlParameter("e", NpgsqlDbType.Text) { Value = (object?)c.Error ?? DBNull.Value });
-        cmd.Parameters.AddWithValue("log", c.LogTail ?? "");
+        await using var cmd = run.Command("""
+            update runs.task_attempts a
+            set state = coalesce(v.s, a.state),
+                finished_at = case when v.s is null then a.finished_at else now() end,
+                code = case when v.s is null then a.code else v.code end,
+                error = case when v.s is null then a.error else v.e end,
+                log = left(a.log || v.log, @cap)
+            from unnest(@ids, @attempts, @states, @codes, @errors, @logs) as v(id, attempt, s, code, e, log)
+            where a.task_instance_id = v.id and a.attempt = v.attempt
+            """);
+        cmd.Parameters.AddWithValue("ids", attempts.Select(a => a.C.TaskInstanceId).ToArray());
+        cmd.Parameters.AddWithValue("attempts", attempts.Select(a => a.C.Attempt).ToArray());
+        cmd.Parameters.Add(new NpgsqlParameter("states", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = attempts.Select(a => (object?)a.State ?? DBNull.Value).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter("codes", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = attempts.Select(a => (object?)a.C.Code ?? DBNull.Value).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter("errors", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = attempts.Select(a => (object?)a.C.Error ?? DBNull.Value).ToArray() });
+        cmd.Parameters.AddWithValue("logs", attempts.Select(a => a.C.LogTail ?? "").ToArray());
         cmd.Parameters.AddWithValue("cap", LogCap);
-        cmd.Parameters.AddWithValue("id", c.TaskInstanceId);
-        cmd.Parameters.AddWithValue("a", c.Attempt);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 

@@ -5,8 +5,11 @@ internal sealed class WorkerOptions
 {
     /// <summary>Run tasks on this replica at all (an API-only replica sets false).</summary>
     public bool Enabled { get; set; } = true;
-    /// <summary>Tasks this replica runs at once.</summary>
-    public int Slots { get; set; } = 32;
+    /// <summary>
+    /// Tasks this replica runs at once. Most tasks wait on something else (HTTP, SQL, a
+    /// child process), so this is a cap on concurrency rather than a count of cores.
+    /// </summary>
+    public int Slots { get; set; } = 64;
     /// <summary>How long a claimed task is this worker's without a heartbeat; after it, the task is requeued.</summary>
     public double LeaseSeconds { get; set; } = 30;
     public double HeartbeatSeconds { get; set; } = 10;

@@ -29,7 +29,11 @@ internal sealed class WorkerPool(
     private readonly WorkerOptions _options = options.Value;
     private readonly ConcurrentDictionary<long, RunningAttempt> _running = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly System.Threading.Channels.Channel<(CompleteTask Completion, TaskCompletionSource Recorded)> _completions =
+        System.Threading.Channels.Channel.CreateUnbounded<(CompleteTask, TaskCompletionSource)>(new() { SingleReader = true });
     private volatile bool _constrainedHint = true;
+    // Plans are immutable per (dag, version): fetched once per process, not once per attempt.
+    private readonly ConcurrentDictionary<(long, int), DagPlan> _plans = new();
     private volatile bool _stopping;
 
     public string WorkerId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
@@ -59,6 +63,7 @@ internal sealed class WorkerPool(
         logger.LogInformation("Worker {Worker} started with {Slots} slots", WorkerId, _options.Slots);
         var listener = ListenAsync(stoppingToken);
         var heartbeat = HeartbeatAsync(stoppingToken);
+        var completer = CompleteLoopAsync();
         try
         {
             await ClaimLoopAsync(stoppingToken);
@@ -66,7 +71,8 @@ internal sealed class WorkerPool(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        await Task.WhenAll(listener, heartbeat).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        _completions.Writer.TryComplete();
+        await Task.WhenAll(listener, heartbeat, completer).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
     private async Task ClaimLoopAsync(CancellationToken stoppingToken)
@@ -143,7 +149,7 @@ internal sealed class WorkerPool(
         {
             await using var scope = scopes.CreateAsyncScope();
             var sender = scope.ServiceProvider.GetRequiredService<ISender>();
-            var plan = (await sender.Send(new GetDagPlanVersion(task.DagId, task.DagVersion), cancel.Token))?.Tasks.FirstOrDefault(t => t.Id == task.TaskId);
+            var plan = (await PlanAsync(sender, task, cancel.Token))?.Tasks.FirstOrDefault(t => t.Id == task.TaskId);
             if (plan is null)
             {
                 (outcome, error) = (AttemptOutcome.Failed, $"Task '{task.TaskId}' is not in version {task.DagVersion} of DAG '{task.DagName}'.");
@@ -220,6 +226,20 @@ internal sealed class WorkerPool(
         }
     }
 
+    private async ValueTask<DagPlan?> PlanAsync(ISender sender, ClaimedTask task, CancellationToken ct)
+    {
+        if (_plans.TryGetValue((task.DagId, task.DagVersion), out var cached))
+            return cached;
+        var plan = await sender.Send(new GetDagPlanVersion(task.DagId, task.DagVersion), ct);
+        if (plan is not null)
+        {
+            if (_plans.Count > 10_000)
+                _plans.Clear();
+            _plans[(task.DagId, task.DagVersion)] = plan;
+        }
+        return plan;
+    }
+
     private (AttemptOutcome, string) Interrupted(ClaimedTask task, TaskPlan plan)
     {
         var reason = _running.TryGetValue(task.TaskInstanceId, out var r) ? r.StopReason : null;
@@ -251,30 +271,76 @@ internal sealed class WorkerPool(
         }
     }
 
-    /// <summary>
-    /// Reports the outcome, retrying through short database outages. If it still cannot be
-    /// recorded the lease runs out and the task is requeued: run again rather than lost.
-    /// </summary>
+    /// <summary>Queues the outcome for the completer and waits until it is recorded.</summary>
     private async Task CompleteAsync(CompleteTask completion)
     {
-        for (var attempt = 1; ; attempt++)
+        var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_completions.Writer.TryWrite((completion, recorded)))
         {
-            try
+            await RecordAsync([(completion, recorded)]);
+            return;
+        }
+        await recorded.Task;
+    }
+
+    /// <summary>
+    /// Records outcomes as they arrive: whatever is waiting is taken at once and grouped by
+    /// run (one transaction per run), runs in parallel. A lone completion goes out alone, so
+    /// batching adds no latency; under load, neighbouring tasks of a run share a transaction
+    /// instead of queueing on its row lock.
+    /// </summary>
+    private async Task CompleteLoopAsync()
+    {
+        var reader = _completions.Reader;
+        var inFlight = new List<Task>();
+        while (await reader.WaitToReadAsync())
+        {
+            var batch = new List<(CompleteTask, TaskCompletionSource)>();
+            while (batch.Count < 1000 && reader.TryRead(out var item))
+                batch.Add(item);
+            inFlight.RemoveAll(t => t.IsCompleted);
+            foreach (var run in batch.GroupBy(b => b.Item1.RunId))
+                inFlight.Add(RecordAsync(run.ToList()));
+            // Bound the parallelism to the connection pool's comfort, not to the batch size.
+            while (inFlight.Count >= 8)
+                inFlight.Remove(await Task.WhenAny(inFlight));
+        }
+        await Task.WhenAll(inFlight);
+    }
+
+    /// <summary>
+    /// Records one run's outcomes, retrying through short database outages. If they still
+    /// cannot be recorded the leases run out and the tasks are requeued: run again rather
+    /// than lost.
+    /// </summary>
+    private async Task RecordAsync(List<(CompleteTask Completion, TaskCompletionSource Recorded)> items)
+    {
+        try
+        {
+            for (var attempt = 1; ; attempt++)
             {
-                await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<ISender>().Send(completion);
-                return;
+                try
+                {
+                    await using var scope = scopes.CreateAsyncScope();
+                    await scope.ServiceProvider.GetRequiredService<ISender>().Send(new CompleteTasks(items.Select(i => i.Completion).ToList()));
+                    return;
+                }
+                catch (Exception e) when (attempt < 8 && e is NpgsqlException or TimeoutException or InvalidOperationException)
+                {
+                    logger.LogWarning(e, "Recording {Count} outcome(s) of run {Run} failed (try {Try}); retrying", items.Count, items[0].Completion.RunId, attempt);
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+                }
+                catch (Exception e)
+                {
+                    logger.LogError(e, "Could not record {Count} outcome(s) of run {Run}; their leases will expire and they will be requeued", items.Count, items[0].Completion.RunId);
+                    return;
+                }
             }
-            catch (Exception e) when (attempt < 8 && e is NpgsqlException or TimeoutException or InvalidOperationException)
-            {
-                logger.LogWarning(e, "Recording the outcome of {Task} failed (try {Try}); retrying", completion.TaskId, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
-            }
-            catch (Exception e)
-            {
-                logger.LogError(e, "Could not record the outcome of {Task} of run {Run}; its lease will expire and it will be requeued", completion.TaskId, completion.RunId);
-                return;
-            }
+        }
+        finally
+        {
+            foreach (var item in items)
+                item.Recorded.TrySetResult();
         }
     }
 
