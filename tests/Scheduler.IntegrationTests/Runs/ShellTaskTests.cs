@@ -94,6 +94,16 @@ public sealed class ShellTaskTests(ServerFixture server) : ServerTest(server)
         File.Delete(marker);
     }
 
+    [Fact]
+    public async Task Timeout_FailsTheAttempt_AndTheTaskRetries()
+    {
+        var run = await RunDagAsync("""{"name":"slowretry","tasks":[{"id":"t","type":"shell","command":"sleep 30","timeout":1,"retries":1,"retry_delay":0}]}""", "slowretry");
+        Assert.Equal("failed", run.GetProperty("state").GetString());
+        var attempts = RunHelpers.Task(run, "t").GetProperty("attempts").EnumerateArray().ToList();
+        Assert.Equal(2, attempts.Count);
+        Assert.All(attempts, a => Assert.Equal("timed_out", a.GetProperty("state").GetString()));
+    }
+
     private static async Task AssertGoneAsync(int pid)
     {
         var clock = Stopwatch.StartNew();

@@ -14,7 +14,7 @@ public sealed class HttpAndSqlTaskTests(ServerFixture server) : ServerTest(serve
         public ConcurrentQueue<(string Method, string Path, string? Key, string Body, string? ContentType)> Requests { get; } = new();
         public int Port { get; }
 
-        public Listener(Func<string, int> status)
+        public Listener(Func<string, int> status, TimeSpan? delay = null)
         {
             var probe = new TcpListener(IPAddress.Loopback, 0);
             probe.Start();
@@ -31,6 +31,10 @@ public sealed class HttpAndSqlTaskTests(ServerFixture server) : ServerTest(serve
                     using var reader = new StreamReader(ctx.Request.InputStream);
                     var body = await reader.ReadToEndAsync();
                     Requests.Enqueue((ctx.Request.HttpMethod, ctx.Request.Url!.AbsolutePath, ctx.Request.Headers["Idempotency-Key"], body, ctx.Request.ContentType));
+                    if (delay is { } wait)
+                        _ = Task.Delay(wait).ContinueWith(_ => { try { ctx.Response.Close(); } catch { } }, TaskScheduler.Default);
+                    if (delay is not null)
+                        continue;
                     ctx.Response.StatusCode = status(ctx.Request.Url!.AbsolutePath);
                     var payload = System.Text.Encoding.UTF8.GetBytes($"{{\"echo\":\"{ctx.Request.Url!.AbsolutePath}\"}}");
                     await ctx.Response.OutputStream.WriteAsync(payload);
@@ -71,6 +75,32 @@ public sealed class HttpAndSqlTaskTests(ServerFixture server) : ServerTest(serve
         var text = await log.Content.ReadAsStringAsync();
         Assert.Contains($"GET {url}/data", text);
         Assert.Contains("\"echo\":\"/data\"", text);
+    }
+
+    [Fact]
+    public async Task Cancel_AbortsAnHttpCallInFlight()
+    {
+        using var listener = new Listener(_ => 200, TimeSpan.FromSeconds(60));
+        await Admin.PostJsonAsync("dags", $$"""{"name":"hang","tasks":[{"id":"call","type":"http","uri":"http://127.0.0.1:{{listener.Port}}/slow"}]}""").ExpectAsync(HttpStatusCode.Created);
+        var runId = await Operator.TriggerAsync("hang");
+        await Viewer.WaitForTaskAsync(runId, "call", "running");
+        while (listener.Requests.IsEmpty)
+            await Task.Delay(20);
+        var cancelledAt = DateTimeOffset.UtcNow;
+        await Operator.PostAsync($"runs/{runId}/cancel", null).ExpectAsync(HttpStatusCode.OK);
+        // The worker stops the attempt at once; its late report is ignored but keeps the log.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string log;
+        do
+        {
+            await Task.Delay(100);
+            using var response = await Viewer.GetAsync($"runs/{runId}/tasks/call/logs");
+            log = await response.Content.ReadAsStringAsync();
+        } while (!log.Contains("cancelled") && DateTime.UtcNow < deadline);
+        Assert.Contains("cancelled", log);
+        Assert.True(DateTimeOffset.UtcNow - cancelledAt < TimeSpan.FromSeconds(10));
+        var run = await Viewer.GetAsync($"runs/{runId}").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal("cancelled", RunHelpers.State(run, "call"));
     }
 
     [Fact]
