@@ -49,6 +49,25 @@ public sealed class SchedulingTests(ServerFixture server) : ServerTest(server)
     }
 
     [Fact]
+    public async Task Unpause_CreatesWhatWasMissed_PerCatchupSetting()
+    {
+        await Admin.PostJsonAsync("dags", """{"name":"with_cu","cron":"0 * * * *","catchup":true,"max_active_runs":10,"tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);
+        await Admin.PostJsonAsync("dags", """{"name":"without_cu","cron":"0 * * * *","tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);
+        var now = DateTimeOffset.UtcNow;
+        var hour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero);
+        foreach (var dag in new[] { "with_cu", "without_cu" })
+        {
+            await Operator.PostAsync($"dags/{dag}/pause", null).ExpectAsync(HttpStatusCode.OK);
+            // Paused for three hours: the schedule stopped at the first of them.
+            await Rewind(dag, hour.AddHours(-2).ToString("O"));
+            await Operator.PostAsync($"dags/{dag}/unpause", null).ExpectAsync(HttpStatusCode.OK);
+        }
+        await ScanAsync();
+        Assert.Equal(3, (await LogicalDates("with_cu")).Count);
+        Assert.Equal([hour.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'")], await LogicalDates("without_cu"));
+    }
+
+    [Fact]
     public async Task DuplicateFirings_CreateOneRunPerLogicalDate()
     {
         await Admin.PostJsonAsync("dags", """{"name":"dup","cron":"*/5 * * * *","tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);

@@ -99,23 +99,34 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
     /// <summary>
     /// Without catch-up only the latest missed fire time runs (a scheduler that was down for
     /// a day starts one run, not 1,440); with catch-up every missed one, newest
-    /// <c>max_catchup_runs</c> at most.
+    /// <c>max_catchup_runs</c> at most. The missed fire times are found by walking windows
+    /// that grow back from now (a minute, an hour, a day, ...), so a per-second schedule
+    /// paused for a year costs a few hundred steps, not thirty million.
     /// </summary>
     internal static DueSchedule DueRuns(long id, string name, int version, DateTimeOffset dueAt, DagDefinition definition, PreparedDefinition prepared, DateTimeOffset now)
     {
         var schedule = prepared.Schedule!;
         var limit = definition.Catchup == true ? definition.MaxCatchupRuns ?? 100 : 1;
-        var dates = new Queue<DateTimeOffset>();
-        for (DateTimeOffset? fire = dueAt; fire is { } f && f <= now; fire = schedule.Next(f))
+        var until = definition.EndDate is { } end && end < now ? end : now;
+        var dates = new List<DateTimeOffset>();
+        foreach (var window in CatchupWindows)
         {
-            if (definition.EndDate is { } end && f > end)
+            var from = window < until - dueAt ? until - window : dueAt.AddTicks(-1);
+            dates.Clear();
+            for (var fire = schedule.Next(from); fire is { } f && f <= until; fire = schedule.Next(f))
+            {
+                dates.Add(f);
+                if (dates.Count > limit)
+                    dates.RemoveAt(0);
+            }
+            if (dates.Count >= limit || from < dueAt)
                 break;
-            dates.Enqueue(f);
-            if (dates.Count > limit)
-                dates.Dequeue();
         }
-        return new DueSchedule(id, name, version, dueAt, dates.ToList(), PreparedDefinition.NextRunAfter(schedule, definition, now));
+        return new DueSchedule(id, name, version, dueAt, dates, PreparedDefinition.NextRunAfter(schedule, definition, now));
     }
+
+    private static readonly TimeSpan[] CatchupWindows =
+        [TimeSpan.FromMinutes(2), TimeSpan.FromHours(2), TimeSpan.FromDays(2), TimeSpan.FromDays(62), TimeSpan.FromDays(800), TimeSpan.MaxValue];
 
     public async ValueTask<int> Handle(AdvanceSchedules command, CancellationToken cancellationToken)
     {

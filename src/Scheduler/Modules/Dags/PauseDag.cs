@@ -8,9 +8,9 @@ using Scheduler.Modules.Dags.Definitions;
 namespace Scheduler.Modules.Dags;
 
 /// <summary>
-/// Pause stops new runs from being scheduled. Unpause recomputes the next run from now, so a
-/// DAG paused for a week does not fire a burst of stale runs (catch-up belongs to the
-/// scheduler, which honours the DAG's catchup setting).
+/// Pause stops new runs from being scheduled. Unpause resumes where the schedule stopped:
+/// with catchup the missed runs are created (newest max_catchup_runs), without it only the
+/// latest missed one, as on a scheduler restart.
 /// </summary>
 internal static class PauseDag
 {
@@ -28,7 +28,10 @@ internal static class PauseDag
                 var now = clock.GetUtcNow();
                 dag.Paused = command.Paused;
                 dag.UpdatedAt = now;
-                if (!command.Paused)
+                // next_run_at is left where the schedule stopped: the scan then creates what was
+                // missed while paused, per the DAG's catchup setting (all of it, bounded by
+                // max_catchup_runs, or only the latest).
+                if (!command.Paused && dag.NextRunAt is null)
                 {
                     var prepared = PreparedDefinition.From(CanonicalJson.Deserialize(dag.Definition));
                     dag.NextRunAt = prepared.NextRunAfter(now);
