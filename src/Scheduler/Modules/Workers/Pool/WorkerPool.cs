@@ -309,14 +309,16 @@ internal sealed class WorkerPool(
     }
 
     /// <summary>
-    /// Records one run's outcomes, retrying through short database outages. If they still
-    /// cannot be recorded the leases run out and the tasks are requeued: run again rather
-    /// than lost.
+    /// Records one run's outcomes, retrying through a database outage for up to a lease
+    /// period: the attempts stay this worker's meanwhile, so a short outage costs no rerun.
+    /// If they still cannot be recorded, the leases run out and the tasks are requeued: run
+    /// again rather than lost.
     /// </summary>
     private async Task RecordAsync(List<(CompleteTask Completion, TaskCompletionSource Recorded)> items)
     {
         try
         {
+            var giveUp = DateTime.UtcNow + _options.Lease;
             for (var attempt = 1; ; attempt++)
             {
                 try
@@ -325,10 +327,11 @@ internal sealed class WorkerPool(
                     await scope.ServiceProvider.GetRequiredService<ISender>().Send(new CompleteTasks(items.Select(i => i.Completion).ToList()));
                     return;
                 }
-                catch (Exception e) when (attempt < 8 && e is NpgsqlException or TimeoutException or InvalidOperationException)
+                catch (Exception e) when (DateTime.UtcNow < giveUp && e is NpgsqlException or TimeoutException or InvalidOperationException)
                 {
-                    logger.LogWarning(e, "Recording {Count} outcome(s) of run {Run} failed (try {Try}); retrying", items.Count, items[0].Completion.RunId, attempt);
-                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+                    if (attempt == 1 || attempt % 10 == 0)
+                        logger.LogWarning(e, "Recording {Count} outcome(s) of run {Run} failed (try {Try}); retrying", items.Count, items[0].Completion.RunId, attempt);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(200 * attempt, 2000)));
                 }
                 catch (Exception e)
                 {
