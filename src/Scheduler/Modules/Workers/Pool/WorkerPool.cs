@@ -29,8 +29,14 @@ internal sealed class WorkerPool(
     private readonly WorkerOptions _options = options.Value;
     private readonly ConcurrentDictionary<long, RunningAttempt> _running = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly System.Threading.Channels.Channel<(CompleteTask Completion, TaskCompletionSource Recorded)> _completions =
-        System.Threading.Channels.Channel.CreateUnbounded<(CompleteTask, TaskCompletionSource)>(new() { SingleReader = true });
+    private readonly ConcurrentDictionary<long, RunMailbox> _mailboxes = new();
+
+    /// <summary>Outcomes of one run waiting to be recorded; at most one recording in flight per run.</summary>
+    private sealed class RunMailbox
+    {
+        public readonly List<(CompleteTask Completion, TaskCompletionSource Recorded)> Items = [];
+        public bool Draining;
+    }
     private volatile bool _constrainedHint = true;
     // Plans are immutable per (dag, version): fetched once per process, not once per attempt.
     private readonly ConcurrentDictionary<(long, int), DagPlan> _plans = new();
@@ -63,7 +69,6 @@ internal sealed class WorkerPool(
         logger.LogInformation("Worker {Worker} started with {Slots} slots", WorkerId, _options.Slots);
         var listener = ListenAsync(stoppingToken);
         var heartbeat = HeartbeatAsync(stoppingToken);
-        var completer = CompleteLoopAsync();
         try
         {
             await ClaimLoopAsync(stoppingToken);
@@ -71,8 +76,7 @@ internal sealed class WorkerPool(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        _completions.Writer.TryComplete();
-        await Task.WhenAll(listener, heartbeat, completer).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        await Task.WhenAll(listener, heartbeat).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
     private async Task ClaimLoopAsync(CancellationToken stoppingToken)
@@ -271,41 +275,46 @@ internal sealed class WorkerPool(
         }
     }
 
-    /// <summary>Queues the outcome for the completer and waits until it is recorded.</summary>
-    private async Task CompleteAsync(CompleteTask completion)
+    /// <summary>
+    /// Hands the outcome to its run's mailbox and waits until it is recorded. A run has at
+    /// most one recording in flight; what arrives meanwhile goes out together in the next
+    /// one. A lone completion is recorded at once (no added latency); under load, a run's
+    /// completions share transactions instead of queueing one by one on its row lock.
+    /// </summary>
+    private Task CompleteAsync(CompleteTask completion)
     {
         var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_completions.Writer.TryWrite((completion, recorded)))
+        var box = _mailboxes.GetOrAdd(completion.RunId, _ => new RunMailbox());
+        bool start;
+        lock (box)
         {
-            await RecordAsync([(completion, recorded)]);
-            return;
+            box.Items.Add((completion, recorded));
+            start = !box.Draining;
+            box.Draining = true;
         }
-        await recorded.Task;
+        if (start)
+            _ = DrainAsync(completion.RunId, box);
+        return recorded.Task;
     }
 
-    /// <summary>
-    /// Records outcomes as they arrive: whatever is waiting is taken at once and grouped by
-    /// run (one transaction per run), runs in parallel. A lone completion goes out alone, so
-    /// batching adds no latency; under load, neighbouring tasks of a run share a transaction
-    /// instead of queueing on its row lock.
-    /// </summary>
-    private async Task CompleteLoopAsync()
+    private async Task DrainAsync(long runId, RunMailbox box)
     {
-        var reader = _completions.Reader;
-        var inFlight = new List<Task>();
-        while (await reader.WaitToReadAsync())
+        while (true)
         {
-            var batch = new List<(CompleteTask, TaskCompletionSource)>();
-            while (batch.Count < 1000 && reader.TryRead(out var item))
-                batch.Add(item);
-            inFlight.RemoveAll(t => t.IsCompleted);
-            foreach (var run in batch.GroupBy(b => b.Item1.RunId))
-                inFlight.Add(RecordAsync(run.ToList()));
-            // Bound the parallelism to the connection pool's comfort, not to the batch size.
-            while (inFlight.Count >= 8)
-                inFlight.Remove(await Task.WhenAny(inFlight));
+            List<(CompleteTask, TaskCompletionSource)> batch;
+            lock (box)
+            {
+                if (box.Items.Count == 0)
+                {
+                    box.Draining = false;
+                    _mailboxes.TryRemove(KeyValuePair.Create(runId, box));
+                    return;
+                }
+                batch = [.. box.Items];
+                box.Items.Clear();
+            }
+            await RecordAsync(batch);
         }
-        await Task.WhenAll(inFlight);
     }
 
     /// <summary>
