@@ -16,8 +16,6 @@ internal sealed record NewRun(DagPlan Plan, DateTimeOffset LogicalDate, string R
 /// </summary>
 internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILogger<RunEngine> logger)
 {
-    public const string QueueChannel = Channels.Queue;
-    public const string CancelChannel = Channels.Cancel;
 
     private Task<DagPlan?> Plan(long dagId, int version) => sender.Send(new GetDagPlanVersion(dagId, version)).AsTask();
 
@@ -159,7 +157,7 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
 
     private static async Task NotifyQueuedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, bool constrained, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand($"select pg_notify('{QueueChannel}', @p)", connection, tx);
+        await using var cmd = new NpgsqlCommand($"select pg_notify('{Channels.Queue}', @p)", connection, tx);
         cmd.Parameters.AddWithValue("p", constrained ? "c" : "");
         await cmd.ExecuteNonQueryAsync(ct);
     }
@@ -566,7 +564,7 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
 
     private async Task NotifyAsync(bool constrained, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand($"select pg_notify('{QueueChannel}', @p)");
+        await using var cmd = dataSource.CreateCommand($"select pg_notify('{Channels.Queue}', @p)");
         cmd.Parameters.AddWithValue("p", constrained ? "c" : "");
         await cmd.ExecuteNonQueryAsync(ct);
     }
@@ -611,7 +609,7 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
             await cmd.ExecuteNonQueryAsync(ct);
         }
         run.ForceState(RunStates.Cancelled);
-        await using (var cmd = run.Command($"select pg_notify('{CancelChannel}', @p)"))
+        await using (var cmd = run.Command($"select pg_notify('{Channels.Cancel}', @p)"))
         {
             cmd.Parameters.AddWithValue("p", runId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             await cmd.ExecuteNonQueryAsync(ct);
