@@ -16,7 +16,6 @@ internal sealed record NewRun(DagPlan Plan, DateTimeOffset LogicalDate, string R
 /// </summary>
 internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILogger<RunEngine> logger)
 {
-
     private Task<DagPlan?> Plan(long dagId, int version) => sender.Send(new GetDagPlanVersion(dagId, version)).AsTask();
 
     // ---------------------------------------------------------------- creation
