@@ -26,7 +26,8 @@ internal static class QuartzSetup
             q.UseDefaultThreadPool(pool => pool.MaxConcurrency = 4);
             q.UsePersistentStore(store =>
             {
-                store.UsePostgres(DatabaseSetup.ConnectionString(configuration));
+                // Quartz keeps no session state either: skip the reset round trip on every return.
+                store.UsePostgres(new Npgsql.NpgsqlConnectionStringBuilder(DatabaseSetup.ConnectionString(configuration)) { ApplicationName = "scheduler-quartz", NoResetOnClose = true }.ConnectionString);
                 store.ConfigureStore(o =>
                 {
                     o.TablePrefix = "quartz.qrtz_";

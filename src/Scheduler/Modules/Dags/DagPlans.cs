@@ -132,10 +132,12 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
     {
         if (command.Schedules.Count == 0)
             return 0;
+        // Rows are locked in id order first, so concurrent scans never deadlock on each other.
         await using var cmd = dataSource.CreateCommand("""
+            with v as (select * from unnest(@ids, @due, @next) as v(id, due_at, next_run_at)),
+            locked as (select d.id from dags.dags d where d.id in (select id from v) order by d.id for update)
             update dags.dags d set next_run_at = v.next_run_at
-            from unnest(@ids, @due, @next) as v(id, due_at, next_run_at)
-            where d.id = v.id and d.next_run_at = v.due_at
+            from v where d.id = v.id and d.id in (select id from locked) and d.next_run_at = v.due_at
             """);
         cmd.Parameters.Add(new NpgsqlParameter<long[]>("ids", command.Schedules.Select(s => s.DagId).ToArray()));
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("due", command.Schedules.Select(s => s.DueAt).ToArray()));
