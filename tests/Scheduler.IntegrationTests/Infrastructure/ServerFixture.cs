@@ -56,6 +56,7 @@ public sealed class ServerFixture : IAsyncLifetime
             web.UseSetting("Workers:LeaseSeconds", "4");
             web.UseSetting("Workers:PollSeconds", "0.5");
             web.UseSetting("Workers:ShutdownTimeoutSeconds", "2");
+            web.UseSetting("Scheduler:MaintenanceSeconds", "0.5");
         });
         _factory.UseKestrel(0);
         _factory.StartServer();

@@ -64,7 +64,8 @@ public sealed class ShellTaskTests(ServerFixture server) : ServerTest(server)
         for (var i = 1; i < attempts.Count; i++)
         {
             var gap = RunHelpers.Time(attempts[i], "started_at") - RunHelpers.Time(attempts[i - 1], "finished_at");
-            // Equal jitter: at least half the (capped) delay; the cap plus the promoter's 1 s tick at most.
+            // Equal jitter: at least half the (capped) delay; at most the cap plus the
+            // maintenance tick (0.5 s in tests) plus claim latency.
             Assert.InRange(gap.TotalSeconds, 0.45, 1.5 + 1.6);
         }
     }

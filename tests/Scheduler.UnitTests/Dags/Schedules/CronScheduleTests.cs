@@ -20,6 +20,20 @@ public sealed class CronScheduleTests
     }
 
     [Fact]
+    public void Next_SkipsToJump_WhenSpringForwardInBerlin()
+    {
+        // 2027-03-28 02:00 CET -> 03:00 CEST: 02:30 fires at the jump, 03:00 CEST = 01:00Z.
+        Assert.Equal(["2027-03-27T01:30:00Z", "2027-03-28T01:00:00Z", "2027-03-29T00:30:00Z"], Next("30 2 * * *", "Europe/Berlin", "2027-03-27T00:00:00Z"));
+    }
+
+    [Fact]
+    public void Next_FiresOnce_WhenFixedTimeInRepeatedHourInNewYork()
+    {
+        // 2027-11-07 02:00 EDT -> 01:00 EST: 01:30 happens twice; a fixed-time job runs once (the first pass).
+        Assert.Equal(["2027-11-06T05:30:00Z", "2027-11-07T05:30:00Z", "2027-11-08T06:30:00Z"], Next("30 1 * * *", "America/New_York", "2027-11-06T00:00:00Z"));
+    }
+
+    [Fact]
     public void Next_FiresOnce_WhenFixedTimeInRepeatedHourInBerlin()
     {
         // 2027-10-31 03:00 CEST -> 02:00 CET: 02:30 happens twice; a fixed-time job runs once.
@@ -98,6 +112,7 @@ public sealed class CronScheduleTests
     [InlineData("0 0 * * 8", "day-of-week field")]
     [InlineData("@every_minute_please", "unknown macro")]
     [InlineData("", "5 fields")]
+    [InlineData("0 0 30 2 *", "never fires")]
     public void TryParse_ExplainsWhatIsWrong_WhenInvalid(string expr, string expected)
     {
         Assert.False(CronSchedule.TryParse(expr, TimeZoneInfo.Utc, out _, out var error));
@@ -116,6 +131,12 @@ public sealed class CronScheduleTests
     public void TryFind_AcceptsIanaIdsOnly(string id, bool valid)
     {
         Assert.Equal(valid, TimeZones.TryFind(id, out _));
+    }
+
+    [Fact]
+    public void Interval_RefusesANonPositivePeriod()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new IntervalSchedule(TimeSpan.Zero, DateTimeOffset.UnixEpoch));
     }
 
     [Fact]

@@ -93,6 +93,13 @@ internal sealed class CronSchedule : ISchedule
             expressions = [whole!];
         }
         schedule = new CronSchedule(expression, zone, hasSeconds, expressions);
+        // "0 0 30 2 *" parses but never fires: refuse it rather than store a DAG that never runs.
+        if (schedule.Next(DateTimeOffset.UnixEpoch) is null)
+        {
+            schedule = null;
+            error = "the expression never fires (no date matches it).";
+            return false;
+        }
         return true;
     }
 

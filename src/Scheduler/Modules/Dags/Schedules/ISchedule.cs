@@ -22,8 +22,18 @@ internal static class ScheduleExtensions
 }
 
 /// <summary>Fires at anchor + k x period (k >= 0): a fixed grid, so restarts never drift it.</summary>
-internal sealed class IntervalSchedule(TimeSpan period, DateTimeOffset anchor) : ISchedule
+internal sealed class IntervalSchedule : ISchedule
 {
+    private readonly TimeSpan period;
+    private readonly DateTimeOffset anchor;
+
+    public IntervalSchedule(TimeSpan period, DateTimeOffset anchor)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(period, TimeSpan.Zero);
+        this.period = period;
+        this.anchor = anchor;
+    }
+
     public DateTimeOffset? Next(DateTimeOffset after)
     {
         if (after < anchor)
