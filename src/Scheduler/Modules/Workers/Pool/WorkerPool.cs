@@ -30,6 +30,9 @@ internal sealed class WorkerPool(
     private readonly ConcurrentDictionary<long, RunningAttempt> _running = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly ConcurrentDictionary<long, RunMailbox> _mailboxes = new();
+    // Attempts that finished executing and whose outcome is being recorded: their slot is
+    // free already, their lease is still renewed until the outcome is in.
+    private readonly ConcurrentDictionary<long, byte> _recording = new();
 
     /// <summary>Outcomes of one run waiting to be recorded; at most one recording in flight per run.</summary>
     private sealed class RunMailbox
@@ -38,6 +41,8 @@ internal sealed class WorkerPool(
         public bool Draining;
     }
     private volatile bool _constrainedHint = true;
+    // The last claim filled every free slot, so more work is probably waiting.
+    private volatile bool _backlog;
     // Plans are immutable per (dag, version): fetched once per process, not once per attempt.
     private readonly ConcurrentDictionary<(long, int), DagPlan> _plans = new();
     private volatile bool _stopping;
@@ -84,7 +89,9 @@ internal sealed class WorkerPool(
         var lastPoll = DateTime.UtcNow;
         while (!stoppingToken.IsCancellationRequested && !_stopping)
         {
-            var free = _options.Slots - _running.Count;
+            // Backpressure: while as many outcomes wait for the database as there are slots,
+            // claim nothing more (a slow or unreachable database must not pile up work here).
+            var free = _recording.Count >= _options.Slots ? 0 : _options.Slots - _running.Count;
             var polling = DateTime.UtcNow - lastPoll >= _options.Poll;
             if (free > 0)
             {
@@ -107,6 +114,7 @@ internal sealed class WorkerPool(
                 }
                 foreach (var task in claimed)
                     Start(task);
+                _backlog = claimed.Count == free;
                 // A full batch means more may be waiting: claim again as soon as a slot frees.
                 if (claimed.Count == free)
                 {
@@ -214,18 +222,30 @@ internal sealed class WorkerPool(
         }
 
         var stopReason = _running.TryGetValue(task.TaskInstanceId, out var running) ? running.StopReason : null;
+        if (stopReason == StopReasons.Shutdown)
+        {
+            // Handed back to the queue by StopAsync.
+            _running.TryRemove(task.TaskInstanceId, out _);
+            cancel.Dispose();
+            return;
+        }
+        if (error is not null)
+            log.WriteLine($"--- {error} ---");
+        // The slot frees as soon as the work is done. With a backlog the next claim overlaps
+        // the recording of this outcome; without one, claiming waits for the commit (below),
+        // which is when this task's downstream tasks become claimable.
+        _recording[task.TaskInstanceId] = 0;
+        _running.TryRemove(task.TaskInstanceId, out _);
+        cancel.Dispose();
+        if (_backlog)
+            Wake();
         try
         {
-            if (stopReason == StopReasons.Shutdown)
-                return; // handed back to the queue by StopAsync
-            if (error is not null)
-                log.WriteLine($"--- {error} ---");
             await CompleteAsync(new CompleteTask(task.TaskInstanceId, task.RunId, task.TaskId, task.Attempt, WorkerId, outcome, code, error, log.Take(final: true)));
         }
         finally
         {
-            _running.TryRemove(task.TaskInstanceId, out _);
-            cancel.Dispose();
+            _recording.TryRemove(task.TaskInstanceId, out _);
             Wake();
         }
     }
@@ -429,7 +449,7 @@ internal sealed class WorkerPool(
                 {
                     var running = _running.Keys.ToArray();
                     await using var scope = scopes.CreateAsyncScope();
-                    var lost = await scope.ServiceProvider.GetRequiredService<ISender>().Send(new RenewLeases(WorkerId, running, _options.Lease), ct);
+                    var lost = await scope.ServiceProvider.GetRequiredService<ISender>().Send(new RenewLeases(WorkerId, [.. running, .. _recording.Keys], _options.Lease), ct);
                     foreach (var id in lost)
                         Stop(id, StopReasons.Lost);
                     await Registry.HeartbeatAsync(dataSource, WorkerId, _options.Slots, running.Length, _stopping, ct);
@@ -477,6 +497,9 @@ internal sealed class WorkerPool(
                 }
             }
         }
+        // Outcomes still being recorded get a moment; any left behind are re-run after their lease.
+        for (var waited = 0; !_recording.IsEmpty && waited < 100; waited++)
+            await Task.Delay(50, CancellationToken.None);
         await base.StopAsync(cancellationToken);
         if (_options.Enabled)
         {
