@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Measures the server as a user would run it: a Release build started here on a fresh
+# database of the local cluster, driven only through the public API (plus PostgreSQL's own
+# statistics for P5). Targets missed are reported, not failures; the script fails only if
+# it cannot measure.   Usage: ./bench.sh [quick|full]
+set -euo pipefail
+cd "$(dirname "$0")"
+mode="${1:-quick}"
+case "$mode" in
+  quick) dags=1000;  chain_repeats=2; runs=20;  width=50;  p7_dags=20;  p7_seconds=10; idle_seconds=10 ;;
+  full)  dags=10000; chain_repeats=5; runs=200; width=100; p7_dags=100; p7_seconds=60; idle_seconds=60 ;;
+  *) echo "usage: ./bench.sh [quick|full]" >&2; exit 2 ;;
+esac
+
+unset ConnectionStrings__Scheduler
+source scripts/db.sh
+db_setup
+export PGPASSWORD=scheduler
+psql_admin() { psql -h 127.0.0.1 -p "$SCHEDULER_PG_PORT" -U scheduler "$@"; }
+db="bench_$(date +%s)"
+psql_admin -d postgres -qc "create database $db" >/dev/null
+psql_admin -d "$db" -qc "create extension if not exists pg_stat_statements" >/dev/null 2>&1 || true
+echo "[bench] building (Release)" >&2
+dotnet build src/Scheduler -c Release -nologo -v q >/dev/null
+
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+key="sk_bench_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+ConnectionStrings__Scheduler="Host=127.0.0.1;Port=$SCHEDULER_PG_PORT;Username=scheduler;Password=scheduler;Database=$db" \
+Auth__BootstrapAdminKey="$key" ASPNETCORE_ENVIRONMENT=Production Serilog__MinimumLevel__Default=Warning \
+  dotnet src/Scheduler/bin/Release/net10.0/Scheduler.dll --urls "http://127.0.0.1:$port" > ".local/bench-server.log" 2>&1 &
+server=$!
+cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; psql_admin -d postgres -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done
+curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null || { echo "[bench] the server did not start; see .local/bench-server.log" >&2; exit 1; }
+url="http://127.0.0.1:$port"
+
+stats() { psql_admin -d "$db" -tAc "select coalesce((select sum(calls) from pg_stat_statements where dbid = (select oid from pg_database where datname = '$db')), 0), (select xact_commit from pg_stat_database where datname = '$db')"; }
+echo "[bench] P5 idle ($idle_seconds s)" >&2
+sleep 5
+psql_admin -d "$db" -qc "select pg_stat_statements_reset()" >/dev/null 2>&1 || true
+s0="$(stats)"; sleep "$idle_seconds"; s1="$(stats)"
+echo "$s0 $s1" | awk -F'[| ]' -v t="$idle_seconds" '{printf "P5 idle: %.1f statements/s, %.1f commits/s (target <= 2 statements/s)\n", ($3-$1)/t, ($4-$2)/t}'
+
+echo "[bench] P1 and P3" >&2
+s0="$(stats)"
+python3 bench/engine.py --url "$url" --key "$key" --repeats "$chain_repeats" --runs "$runs" --tasks "$width"
+s1="$(stats)"
+echo "$s0 $s1" | awk -F'[| ]' -v n="$((runs * width + chain_repeats * 100))" '{printf "P5 busy: %.2f statements/task, %.2f commits/task (target <= 6, <= 2)\n", ($3-$1)/n, ($4-$2)/n}'
+
+echo "[bench] P7 ($p7_dags DAGs, $p7_seconds s)" >&2
+python3 bench/punctuality.py --url "$url" --key "$key" --dags "$p7_dags" --seconds "$p7_seconds"
+
+echo "[bench] P8 catalogue ($dags DAGs)" >&2
+python3 bench/catalogue.py --url "$url" --key "$key" --dags "$dags" --pages 100
+
+peak="$(grep VmHWM "/proc/$server/status" 2>/dev/null | awk '{print $2}')"
+[ -n "$peak" ] || peak="$(ps -o rss= -p "$(pgrep -P "$server" | head -1)" 2>/dev/null || echo 0)"
+echo "P9 peak RSS: $((peak / 1024)) MB (target <= 300 MB)"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, commit $(git rev-parse --short HEAD), $(date -u +%Y-%m-%d)"
