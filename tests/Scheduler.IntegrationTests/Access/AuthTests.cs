@@ -109,5 +109,9 @@ public sealed class AuthTests(ServerFixture server) : ServerTest(server)
         Assert.True(doc.GetProperty("paths").TryGetProperty("/api/v1/dags/{name}/schedule", out _));
         using var ui = await Anonymous.GetAsync("swagger/index.html");
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
+        using var noRedirects = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = Server.BaseAddress };
+        using var root = await noRedirects.GetAsync("/");
+        Assert.Equal(HttpStatusCode.Redirect, root.StatusCode);
+        Assert.Equal("/swagger", root.Headers.Location?.OriginalString);
     }
 }
