@@ -9,7 +9,8 @@ namespace Scheduler.Modules.Workers.Executors;
 /// <summary>
 /// <c>bash -c &lt;command&gt;</c> in a process group of its own (via setsid), so a timeout or a
 /// cancel kills the whole tree, background children included: SIGTERM to the group, SIGKILL
-/// after a grace period. Output is streamed into the attempt's log as it arrives. The
+/// after a grace period. The same happens to what is left in the group when the shell exits.
+/// Output is streamed into the attempt's log as it arrives. The
 /// server's own secrets (connection strings, keys) are not passed on to tasks.
 /// </summary>
 internal sealed partial class ShellExecutor : ITaskExecutor
@@ -72,6 +73,11 @@ internal sealed partial class ShellExecutor : ITaskExecutor
             var pid = process.Id;
             using (cancellationToken.Register(() => _ = KillGroupAsync(pid, exited.Task)))
                 await exited.Task;
+            // The attempt is over when the shell exits: what it left running in its group (e.g. `cmd &`)
+            // is ended too, so finished attempts cannot pile up processes on the worker or hold its
+            // pipes. A task that means to leave a daemon behind must detach it into a session of its own.
+            if (!cancellationToken.IsCancellationRequested)
+                _ = KillGroupAsync(pid, exited.Task);
             // Output still buffered is read; a pipe held open by an escaped grandchild is not waited for long.
             await Task.WhenAny(Task.WhenAll(outputDone.Task, errorDone.Task), Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
             cancellationToken.ThrowIfCancellationRequested();
