@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Scheduler.Abstractions;
 using Scheduler.Modules.Workers.Executors;
@@ -46,6 +48,50 @@ public sealed class PluginLoadingTests : IDisposable
         Assert.Empty(ExecutorRegistry.LoadPlugins(Path.Combine(_folder, "missing"), new EmptyServices(), NullLogger.Instance));
     }
 
+    private ExecutorRegistry Registry(ITaskExecutor[] builtIn, RecordingLogger logger) =>
+        new(builtIn, new EmptyServices(), new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Workers:PluginsPath"] = _folder }).Build(), logger);
+
+    [Fact]
+    public void Registry_OffersBuiltInsAndPlugins_AndSkipsBrokenAndDuplicatePlugins()
+    {
+        File.Copy(PluginDll(), Path.Combine(_folder, "Scheduler.TestPlugin.dll"));
+        // The same executor a second time under another file name: its type is taken by then.
+        File.Copy(PluginDll(), Path.Combine(_folder, "Scheduler.TestPlugin.Copy.dll"));
+        File.WriteAllText(Path.Combine(_folder, "broken.dll"), "not an assembly");
+        var logger = new RecordingLogger();
+        var registry = Registry([new NoopExecutor(), new ShellExecutor()], logger);
+        Assert.Equal(["echo", "noop", "shell"], registry.Types.Order());
+        Assert.True(registry.TryGet("echo", out var echo));
+        Assert.Equal("Scheduler.TestPlugin.EchoExecutor", echo.GetType().FullName);
+        Assert.False(registry.TryGet("nope", out _));
+        Assert.Equal(2, logger.Errors.Count);
+        Assert.Contains(logger.Errors, e => e.Contains("broken.dll"));
+        Assert.Contains(logger.Errors, e => e.Contains("'echo'") && e.Contains("taken"));
+    }
+
+    [Fact]
+    public void Registry_KeepsTheBuiltIn_WhenAPluginClaimsItsType()
+    {
+        File.Copy(PluginDll(), Path.Combine(_folder, "Scheduler.TestPlugin.dll"));
+        var logger = new RecordingLogger();
+        var builtIn = new FakeEcho();
+        var registry = Registry([builtIn], logger);
+        Assert.True(registry.TryGet("echo", out var echo));
+        Assert.Same(builtIn, echo);
+        Assert.Single(logger.Errors);
+    }
+
+    [Fact]
+    public void Registry_HasOnlyBuiltIns_WhenThePluginsFolderIsMissing()
+    {
+        Directory.Delete(_folder);
+        var logger = new RecordingLogger();
+        var registry = Registry([new NoopExecutor()], logger);
+        Assert.Equal(["noop"], registry.Types);
+        Assert.Empty(logger.Errors);
+        Directory.CreateDirectory(_folder);
+    }
+
     [Fact]
     public void AttemptLog_CapsOutput_AndSaysHowMuchWasDropped()
     {
@@ -53,6 +99,28 @@ public sealed class PluginLoadingTests : IDisposable
         log.Write("0123456789abc");
         log.Write("more");
         Assert.Equal("0123456789\n--- log truncated: 7 more characters were dropped ---\n", log.Take(final: true));
+    }
+
+    private sealed class FakeEcho : ITaskExecutor
+    {
+        public string Type => "echo";
+
+        public Task<TaskOutcome> ExecuteAsync(TaskExecutionContext context, CancellationToken cancellationToken) => Task.FromResult(TaskOutcome.Success());
+    }
+
+    private sealed class RecordingLogger : ILogger<ExecutorRegistry>
+    {
+        public List<string> Errors { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel >= LogLevel.Error)
+                Errors.Add(formatter(state, exception));
+        }
     }
 
     private sealed class EmptyServices : IServiceProvider
