@@ -64,6 +64,8 @@ public sealed class PluginLoadingTests : IDisposable
         Assert.True(registry.TryGet("echo", out var echo));
         Assert.Equal("Scheduler.TestPlugin.EchoExecutor", echo.GetType().FullName);
         Assert.False(registry.TryGet("nope", out _));
+        Assert.False(registry.TryGet("needs_settings", out _));
+        Assert.Contains(logger.Warnings, w => w.Contains("NeedsSettingsExecutor"));
         Assert.Equal(2, logger.Errors.Count);
         Assert.Contains(logger.Errors, e => e.Contains("broken.dll"));
         Assert.Contains(logger.Errors, e => e.Contains("'echo'") && e.Contains("taken"));
@@ -111,6 +113,7 @@ public sealed class PluginLoadingTests : IDisposable
     private sealed class RecordingLogger : ILogger<ExecutorRegistry>
     {
         public List<string> Errors { get; } = [];
+        public List<string> Warnings { get; } = [];
 
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -120,6 +123,8 @@ public sealed class PluginLoadingTests : IDisposable
         {
             if (logLevel >= LogLevel.Error)
                 Errors.Add(formatter(state, exception));
+            else if (logLevel == LogLevel.Warning)
+                Warnings.Add(formatter(state, exception));
         }
     }
 

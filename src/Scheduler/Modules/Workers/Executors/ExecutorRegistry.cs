@@ -44,23 +44,40 @@ internal sealed class ExecutorRegistry
         {
             if (Path.GetFileName(file) == "Scheduler.Abstractions.dll")
                 continue;
-            List<ITaskExecutor> found;
+            Type[] candidates;
             try
             {
                 var assembly = new PluginLoadContext(file).LoadFromAssemblyPath(file);
-                found = [];
-                foreach (var type in assembly.GetExportedTypes().Where(t => t is { IsClass: true, IsAbstract: false } && typeof(ITaskExecutor).IsAssignableFrom(t)))
-                {
-                    var instance = type.GetConstructor([typeof(IServiceProvider)]) is { } withServices
-                        ? withServices.Invoke([services])
-                        : Activator.CreateInstance(type);
-                    found.Add((ITaskExecutor)instance!);
-                }
+                candidates = assembly.GetExportedTypes().Where(t => t is { IsClass: true, IsAbstract: false, ContainsGenericParameters: false } && typeof(ITaskExecutor).IsAssignableFrom(t)).ToArray();
             }
-            catch (Exception e) when (e is BadImageFormatException or FileLoadException or ReflectionTypeLoadException or MissingMethodException or TargetInvocationException or TypeLoadException or IOException)
+            catch (Exception e) when (e is BadImageFormatException or FileLoadException or ReflectionTypeLoadException or TypeLoadException or IOException)
             {
                 logger.LogError(e, "Plugin {File} could not be loaded; skipped", file);
                 continue;
+            }
+            // Each executor class stands alone: one that cannot be created does not take its neighbours down.
+            var found = new List<ITaskExecutor>();
+            foreach (var type in candidates)
+            {
+                var withServices = type.GetConstructor([typeof(IServiceProvider)]);
+                var parameterless = type.GetConstructor(Type.EmptyTypes);
+                if (withServices is null && parameterless is null)
+                {
+                    logger.LogWarning("Plugin executor {Executor} in {File} has neither a public parameterless constructor nor one taking IServiceProvider; skipped", type.FullName, file);
+                    continue;
+                }
+                try
+                {
+                    var executor = (ITaskExecutor)(withServices is not null ? withServices.Invoke([services]) : parameterless!.Invoke([]));
+                    if (string.IsNullOrWhiteSpace(executor.Type))
+                        throw new InvalidOperationException("its Type is empty");
+                    found.Add(executor);
+                }
+                // Third-party code runs here: whatever it throws, the server still starts without it.
+                catch (Exception e)
+                {
+                    logger.LogError(e, "Plugin executor {Executor} in {File} could not be created; skipped", type.FullName, file);
+                }
             }
             foreach (var executor in found)
                 yield return executor;
