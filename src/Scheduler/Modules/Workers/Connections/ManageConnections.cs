@@ -88,7 +88,9 @@ internal static class ManageConnections
     {
         public async ValueTask<SaveResult> Handle(Save command, CancellationToken cancellationToken)
         {
-            var now = clock.GetUtcNow();
+            // PostgreSQL keeps microseconds: the response shows what a later read will show.
+            var utc = clock.GetUtcNow().UtcTicks;
+            var now = new DateTimeOffset(utc - utc % TimeSpan.TicksPerMicrosecond, TimeSpan.Zero);
             var row = await db.Connections.SingleOrDefaultAsync(c => c.Name == command.Name, cancellationToken);
             if (row is not null && !command.Replace)
                 return new SaveResult(null, false);
