@@ -58,7 +58,9 @@ public sealed class ServerFixture : IAsyncLifetime
             web.UseSetting("Workers:ShutdownTimeoutSeconds", "2");
             web.UseSetting("Scheduler:MaintenanceSeconds", "0.5");
         });
-        _factory.UseKestrel(0);
+        // An explicit loopback port 0: UseKestrel(0) ended up on localhost:5000, which collides
+        // with any other test run or server on the machine.
+        _factory.UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, 0));
         _factory.StartServer();
         BaseAddress = _factory.ClientOptions.BaseAddress;
         Anonymous = new HttpClient { BaseAddress = BaseAddress };
