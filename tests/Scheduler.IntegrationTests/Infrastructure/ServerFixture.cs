@@ -93,7 +93,20 @@ public sealed class ServerFixture : IAsyncLifetime
         await using (var connection = new NpgsqlConnection(TestDatabase.ConnectionString))
         {
             await connection.OpenAsync();
-            await _respawner.ResetAsync(connection);
+            // The running server's own loops (claims, maintenance) write to these tables while
+            // Respawn deletes; a deadlock victim is rolled back whole, so trying again is safe.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await _respawner.ResetAsync(connection);
+                    break;
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 5)
+                {
+                    await Task.Delay(50 * attempt);
+                }
+            }
             await using var pools = new NpgsqlCommand("delete from runs.pools where name <> 'default'", connection);
             await pools.ExecuteNonQueryAsync();
         }
