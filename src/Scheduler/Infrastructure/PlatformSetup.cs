@@ -50,8 +50,10 @@ internal static class PlatformSetup
 
     public static void UsePlatform(this WebApplication app)
     {
+        // Request logging wraps the exception handler, so it records the status the client
+        // got (a 400 problem document), not the exception on its way to becoming one.
+        app.UseSerilogRequestLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseSerilogRequestLogging();
     }
 }
