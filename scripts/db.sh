@@ -136,7 +136,7 @@ db_log_tail() {
   tail -n 25 "$1/server.log" >&2 2>/dev/null || true
 }
 
-db_psql() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$SCHEDULER_PG_PORT" -U scheduler "$@"; }
+db_psql() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$SCHEDULER_PG_PORT" -U scheduler "$@"; }
 
 db_setup() {
   if [ -n "${ConnectionStrings__Scheduler:-}" ]; then
