@@ -10,6 +10,9 @@ COPY src/Scheduler/Scheduler.csproj src/Scheduler/
 COPY src/Scheduler.Abstractions/Scheduler.Abstractions.csproj src/Scheduler.Abstractions/
 RUN dotnet restore src/Scheduler/Scheduler.csproj
 COPY src/ src/
+# The server project links these two into its output: the one appsettings.json and the SQL
+# migrations (published as /app/migrations, read through Database__MigrationsPath below).
+COPY appsettings.json ./
 COPY migrations/ migrations/
 RUN dotnet publish src/Scheduler/Scheduler.csproj -c Release -o /app --no-restore
 

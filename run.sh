@@ -1,27 +1,42 @@
 #!/usr/bin/env bash
-# Starts everything: PostgreSQL (installed with apt when missing, a project-local cluster
-# unless ConnectionStrings__Scheduler is set) and the server, which applies migrations.
+# Starts everything: PostgreSQL (installed with apt when missing; a project-local cluster
+# unless ConnectionStrings__Scheduler is set, see scripts/db.sh) and the server in Release,
+# which applies the SQL migrations itself at start-up.
+#
+# Environment: SCHEDULER_PORT (HTTP, default 5080), SCHEDULER_PG_PORT (local PostgreSQL,
+# default 55432), SCHEDULER_DB_NAME (default scheduler), ConnectionStrings__Scheduler
+# (external database), Auth__BootstrapAdminKey (else generated once into
+# .local/bootstrap-admin-key, mode 600, and reused on every later call),
+# ASPNETCORE_ENVIRONMENT (default Development: Swagger UI and readable console logs).
+# The PostgreSQL cluster keeps running after the server stops; the next call reuses it.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+# shellcheck source=scripts/db.sh
 source scripts/db.sh
 db_setup
 
 port="${SCHEDULER_PORT:-5080}"
 if [ -z "${Auth__BootstrapAdminKey:-}" ]; then
-  if [ ! -s .local/bootstrap-admin-key ]; then
+  keyfile=.local/bootstrap-admin-key
+  if [ ! -s "$keyfile" ]; then
     mkdir -p .local
-    (umask 077; printf 'sk_%s\n' "$(head -c 30 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')" > .local/bootstrap-admin-key)
+    # 30 random bytes = 40 url-safe base64 characters.
+    (umask 077; printf 'sk_%s\n' "$(head -c 30 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')" > "$keyfile")
   fi
-  Auth__BootstrapAdminKey="$(tr -d '\n' < .local/bootstrap-admin-key)"
-  export Auth__BootstrapAdminKey
+  chmod 600 "$keyfile"
+  Auth__BootstrapAdminKey="$(tr -d '\n' < "$keyfile")"
 fi
+export Auth__BootstrapAdminKey
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
+base="http://127.0.0.1:$port"
 cat <<INFO
-Scheduler on http://127.0.0.1:$port
-  API         http://127.0.0.1:$port/api/v1   (header X-Api-Key)
-  Swagger UI  http://127.0.0.1:$port/swagger
-  Health      http://127.0.0.1:$port/health/ready
-  Admin key   $Auth__BootstrapAdminKey
+Scheduler ($ASPNETCORE_ENVIRONMENT) on $base
+  API          $base/api/v1   (header X-Api-Key: <key>)
+  Swagger UI   $base/swagger   (OpenAPI document: $base/swagger/v1/swagger.json)
+  Health       $base/health/ready
+  Admin key    $Auth__BootstrapAdminKey
 INFO
-exec dotnet run --project src/Scheduler -c Release --no-launch-profile --urls "http://127.0.0.1:$port"
+exec dotnet run --project src/Scheduler -c Release --no-launch-profile --urls "$base"

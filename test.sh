@@ -1,55 +1,83 @@
 #!/usr/bin/env bash
-# Runs every test against a real PostgreSQL: the same set-up as run.sh, then a fresh
-# 'scheduler_test' database, then all test projects. The last line is the summed count:
-# "N passed, N failed" (", N skipped" when any were).
+# Runs every test against a real PostgreSQL: the same set-up as run.sh (scripts/db.sh), then a
+# fresh 'scheduler_test' database, one Release build, then each test project.
+#
+# Contract:
+#   - SCHEDULER_TEST_CONNECTION: the database the tests use. Locally: scheduler_test, dropped
+#     (WITH FORCE) and recreated on every call. With ConnectionStrings__Scheduler set by the
+#     caller, that database is used as is and nothing is dropped.
+#   - SCHEDULER_PG_ADMIN_CONNECTION: exported for the local cluster (Database=postgres).
+#   - Extra arguments go to every `dotnet test` call, e.g. ./test.sh --filter "FullyQualifiedName~Cron".
+#   - The LAST line is always "N passed, N failed" (plus ", N skipped" when any were), summed
+#     over all test projects. Exit status is non-zero when a test failed, the build or the
+#     database set-up failed, a test run crashed, or no test ran at all.
+#
+# Counts come from one trx file per project (<Counters .../>), not from console text, whose
+# format changes between SDKs. Projects run one after the other (not `dotnet test
+# Scheduler.sln`): each gets a known trx name, and unit and integration tests never compete
+# for the CPU or the database.
 set -uo pipefail
 cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+fail() { echo "test.sh: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
+
+# shellcheck source=scripts/db.sh
 source scripts/db.sh
-db_setup || { echo "0 passed, 1 failed"; exit 1; }
+db_setup || fail "database set-up failed"
 
 if [ -n "${SCHEDULER_EXTERNAL_DB:-}" ]; then
   export SCHEDULER_TEST_CONNECTION="$ConnectionStrings__Scheduler"
 else
-  export PGPASSWORD=scheduler
-  psql -h 127.0.0.1 -p "$SCHEDULER_PG_PORT" -U scheduler -d postgres -qc "drop database if exists scheduler_test with (force)" >/dev/null
-  psql -h 127.0.0.1 -p "$SCHEDULER_PG_PORT" -U scheduler -d postgres -qc "create database scheduler_test" >/dev/null
+  db_psql -d postgres -c "drop database if exists scheduler_test with (force)" >/dev/null \
+    && db_psql -d postgres -c "create database scheduler_test" >/dev/null \
+    || fail "could not recreate the scheduler_test database"
   export SCHEDULER_TEST_CONNECTION="Host=127.0.0.1;Port=$SCHEDULER_PG_PORT;Username=scheduler;Password=scheduler;Database=scheduler_test"
 fi
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-if ! dotnet build Scheduler.sln -c Release -nologo -v q; then
-  echo "build failed"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+dotnet build Scheduler.sln -c Release -nologo -v q -clp:ErrorsOnly || fail "build failed"
 
 results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
 status=0
-for project in $(grep -l 'Microsoft.NET.Test.Sdk' tests/*/*.csproj); do
+projects=0
+for project in tests/*/*.csproj; do
+  grep -q '<IsTestProject>true</IsTestProject>' "$project" || continue
+  projects=$((projects + 1))
   name="$(basename "$project" .csproj)"
-  dotnet test "$project" -c Release --no-build --nologo --logger "trx;LogFileName=$name.trx" --results-directory "$results" "$@" || status=$?
+  dotnet test "$project" -c Release --no-build --nologo \
+    --logger "trx;LogFileName=$name.trx" --results-directory "$results" "$@" || status=1
 done
+
+# One attribute of the first <Counters> element of a trx file; 0 when absent.
+counter() { grep -o '<Counters [^>]*>' "$2" | head -n 1 | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" | grep . || echo 0; }
 
 passed=0; failed=0; skipped=0; files=0
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
   files=$((files + 1))
-  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -1)"
-  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
-  e=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<<"$counters"); t=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
-  x=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters")
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0})); skipped=$((skipped + ${t:-0} - ${x:-0}))
+  total=$(counter total "$trx"); executed=$(counter executed "$trx")
+  passed=$((passed + $(counter passed "$trx")))
+  failed=$((failed + $(counter failed "$trx") + $(counter error "$trx") + $(counter timeout "$trx") + $(counter aborted "$trx")))
+  # Skipped tests are in total but not executed (trx counts them as notExecuted).
+  skipped=$((skipped + total - executed))
 done
-rm -rf "$results"
 
-if [ "$files" -eq 0 ] || [ $((passed + failed)) -eq 0 ]; then
-  echo "no test results were produced"
-  failed=$((failed + 1))
+if [ "$files" -lt "$projects" ]; then
+  echo "test.sh: $((projects - files)) of $projects test projects produced no results (crashed test host?)" >&2
+  failed=$((failed + projects - files))
 fi
-if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+if [ $((passed + failed)) -eq 0 ]; then
+  echo "test.sh: no test ran" >&2
+  status=1
+fi
+# dotnet test failed without a failed test in the counts (e.g. a crash after the report).
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && [ $((passed + failed)) -gt 0 ]; then
+  echo "test.sh: dotnet test failed although no test failed" >&2
   failed=1
 fi
+
 line="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
 echo "$line"
-[ "$failed" -eq 0 ]
+[ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
