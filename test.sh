@@ -25,6 +25,9 @@ fail() { echo "test.sh: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 # shellcheck source=scripts/db.sh
 source scripts/db.sh
 db_setup || fail "database set-up failed"
+# shellcheck source=scripts/test-deps.sh
+source scripts/test-deps.sh
+ensure_smtp_sink || fail "could not install python3-aiosmtpd (the SMTP server the email tests send to)"
 
 if [ -n "${SCHEDULER_EXTERNAL_DB:-}" ]; then
   export SCHEDULER_TEST_CONNECTION="$ConnectionStrings__Scheduler"

@@ -6,6 +6,7 @@ using Scheduler.Infrastructure.OpenApi;
 using Scheduler.Infrastructure.Quartz;
 using Scheduler.Modules.Access;
 using Scheduler.Modules.Dags;
+using Scheduler.Modules.Notifications;
 using Scheduler.Modules.Runs;
 using Scheduler.Modules.Workers;
 
@@ -21,6 +22,7 @@ builder.Services
     .AddDags()                            // catalogue, versions, schedules
     .AddRuns()                            // runs, task state machine, retries, scheduling
     .AddWorkers(builder.Configuration)    // worker pool, executors, leases, logs
+    .AddNotifications(builder.Configuration) // channels, rules, outbox delivery via Hangfire, monitors
     .AddClusteredQuartz(builder.Configuration, SchedulerJobs.Add); // due-run scan, lease reaper
 
 var app = builder.Build();
@@ -40,5 +42,6 @@ api.MapAccess();
 api.MapDags();
 api.MapRuns();
 api.MapWorkers();
+api.MapNotifications();
 
 app.Run();

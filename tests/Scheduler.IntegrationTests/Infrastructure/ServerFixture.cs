@@ -18,6 +18,7 @@ namespace Scheduler.IntegrationTests.Infrastructure;
 public sealed class ServerFixture : IAsyncLifetime
 {
     public const string BootstrapKey = "sk_test_bootstrap_admin_key_0123456789";
+    public const string PublicUrl = "https://scheduler.example.test";
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private WebApplicationFactory<Program> _factory = null!;
@@ -57,6 +58,11 @@ public sealed class ServerFixture : IAsyncLifetime
             web.UseSetting("Workers:PollSeconds", "0.5");
             web.UseSetting("Workers:ShutdownTimeoutSeconds", "2");
             web.UseSetting("Scheduler:MaintenanceSeconds", "0.5");
+            // Quick delivery retries (1 s, then 1 s: three attempts) and a short fallback poll.
+            web.UseSetting("Notifications:RetryDelays:0", "00:00:01");
+            web.UseSetting("Notifications:RetryDelays:1", "00:00:01");
+            web.UseSetting("Notifications:PollInterval", "00:00:00.200");
+            web.UseSetting("Notifications:PublicUrl", PublicUrl);
         });
         // An explicit loopback port 0: UseKestrel(0) ended up on localhost:5000, which collides
         // with any other test run or server on the machine.
@@ -71,7 +77,7 @@ public sealed class ServerFixture : IAsyncLifetime
         _respawner = await Respawner.CreateAsync(connection, new RespawnerOptions
         {
             DbAdapter = DbAdapter.Postgres,
-            SchemasToInclude = ["dags", "access", "runs", "workers"],
+            SchemasToInclude = ["dags", "access", "runs", "workers", "notifications"],
             // Pools hold a configuration row reset below; live worker rows and the Data
             // Protection key ring belong to the running server, not to a test.
             TablesToIgnore = [new Respawn.Graph.Table("runs", "pools"), new Respawn.Graph.Table("workers", "nodes"), new Respawn.Graph.Table("workers", "data_protection_keys")],

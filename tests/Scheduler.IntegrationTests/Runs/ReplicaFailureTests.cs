@@ -173,4 +173,36 @@ public sealed class ReplicaFailureTests : IAsyncLifetime
         using var log = await staying.Client.GetAsync($"runs/{runId}/tasks/work/logs");
         Assert.Contains("interrupted: the worker shut down", await log.Content.ReadAsStringAsync());
     }
+    [Fact]
+    public async Task PendingNotificationDelivery_SurvivesAServerKill()
+    {
+        // The receiver is down while the first server tries; that server is killed with the
+        // delivery still pending (its retry scheduled in Hangfire); a new server delivers it.
+        using var hook = new RecordingListener { Respond = (_, _) => (500, "down") };
+        var settings = new Dictionary<string, string> { ["Notifications__RetryDelays__0"] = "00:00:03", ["Notifications__RetryDelays__1"] = "00:00:03", ["Notifications__OrphanAfter"] = "00:00:05" };
+        var a = await StartAsync(settings);
+        await a.Client.PostJsonAsync("channels", $$"""{"name":"hook","type":"webhook","settings":{"url":"{{hook.Url}}/in","secret":"webhook-shared-secret-0123456789"} }""").ExpectAsync(HttpStatusCode.Created);
+        await a.Client.PostJsonAsync("dags", """{"name":"told","notifications":[{"on":["success"],"channel":"hook"}],"tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);
+        var runId = await a.Client.TriggerAsync("told");
+        await a.Client.WaitForRunAsync(runId);
+        await hook.WaitForAsync(1);
+        a.Process.Kill();
+        await a.Process.WaitForExitAsync();
+        hook.Respond = (_, _) => (200, "ok");
+
+        var b = await StartAsync(settings);
+        var deadline = DateTime.UtcNow.AddSeconds(40);
+        JsonElement delivery;
+        do
+        {
+            await Task.Delay(250);
+            delivery = (await b.Client.GetAsync($"notifications/deliveries?run_id={runId}").ExpectAsync(HttpStatusCode.OK)).GetProperty("items")[0];
+        }
+        while (delivery.GetProperty("status").GetString() != "delivered" && DateTime.UtcNow < deadline);
+        Assert.Equal("delivered", delivery.GetProperty("status").GetString());
+        // The killed server's attempt may not be recorded (it dies inside its transaction), but the
+        // receiver saw it: at least two requests, all for the one delivery.
+        Assert.True(hook.Requests.Count >= 2);
+        Assert.Single(hook.Requests.Where(r => r.Headers.ContainsKey("X-Scheduler-Delivery")).Select(r => r.Headers["X-Scheduler-Delivery"]).Distinct());
+    }
 }

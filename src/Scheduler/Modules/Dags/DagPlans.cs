@@ -66,7 +66,8 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
                 t.Priority ?? defaults.Priority ?? 0,
                 spec);
         }).ToList();
-        return new DagPlan(dagId, d.Name!, version, d.Params?.DeepClone().AsObject() ?? [], d.MaxActiveRuns ?? 16, d.MaxActiveTasks, tasks);
+        return new DagPlan(dagId, d.Name!, version, d.Params?.DeepClone().AsObject() ?? [], d.MaxActiveRuns ?? 16, d.MaxActiveTasks, tasks, d.Sla,
+            d.Notifications?.Select(n => new NotificationRulePlan(n.On ?? [], n.Channel!)).ToList() ?? []);
     }
 
     public async ValueTask<IReadOnlyList<DueSchedule>> Handle(GetDueSchedules query, CancellationToken cancellationToken)

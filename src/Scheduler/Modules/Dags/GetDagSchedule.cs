@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Dags.Definitions;
-using Scheduler.Modules.Dags.Schedules;
+using Scheduler.Infrastructure.Schedules;
 
 namespace Scheduler.Modules.Dags;
 

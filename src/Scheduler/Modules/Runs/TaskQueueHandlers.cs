@@ -42,5 +42,6 @@ internal sealed class TaskQueueHandlers(RunEngine engine) :
         await engine.ReleaseAsync(command.WorkerId, command.TaskInstanceIds, cancellationToken);
 
     public async ValueTask<int> Handle(RunQueueMaintenance command, CancellationToken cancellationToken) =>
-        await engine.ReapExpiredLeasesAsync(cancellationToken) + await engine.PromoteDueRetriesAsync(cancellationToken);
+        await engine.ReapExpiredLeasesAsync(cancellationToken) + await engine.PromoteDueRetriesAsync(cancellationToken)
+        + await engine.MarkSlaMissesAsync(cancellationToken);
 }

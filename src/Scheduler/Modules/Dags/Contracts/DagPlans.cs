@@ -14,7 +14,12 @@ public sealed record DagPlan(
     JsonObject Params,
     int MaxActiveRuns,
     int? MaxActiveTasks,
-    IReadOnlyList<TaskPlan> Tasks);
+    IReadOnlyList<TaskPlan> Tasks,
+    TimeSpan? Sla = null,
+    IReadOnlyList<NotificationRulePlan>? Notifications = null);
+
+/// <summary>A DAG's rule: send these events (see Notifications.Contracts.NotificationEvents) to this channel.</summary>
+public sealed record NotificationRulePlan(IReadOnlyList<string> On, string Channel);
 
 /// <param name="Spec">The task's definition (snake_case JSON), incl. a plugin's own fields.</param>
 public sealed record TaskPlan(

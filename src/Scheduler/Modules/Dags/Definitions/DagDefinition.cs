@@ -28,6 +28,8 @@ internal sealed class DagDefinition
     public JsonObject? Params { get; set; }
     public TaskDefaults? Defaults { get; set; }
     public List<NotificationRule>? Notifications { get; set; }
+    /// <summary>A run not finished this long after its due time has missed its SLA.</summary>
+    public TimeSpan? Sla { get; set; }
     public List<TaskDefinition>? Tasks { get; set; }
 
     [JsonExtensionData]

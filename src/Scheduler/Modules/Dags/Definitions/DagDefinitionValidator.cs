@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using FluentValidation;
 using FluentValidation.Results;
 using Scheduler.Infrastructure.Validation;
-using Scheduler.Modules.Dags.Schedules;
+using Scheduler.Infrastructure.Schedules;
 
 namespace Scheduler.Modules.Dags.Definitions;
 
@@ -72,6 +72,7 @@ internal sealed partial class DagDefinitionValidator : AbstractValidator<DagDefi
         RuleFor(d => d.MaxActiveTasks).InclusiveBetween(1, 100_000);
         RuleFor(d => d.Defaults!).SetValidator(new TaskDefaultsValidator()).When(d => d.Defaults is not null);
         RuleForEach(d => d.Notifications).SetValidator(new NotificationRuleValidator());
+        RuleFor(d => d.Sla).InclusiveBetween(TimeSpan.FromSeconds(1), TimeSpan.FromDays(30)).WithMessage("'sla' must be between 1 second and 30 days.");
         RuleFor(d => d.Tasks).NotEmpty().WithMessage("a DAG needs at least one task.");
         RuleFor(d => d.Tasks).Must(t => t!.Count <= MaxTasks).WithMessage($"at most {MaxTasks} tasks.").When(d => d.Tasks is not null);
         RuleForEach(d => d.Tasks).NotNull().SetValidator(new TaskDefinitionValidator());
@@ -215,7 +216,7 @@ internal static class RetryFields
 
 internal sealed class NotificationRuleValidator : AbstractValidator<NotificationRule>
 {
-    private static readonly string[] Events = ["failure", "success", "retry", "sla_miss"];
+    private static readonly IReadOnlyList<string> Events = Notifications.Contracts.NotificationEvents.RuleEvents;
 
     public NotificationRuleValidator()
     {

@@ -1,4 +1,4 @@
-using Scheduler.Modules.Dags.Schedules;
+using Scheduler.Infrastructure.Schedules;
 
 namespace Scheduler.Modules.Dags.Definitions;
 

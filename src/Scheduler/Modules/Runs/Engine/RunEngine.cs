@@ -4,6 +4,7 @@ using Mediator;
 using Npgsql;
 using NpgsqlTypes;
 using Scheduler.Modules.Dags.Contracts;
+using Scheduler.Modules.Notifications.Contracts;
 using Scheduler.Modules.Runs.Contracts;
 
 namespace Scheduler.Modules.Runs.Engine;
@@ -63,9 +64,10 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
 
         var ids = new long?[runs.Count];
         await using (var cmd = new NpgsqlCommand("""
-            insert into runs.dag_runs (dag_id, dag_name, dag_version, logical_date, run_type, state, conf, params, max_active_tasks, unfinished_tasks, created_by, queued_at, started_at)
-            select d, n, v, l, t, s, c, p, m, u, b, now(), case when s = 'running' then now() end
-            from unnest(@d, @n, @v, @l, @t, @s, @c, @p, @m, @u, @b) with ordinality as x(d, n, v, l, t, s, c, p, m, u, b, i)
+            insert into runs.dag_runs (dag_id, dag_name, dag_version, logical_date, run_type, state, conf, params, max_active_tasks, unfinished_tasks, created_by, queued_at, started_at, sla_deadline)
+            select d, n, v, l, t, s, c, p, m, u, b, now(), case when s = 'running' then now() end,
+                   case when t = 'manual' then now() else l end + sla
+            from unnest(@d, @n, @v, @l, @t, @s, @c, @p, @m, @u, @b, @sla) with ordinality as x(d, n, v, l, t, s, c, p, m, u, b, sla, i)
             order by i
             on conflict (dag_id, logical_date) do nothing
             returning id, dag_id, logical_date
@@ -82,6 +84,7 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
             cmd.Parameters.Add(new NpgsqlParameter("m", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = runs.Select(r => (object?)r.Plan.MaxActiveTasks ?? DBNull.Value).ToArray() });
             cmd.Parameters.AddWithValue("u", runs.Select(r => r.Plan.Tasks.Count).ToArray());
             cmd.Parameters.Add(new NpgsqlParameter("b", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = runs.Select(r => (object?)r.CreatedBy ?? DBNull.Value).ToArray() });
+            cmd.Parameters.Add(new NpgsqlParameter("sla", NpgsqlDbType.Array | NpgsqlDbType.Interval) { Value = runs.Select(r => (object?)r.Plan.Sla ?? DBNull.Value).ToArray() });
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             var index = runs.Select((r, i) => (r, i)).ToDictionary(x => (x.r.Plan.DagId, x.r.LogicalDate.UtcTicks), x => x.i);
             while (await reader.ReadAsync(ct))
@@ -216,6 +219,7 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
             return result;
         }
         await run.SaveRunAsync(ct);
+        await NotificationOutbox.WriteAsync(connection, tx, run.Events, ct);
         if (run.RunFinished)
             await StartWaitingRunsAsync(run, ct);
         if (run.QueuedAny)
@@ -420,7 +424,16 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
                     await cmd.ExecuteNonQueryAsync(ct);
                 }
                 foreach (var v in valid)
+                {
                     run.Track(v.C.TaskId, TaskStates.Running, v.State);
+                    if (v.State == TaskStates.UpForRetry)
+                        run.Events.Add(new OutboxEvent(NotificationEvents.TaskRetry, $"retry:{v.C.TaskInstanceId}:{v.C.Attempt}", run.DagName, run.RunId, v.C.TaskId, v.C.Attempt, v.C.Error));
+                    else if (v.State == TaskStates.Failed)
+                    {
+                        run.Events.Add(new OutboxEvent(NotificationEvents.TaskFailure, $"task_failure:{v.C.TaskInstanceId}:{v.C.Attempt}", run.DagName, run.RunId, v.C.TaskId, v.C.Attempt, v.C.Error));
+                        run.Events.Add(new OutboxEvent(NotificationEvents.DeadLetter, $"dead_letter:{v.C.TaskInstanceId}:{v.C.Attempt}", run.DagName, run.RunId, v.C.TaskId, v.C.Attempt, v.C.Error));
+                    }
+                }
                 await WriteAttemptsAsync(run, valid.Select(v => (v.C, (string?)v.AttemptState)).ToList(), ct);
                 var dead = valid.Where(v => v.State == TaskStates.Failed).ToList();
                 if (dead.Count > 0)
@@ -535,6 +548,31 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
     }
 
     /// <summary>Moves tasks waiting out their retry delay back to the queue once it has passed.</summary>
+    /// <summary>
+    /// Stamps unfinished runs whose SLA deadline passed and writes one sla_miss event each,
+    /// in one transaction. The partial index holds only unfinished runs with a deadline.
+    /// </summary>
+    public async Task<int> MarkSlaMissesAsync(CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var events = new List<OutboxEvent>();
+        await using (var cmd = new NpgsqlCommand("""
+            update runs.dag_runs set sla_missed_at = now()
+            where sla_deadline <= now() and sla_missed_at is null and state in ('queued', 'running')
+            returning id, dag_name, sla_deadline
+            """, connection, tx))
+        {
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                events.Add(new OutboxEvent(NotificationEvents.SlaMiss, $"sla_miss:{reader.GetInt64(0)}", reader.GetString(1), reader.GetInt64(0),
+                    Detail: $"Not finished by its SLA deadline {reader.GetFieldValue<DateTimeOffset>(2):yyyy-MM-dd'T'HH:mm:ss'Z'}."));
+        }
+        await NotificationOutbox.WriteAsync(connection, tx, events, ct);
+        await tx.CommitAsync(ct);
+        return events.Count;
+    }
+
     public async Task<int> PromoteDueRetriesAsync(CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""

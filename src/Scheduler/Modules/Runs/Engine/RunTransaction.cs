@@ -1,5 +1,6 @@
 using Npgsql;
 using Scheduler.Modules.Dags.Contracts;
+using Scheduler.Modules.Notifications.Contracts;
 
 namespace Scheduler.Modules.Runs.Engine;
 
@@ -26,6 +27,9 @@ internal sealed class RunTransaction
     public bool QueuedConstrained { get; private set; }
     public bool RunFinished { get; private set; }
     public List<(string TaskId, string State)> Changes { get; } = [];
+
+    /// <summary>Notification events, written to the outbox in this transaction by the engine's epilogue.</summary>
+    public List<OutboxEvent> Events { get; } = [];
 
     private RunTransaction(NpgsqlConnection connection, NpgsqlTransaction tx, long runId, long dagId, string dagName, string state, int unfinished, int failed, RunGraph graph)
     {
@@ -205,5 +209,10 @@ internal sealed class RunTransaction
         cmd.Parameters.AddWithValue("id", RunId);
         await cmd.ExecuteNonQueryAsync(ct);
         State = newState;
+        if (RunFinished && newState is RunStates.Success or RunStates.Failed)
+        {
+            var kind = newState == RunStates.Success ? NotificationEvents.RunSuccess : NotificationEvents.RunFailure;
+            Events.Add(new OutboxEvent(kind, $"{kind}:{RunId}:{DateTime.UtcNow.Ticks}", DagName, RunId));
+        }
     }
 }

@@ -1,6 +1,6 @@
 using Cronos;
 
-namespace Scheduler.Modules.Dags.Schedules;
+namespace Scheduler.Infrastructure.Schedules;
 
 /// <summary>
 /// A cron schedule in an IANA zone, as the API contract defines it: 5 fields (minute hour

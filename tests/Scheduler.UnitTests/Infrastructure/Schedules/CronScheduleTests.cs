@@ -1,6 +1,6 @@
-using Scheduler.Modules.Dags.Schedules;
+using Scheduler.Infrastructure.Schedules;
 
-namespace Scheduler.UnitTests.Dags.Schedules;
+namespace Scheduler.UnitTests.Infrastructure.Schedules;
 
 public sealed class CronScheduleTests
 {

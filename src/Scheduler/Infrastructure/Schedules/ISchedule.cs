@@ -1,4 +1,4 @@
-namespace Scheduler.Modules.Dags.Schedules;
+namespace Scheduler.Infrastructure.Schedules;
 
 /// <summary>A schedule: when a DAG fires.</summary>
 internal interface ISchedule

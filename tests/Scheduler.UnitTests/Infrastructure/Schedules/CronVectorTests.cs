@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Scheduler.Modules.Dags.Schedules;
+using Scheduler.Infrastructure.Schedules;
 
-namespace Scheduler.UnitTests.Dags.Schedules;
+namespace Scheduler.UnitTests.Infrastructure.Schedules;
 
 /// <summary>
 /// The schedule contract checked against shared/data/cron_vectors.json: ~1,000 cases agreed

@@ -1,0 +1,57 @@
+using Npgsql;
+
+namespace Scheduler.Modules.Notifications.Contracts;
+
+/// <summary>What happened, in the words of notification rules (a DAG's <c>notifications[].on</c>).</summary>
+public static class NotificationEvents
+{
+    public const string RunSuccess = "success";
+    public const string RunFailure = "failure";
+    public const string TaskRetry = "retry";
+    public const string TaskFailure = "task_failure";
+    public const string SlaMiss = "sla_miss";
+    public const string DeadLetter = "dead_letter";
+    public const string MonitorLate = "monitor_late";
+    public const string MonitorFailed = "monitor_failed";
+    public const string MonitorRecovered = "monitor_recovered";
+    public const string Digest = "digest";
+
+    /// <summary>The events a DAG rule or a global rule may name.</summary>
+    public static readonly IReadOnlyList<string> RuleEvents = [RunFailure, RunSuccess, TaskRetry, TaskFailure, SlaMiss, DeadLetter];
+}
+
+/// <summary>One event for the outbox. <paramref name="DedupKey"/> is unique: writing it twice is a no-op.</summary>
+public sealed record OutboxEvent(string Kind, string DedupKey, string? DagName, long? RunId, string? TaskId = null, int? Attempt = null, string? Detail = null);
+
+/// <summary>
+/// Writes notification events in the caller's transaction, so an event exists exactly when
+/// the state change it reports was committed. One statement, which also wakes the dispatcher.
+/// </summary>
+public static class NotificationOutbox
+{
+    public const string WakeChannel = "scheduler_notifications";
+
+    public static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, IReadOnlyCollection<OutboxEvent> events, CancellationToken ct)
+    {
+        if (events.Count == 0)
+            return;
+        await using var cmd = new NpgsqlCommand($"""
+            with added as (
+                insert into notifications.events (kind, dedup_key, dag_name, run_id, task_id, attempt, detail)
+                select * from unnest(@kind, @key, @dag, @run, @task, @attempt, @detail)
+                on conflict (dedup_key) do nothing
+                returning 1)
+            select pg_notify('{WakeChannel}', '') where exists (select 1 from added)
+            """, connection, tx);
+        cmd.Parameters.AddWithValue("kind", events.Select(e => e.Kind).ToArray());
+        cmd.Parameters.AddWithValue("key", events.Select(e => e.DedupKey).ToArray());
+        cmd.Parameters.Add(new NpgsqlParameter("dag", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = events.Select(e => (object?)e.DagName ?? DBNull.Value).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter("run", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint) { Value = events.Select(e => (object?)e.RunId ?? DBNull.Value).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter("task", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = events.Select(e => (object?)e.TaskId ?? DBNull.Value).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter("attempt", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Integer) { Value = events.Select(e => (object?)e.Attempt ?? DBNull.Value).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter("detail", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = events.Select(e => (object?)Truncate(e.Detail) ?? DBNull.Value).ToArray() });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static string? Truncate(string? text) => text is { Length: > 2000 } ? text[..2000] : text;
+}

@@ -1,0 +1,171 @@
+using Hangfire;
+using Mediator;
+using Npgsql;
+using Scheduler.Modules.Notifications.Channels;
+using Scheduler.Modules.Notifications.Contracts;
+using Scheduler.Modules.Runs.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace Scheduler.Modules.Notifications.Delivery;
+
+internal sealed class NotificationOptions
+{
+    /// <summary>The server's address as people reach it; links in messages point there.</summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>
+    /// Waits between attempts of a failed delivery; attempts = delays + 1. Empty means the
+    /// defaults (10 s, 1 min, 5 min, 30 min, 2 h): no initializer, because the configuration
+    /// binder appends to an initialized array instead of replacing it.
+    /// </summary>
+    public TimeSpan[] RetryDelays { get; set; } = [];
+
+    public IReadOnlyList<TimeSpan> Delays => RetryDelays.Length > 0
+        ? RetryDelays
+        : [TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(2)];
+
+    /// <summary>How long one send may take (HTTP and SMTP).</summary>
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The dispatcher's fallback poll when no NOTIFY arrives; also the monitor and digest check period.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A pending delivery not attempted this long after it was due is handed to a new job
+    /// (its job died with a killed process). A duplicate job is harmless: it finds the row
+    /// locked or done.
+    /// </summary>
+    public TimeSpan OrphanAfter { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Hangfire workers per replica that deliver messages.</summary>
+    public int DeliveryWorkers { get; set; } = 4;
+
+    /// <summary>Run the Hangfire server (deliveries) in this replica.</summary>
+    public bool RunDeliveryServer { get; set; } = true;
+}
+
+/// <summary>
+/// The Hangfire job that delivers one message to one channel. It holds the delivery row's
+/// lock while it sends (a duplicate job finds it locked or done and leaves), records each
+/// attempt, and schedules its own retry with the configured backoff; after the last attempt
+/// the delivery is 'failed'. Hangfire's automatic retry is off: the attempts are ours.
+/// </summary>
+internal sealed class DeliveryJob(NpgsqlDataSource dataSource, ChannelStore channels, ChannelSender sender, ISender mediator,
+    IBackgroundJobClient jobs, IOptions<NotificationOptions> options, TimeProvider clock, ILogger<DeliveryJob> logger)
+{
+    public const string Queue = "notifications";
+
+    public static string Enqueue(IBackgroundJobClient jobs, long deliveryId) =>
+        jobs.Enqueue<DeliveryJob>(Queue, j => j.RunAsync(deliveryId, CancellationToken.None));
+
+    [AutomaticRetry(Attempts = 0)]
+    [Queue(Queue)]
+    public async Task RunAsync(long deliveryId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        long eventId, channelId;
+        int attempts;
+        DateTimeOffset? notBefore;
+        await using (var cmd = new NpgsqlCommand("""
+            select event_id, channel_id, attempts, case when next_attempt_at > now() + interval '1 second' then next_attempt_at end
+            from notifications.deliveries where id = @id and status = 'pending'
+            for update skip locked
+            """, connection, tx))
+        {
+            cmd.Parameters.AddWithValue("id", deliveryId);
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+                return; // delivered, failed for good, or another job has it
+            (eventId, channelId, attempts) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2));
+            notBefore = reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3);
+        }
+        if (notBefore is not null)
+        {
+            // Early (a duplicate job, or Hangfire's whole-second schedule): come back when due.
+            jobs.Schedule<DeliveryJob>(Queue, j => j.RunAsync(deliveryId, CancellationToken.None), notBefore.Value);
+            return;
+        }
+        var row = await channels.GetAsync(channelId, cancellationToken);
+        if (row is null)
+            return; // the channel was deleted; its deliveries went with it
+        var channel = channels.ToConfig(row);
+        attempts++;
+        string? error = null;
+        string? reference = null;
+        try
+        {
+            var message = await BuildAsync(connection, tx, eventId, channelId, cancellationToken);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.Value.SendTimeout);
+            reference = await sender.SendAsync(channel, message, timeout.Token, deliveryId);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            error = ChannelSender.Describe(e);
+            logger.LogWarning("Delivery {DeliveryId} to channel {Channel} failed (attempt {Attempt}): {Error}", deliveryId, row.Name, attempts, error);
+        }
+
+        var delays = options.Value.Delays;
+        var retryAt = error is not null && attempts <= delays.Count ? clock.GetUtcNow() + delays[attempts - 1] : (DateTimeOffset?)null;
+        await using (var cmd = new NpgsqlCommand("""
+            update notifications.deliveries set attempts = @attempts, last_error = @error, next_attempt_at = @next,
+                status = case when @error is null then 'delivered' when @next is null then 'failed' else 'pending' end,
+                delivered_at = case when @error is null then now() end
+            where id = @id
+            """, connection, tx))
+        {
+            cmd.Parameters.AddWithValue("id", deliveryId);
+            cmd.Parameters.AddWithValue("attempts", attempts);
+            cmd.Parameters.Add(new NpgsqlParameter("error", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)error ?? DBNull.Value });
+            cmd.Parameters.Add(new NpgsqlParameter("next", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = (object?)retryAt ?? DBNull.Value });
+            await cmd.ExecuteNonQueryAsync(cancellationToken);
+        }
+        if (reference is not null)
+        {
+            await using var cmd = new NpgsqlCommand("update notifications.channels set digest_message_ref = @ref where id = @id", connection, tx);
+            cmd.Parameters.AddWithValue("ref", reference);
+            cmd.Parameters.AddWithValue("id", channelId);
+            await cmd.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+        if (retryAt is not null)
+        {
+            // Should this process die right here, the dispatcher's sweep re-enqueues the overdue delivery.
+            var jobId = jobs.Schedule<DeliveryJob>(Queue, j => j.RunAsync(deliveryId, CancellationToken.None), retryAt.Value);
+            await using var cmd = dataSource.CreateCommand("update notifications.deliveries set job_id = @job where id = @id");
+            cmd.Parameters.AddWithValue("job", jobId);
+            cmd.Parameters.AddWithValue("id", deliveryId);
+            await cmd.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private async Task<NotificationMessage> BuildAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long eventId, long channelId, CancellationToken ct)
+    {
+        EventFacts facts;
+        long? monitorId;
+        await using (var cmd = new NpgsqlCommand("select kind, occurred_at, dag_name, run_id, task_id, attempt, detail, monitor_id from notifications.events where id = @id", connection, tx))
+        {
+            cmd.Parameters.AddWithValue("id", eventId);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            if (!await reader.ReadAsync(ct))
+                throw new ChannelException($"Event {eventId} is gone.");
+            facts = new EventFacts(eventId, reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1),
+                reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetInt64(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetInt32(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6), null, null);
+            monitorId = reader.IsDBNull(7) ? null : reader.GetInt64(7);
+        }
+        if (facts.Kind == NotificationEvents.Digest)
+        {
+            var dags = await mediator.Send(new GetLatestRuns(5_000), ct);
+            var monitors = await Monitors.MonitorStore.AllFactsAsync(connection, tx, ct);
+            return Messages.Digest(facts.OccurredAt, dags, monitors, options.Value.PublicUrl);
+        }
+        if (facts.RunId is { } runId)
+            facts = facts with { Run = await mediator.Send(new GetRunFacts(runId), ct) };
+        if (monitorId is { } id)
+            facts = facts with { Monitor = await Monitors.MonitorStore.FactsAsync(connection, tx, id, ct) };
+        return Messages.Build(facts, options.Value.PublicUrl);
+    }
+}

@@ -1,0 +1,277 @@
+using System.Collections.Concurrent;
+using Hangfire;
+using Mediator;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Scheduler.Infrastructure.Schedules;
+using Scheduler.Modules.Dags.Contracts;
+using Scheduler.Modules.Notifications.Contracts;
+using Scheduler.Modules.Notifications.Monitors;
+using Scheduler.Modules.Runs.Contracts;
+
+namespace Scheduler.Modules.Notifications.Delivery;
+
+/// <summary>
+/// Turns outbox events into deliveries, on every replica side by side (SKIP LOCKED): for each
+/// event, the channels its rules name (the DAG's own, the global ones, a monitor's, a digest's),
+/// one delivery row per channel (unique per event and channel: the deduplication), then one
+/// Hangfire job per delivery. Woken by NOTIFY from the transaction that wrote the event, with a
+/// slow poll as a fallback. The same loop checks monitor deadlines and digest times, and
+/// re-enqueues deliveries whose job was lost with a process.
+/// </summary>
+internal sealed class Dispatcher(NpgsqlDataSource dataSource, IServiceScopeFactory scopes, IBackgroundJobClient jobs,
+    IOptions<NotificationOptions> options, TimeProvider clock, ILogger<Dispatcher> logger) : BackgroundService
+{
+    private const int Batch = 200;
+    private readonly ConcurrentDictionary<(long, int), IReadOnlyList<NotificationRulePlan>> _dagRules = new();
+    private readonly SemaphoreSlim _wake = new(0);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _ = ListenAsync(stoppingToken);
+        var nextSweep = DateTimeOffset.MinValue;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                while (await DispatchAsync(stoppingToken) == Batch)
+                {
+                }
+                await MonitorChecks.CheckDeadlinesAsync(dataSource, clock, stoppingToken);
+                await DigestsDueAsync(stoppingToken);
+                if (clock.GetUtcNow() >= nextSweep)
+                {
+                    await SweepAsync(stoppingToken);
+                    nextSweep = clock.GetUtcNow() + TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(15).Ticks, options.Value.OrphanAfter.Ticks / 2));
+                }
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(e, "Notification dispatch failed; retrying shortly");
+            }
+            try
+            {
+                await _wake.WaitAsync(options.Value.PollInterval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task ListenAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(ct);
+                connection.Notification += (_, _) => _wake.Release();
+                await using (var cmd = new NpgsqlCommand($"listen {NotificationOutbox.WakeChannel}", connection))
+                    await cmd.ExecuteNonQueryAsync(ct);
+                while (!ct.IsCancellationRequested)
+                    await connection.WaitAsync(ct);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                logger.LogDebug(e, "Notification listener lost its connection; reconnecting");
+                await Task.Delay(TimeSpan.FromSeconds(1), ct).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private sealed record EventRow(long Id, string Kind, string? DagName, long? RunId, long? MonitorId, long? ChannelId);
+
+    /// <summary>One batch of events to deliveries; returns how many events it took.</summary>
+    public async Task<int> DispatchAsync(CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var events = new List<EventRow>();
+        await using (var cmd = new NpgsqlCommand($"""
+            select id, kind, dag_name, run_id, monitor_id, channel_id from notifications.events
+            where dispatched_at is null order by id limit {Batch} for update skip locked
+            """, connection, tx))
+        {
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                events.Add(new EventRow(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                    reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.IsDBNull(5) ? null : reader.GetInt64(5)));
+        }
+        if (events.Count == 0)
+            return 0;
+
+        var global = new List<(string[] Events, string Channel)>();
+        await using (var cmd = new NpgsqlCommand("select events, channel from notifications.global_rules order by position", connection, tx))
+        {
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                global.Add((reader.GetFieldValue<string[]>(0), reader.GetString(1)));
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var sender = scope.ServiceProvider.GetRequiredService<ISender>();
+        var wanted = new List<(long EventId, string? Channel, long? ChannelId)>();
+        foreach (var e in events)
+        {
+            if (e.ChannelId is { } direct)
+            {
+                wanted.Add((e.Id, null, direct));
+                continue;
+            }
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            if (e.MonitorId is { } monitorId)
+                names.UnionWith(await MonitorStore.ChannelsAsync(connection, tx, monitorId, ct));
+            else
+            {
+                names.UnionWith(global.Where(g => g.Events.Contains(e.Kind)).Select(g => g.Channel));
+                if (e.RunId is { } runId)
+                    names.UnionWith((await DagRulesAsync(sender, runId, ct)).Where(r => r.On.Contains(e.Kind)).Select(r => r.Channel));
+            }
+            wanted.AddRange(names.Select(n => (e.Id, (string?)n, (long?)null)));
+        }
+
+        var ids = new Dictionary<string, long>(StringComparer.Ordinal);
+        var named = wanted.Where(w => w.Channel is not null).Select(w => w.Channel!).Distinct().ToArray();
+        if (named.Length > 0)
+        {
+            await using var cmd = new NpgsqlCommand("select name, id from notifications.channels where name = any(@names)", connection, tx);
+            cmd.Parameters.AddWithValue("names", named);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                ids[reader.GetString(0)] = reader.GetInt64(1);
+        }
+        foreach (var missing in named.Where(n => !ids.ContainsKey(n)))
+            logger.LogWarning("A notification rule names channel '{Channel}', which does not exist; its messages are dropped", missing);
+        var rows = wanted
+            .Select(w => (w.EventId, ChannelId: w.ChannelId ?? (w.Channel is not null && ids.TryGetValue(w.Channel, out var id) ? id : (long?)null)))
+            .Where(w => w.ChannelId is not null).Distinct().ToList();
+
+        var created = new List<long>();
+        if (rows.Count > 0)
+        {
+            await using var cmd = new NpgsqlCommand("""
+                insert into notifications.deliveries (event_id, channel_id, status)
+                select e, c, 'pending' from unnest(@events, @channels) as x(e, c)
+                on conflict (event_id, channel_id) do nothing
+                returning id
+                """, connection, tx);
+            cmd.Parameters.AddWithValue("events", rows.Select(r => r.EventId).ToArray());
+            cmd.Parameters.AddWithValue("channels", rows.Select(r => r.ChannelId!.Value).ToArray());
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                created.Add(reader.GetInt64(0));
+        }
+        await using (var cmd = new NpgsqlCommand("update notifications.events set dispatched_at = now() where id = any(@ids)", connection, tx))
+        {
+            cmd.Parameters.AddWithValue("ids", events.Select(e => e.Id).ToArray());
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        await EnqueueAsync(created, ct);
+        return events.Count;
+    }
+
+    private async Task<IReadOnlyList<NotificationRulePlan>> DagRulesAsync(ISender sender, long runId, CancellationToken ct)
+    {
+        if (await sender.Send(new GetRunFacts(runId), ct) is not { } run)
+            return [];
+        if (_dagRules.TryGetValue((run.DagId, run.DagVersion), out var rules))
+            return rules;
+        rules = (await sender.Send(new GetDagPlanVersion(run.DagId, run.DagVersion), ct))?.Notifications ?? [];
+        if (_dagRules.Count > 10_000)
+            _dagRules.Clear();
+        _dagRules[(run.DagId, run.DagVersion)] = rules;
+        return rules;
+    }
+
+    /// <summary>Hangfire jobs for new deliveries; a crash before this is covered by <see cref="SweepAsync"/>.</summary>
+    private async Task EnqueueAsync(IReadOnlyList<long> deliveries, CancellationToken ct)
+    {
+        if (deliveries.Count == 0)
+            return;
+        var jobIds = deliveries.Select(d => DeliveryJob.Enqueue(jobs, d)).ToArray();
+        await using var cmd = dataSource.CreateCommand("update notifications.deliveries d set job_id = x.j from unnest(@ids, @jobs) as x(i, j) where d.id = x.i");
+        cmd.Parameters.AddWithValue("ids", deliveries.ToArray());
+        cmd.Parameters.AddWithValue("jobs", jobIds);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Pending deliveries nobody will run: never enqueued (the process died after its commit),
+    /// killed mid-send, or overdue past their retry time (it died between an attempt and
+    /// scheduling the next): due longer than OrphanAfter ago and not attempted since.
+    /// </summary>
+    private async Task SweepAsync(CancellationToken ct)
+    {
+        var orphans = new List<long>();
+        await using (var cmd = dataSource.CreateCommand("""
+            select id from notifications.deliveries
+            where status = 'pending' and coalesce(next_attempt_at, created_at) < now() - @after
+            order by id limit 500
+            """))
+        {
+            cmd.Parameters.AddWithValue("after", options.Value.OrphanAfter);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                orphans.Add(reader.GetInt64(0));
+        }
+        if (orphans.Count > 0)
+            logger.LogInformation("Re-enqueueing {Count} notification deliveries without a live job", orphans.Count);
+        // Due again from now, so the next sweep waits OrphanAfter for this job before another.
+        await using (var cmd = dataSource.CreateCommand("update notifications.deliveries set next_attempt_at = now() where id = any(@ids)"))
+        {
+            cmd.Parameters.AddWithValue("ids", orphans.ToArray());
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await EnqueueAsync(orphans, ct);
+    }
+
+    /// <summary>Channels whose digest time came: one digest event each, and the next time.</summary>
+    private async Task DigestsDueAsync(CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var due = new List<(long Id, string Name, string Cron, string Zone, DateTimeOffset At)>();
+        await using (var cmd = new NpgsqlCommand("""
+            select id, name, digest_cron, digest_timezone, digest_next_at from notifications.channels
+            where digest_next_at <= now() order by id limit 100 for update skip locked
+            """, connection, tx))
+        {
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                due.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4)));
+        }
+        if (due.Count == 0)
+            return;
+        var now = clock.GetUtcNow();
+        foreach (var d in due)
+        {
+            DateTimeOffset? next = null;
+            if (TimeZones.TryFind(d.Zone, out var zone) && CronSchedule.TryParse(d.Cron, zone, out var schedule, out _))
+                next = schedule!.Next(now);
+            await using (var cmd = new NpgsqlCommand("update notifications.channels set digest_next_at = @next where id = @id", connection, tx))
+            {
+                cmd.Parameters.AddWithValue("next", (object?)next ?? DBNull.Value);
+                cmd.Parameters.AddWithValue("id", d.Id);
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+            await using (var cmd = new NpgsqlCommand("""
+                insert into notifications.events (kind, dedup_key, channel_id) values ('digest', @key, @id)
+                on conflict (dedup_key) do nothing
+                """, connection, tx))
+            {
+                cmd.Parameters.AddWithValue("key", $"digest:{d.Id}:{d.At.UtcTicks}");
+                cmd.Parameters.AddWithValue("id", d.Id);
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+        }
+        await tx.CommitAsync(ct);
+        _wake.Release();
+    }
+}
