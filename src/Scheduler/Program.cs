@@ -8,6 +8,7 @@ using Scheduler.Modules.Access;
 using Scheduler.Modules.Dags;
 using Scheduler.Modules.Runs;
 using Scheduler.Modules.Workers;
+using Scheduler.Pages;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.UseAppSettingsNextToBinary();
@@ -17,7 +18,8 @@ builder.Services
     .AddPlatform(builder.Configuration)   // time, database, Mediator + validation, problem documents
     .AddOpenApiDocument()
     .AddHealth()
-    .AddAccess()                          // API keys, authentication, role policies
+    .AddAccess()                          // API keys, admin users + cookie, role policies
+    .AddAdminPages()                      // Razor Pages at /admin
     .AddDags()                            // catalogue, versions, schedules
     .AddRuns()                            // runs, task state machine, retries, scheduling
     .AddWorkers(builder.Configuration)    // worker pool, executors, leases, logs
@@ -27,6 +29,7 @@ var app = builder.Build();
 
 await app.MigrateAsync();
 await BootstrapAdminKey.EnsureAsync(app.Services, app.Configuration);
+await BootstrapAdminUser.EnsureAsync(app.Services, app.Configuration);
 
 app.UsePlatform();
 app.UseOpenApiDocument();
@@ -40,5 +43,6 @@ api.MapAccess();
 api.MapDags();
 api.MapRuns();
 api.MapWorkers();
+app.MapAdminPages();
 
 app.Run();
