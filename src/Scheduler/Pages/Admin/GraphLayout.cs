@@ -20,6 +20,13 @@ internal sealed class GraphLayout
     /// <summary>Tasks in topological order: by layer, then by their row in the layer (also the grid's row order).</summary>
     public IEnumerable<string> Order => Nodes.OrderBy(n => n.Layer).ThenBy(n => n.Row).Select(n => n.Id);
 
+    /// <summary>A cubic curve from the right edge of the upstream to the left edge of the task.</summary>
+    public static string EdgePath(Node from, Node to)
+    {
+        double x1 = from.X + NodeWidth, y1 = from.Y + NodeHeight / 2.0, x2 = to.X, y2 = to.Y + NodeHeight / 2.0, mx = (x1 + x2) / 2;
+        return $"M{Ui.N(x1)},{Ui.N(y1)} C{Ui.N(mx)},{Ui.N(y1)} {Ui.N(mx)},{Ui.N(y2)} {Ui.N(x2)},{Ui.N(y2)}";
+    }
+
     public static GraphLayout Build(IReadOnlyList<(string Id, IReadOnlyList<string> DependsOn)> tasks)
     {
         var index = tasks.Select((t, i) => (t.Id, i)).ToDictionary(p => p.Id, p => p.i, StringComparer.Ordinal);

@@ -50,10 +50,10 @@ internal static class TextDiff
                     x++;
                     y++;
                 }
-                else if (y < m && (x == n || lcs[x, y + 1] >= lcs[x + 1, y]))
-                    result.Add(new Line(Op.Added, b[start + y++]));
-                else
+                else if (x < n && (y == m || lcs[x + 1, y] >= lcs[x, y + 1]))
                     result.Add(new Line(Op.Removed, a[start + x++]));
+                else
+                    result.Add(new Line(Op.Added, b[start + y++]));
             }
         }
         result.AddRange(a[endA..].Select(t => new Line(Op.Same, t)));

@@ -32,6 +32,9 @@ internal static class Ui
 
     public static string Ago(DateTimeOffset t, DateTimeOffset now) => Duration(now - t) + " ago";
 
+    /// <summary>A number for SVG attributes: invariant culture whatever the server's culture.</summary>
+    public static string N(double value) => Math.Round(value, 1).ToString(CultureInfo.InvariantCulture);
+
     public static string State(string? state) => "s-" + (state ?? "none");
 
     public static bool IsFinalRun(string state) => FinalRunStates.Contains(state);
