@@ -6,7 +6,9 @@
 # Environment: SCHEDULER_PORT (HTTP, default 5080), SCHEDULER_PG_PORT (local PostgreSQL,
 # default 55432), SCHEDULER_DB_NAME (default scheduler), ConnectionStrings__Scheduler
 # (external database), Auth__BootstrapAdminKey (else generated once into
-# .local/bootstrap-admin-key, mode 600, and reused on every later call),
+# .local/bootstrap-admin-key, mode 600, and reused on every later call), Auth__BootstrapAdminUser
+# (default admin) and Auth__BootstrapAdminPassword (else generated once into
+# .local/bootstrap-admin-password, mode 600): the first user of the admin pages,
 # ASPNETCORE_ENVIRONMENT (default Development: Swagger UI and readable console logs).
 # The PostgreSQL cluster keeps running after the server stops; the next call reuses it.
 set -euo pipefail
@@ -28,6 +30,19 @@ if [ -z "${Auth__BootstrapAdminKey:-}" ]; then
   Auth__BootstrapAdminKey="$(tr -d '\n' < "$keyfile")"
 fi
 export Auth__BootstrapAdminKey
+# The first user of the admin pages: admin, with a password generated once into
+# .local/bootstrap-admin-password (mode 600) unless Auth__BootstrapAdminPassword is set.
+export Auth__BootstrapAdminUser="${Auth__BootstrapAdminUser:-admin}"
+if [ -z "${Auth__BootstrapAdminPassword:-}" ]; then
+  pwfile=.local/bootstrap-admin-password
+  if [ ! -s "$pwfile" ]; then
+    mkdir -p .local
+    (umask 077; printf '%s\n' "$(head -c 18 /dev/urandom | base64 -w0 | tr '+/' '-_')" > "$pwfile")
+  fi
+  chmod 600 "$pwfile"
+  Auth__BootstrapAdminPassword="$(tr -d '\n' < "$pwfile")"
+fi
+export Auth__BootstrapAdminPassword
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
@@ -37,6 +52,7 @@ Scheduler ($ASPNETCORE_ENVIRONMENT) on $base
   API          $base/api/v1   (header X-Api-Key: <key>)
   Swagger UI   $base/swagger   (OpenAPI document: $base/swagger/v1/swagger.json)
   Health       $base/health/ready
+  Admin pages  $base/admin   (user $Auth__BootstrapAdminUser, password in .local/bootstrap-admin-password unless set)
   Admin key    $Auth__BootstrapAdminKey
 INFO
 exec dotnet run --project src/Scheduler -c Release --no-launch-profile --urls "$base"
