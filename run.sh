@@ -19,30 +19,23 @@ source scripts/db.sh
 db_setup
 
 port="${SCHEDULER_PORT:-5080}"
-if [ -z "${Auth__BootstrapAdminKey:-}" ]; then
-  keyfile=.local/bootstrap-admin-key
-  if [ ! -s "$keyfile" ]; then
+# A secret generated once into .local/<file> (mode 600) and reused on every later call:
+# $2 random bytes as url-safe base64 (no padding) after the prefix $3.
+local_secret() {
+  local file=".local/$1"
+  if [ ! -s "$file" ]; then
     mkdir -p .local
-    # 30 random bytes = 40 url-safe base64 characters.
-    (umask 077; printf 'sk_%s\n' "$(head -c 30 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')" > "$keyfile")
+    (umask 077; printf '%s%s\n' "${3:-}" "$(head -c "$2" /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')" > "$file")
   fi
-  chmod 600 "$keyfile"
-  Auth__BootstrapAdminKey="$(tr -d '\n' < "$keyfile")"
-fi
-export Auth__BootstrapAdminKey
-# The first user of the admin pages: admin, with a password generated once into
-# .local/bootstrap-admin-password (mode 600) unless Auth__BootstrapAdminPassword is set.
+  chmod 600 "$file"
+  tr -d '\n' < "$file"
+}
+# 30 random bytes = 40 url-safe base64 characters.
+[ -n "${Auth__BootstrapAdminKey:-}" ] || Auth__BootstrapAdminKey="$(local_secret bootstrap-admin-key 30 sk_)"
+# The first user of the admin pages: admin, with a generated password unless one is set.
 export Auth__BootstrapAdminUser="${Auth__BootstrapAdminUser:-admin}"
-if [ -z "${Auth__BootstrapAdminPassword:-}" ]; then
-  pwfile=.local/bootstrap-admin-password
-  if [ ! -s "$pwfile" ]; then
-    mkdir -p .local
-    (umask 077; printf '%s\n' "$(head -c 18 /dev/urandom | base64 -w0 | tr '+/' '-_')" > "$pwfile")
-  fi
-  chmod 600 "$pwfile"
-  Auth__BootstrapAdminPassword="$(tr -d '\n' < "$pwfile")"
-fi
-export Auth__BootstrapAdminPassword
+[ -n "${Auth__BootstrapAdminPassword:-}" ] || Auth__BootstrapAdminPassword="$(local_secret bootstrap-admin-password 18)"
+export Auth__BootstrapAdminKey Auth__BootstrapAdminPassword
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
