@@ -128,6 +128,24 @@ public sealed class AdminBrowserTests(ServerFixture server) : ServerTest(server)
     }
 
     [Fact]
+    public async Task LogViewer_FollowsARunningTask_UntilItEnds()
+    {
+        await Admin.PostJsonAsync("dags", """{"name":"slow","tasks":[{"id":"ticker","type":"shell","command":"echo first line; sleep 3; echo last line"}]}""")
+            .ExpectAsync(System.Net.HttpStatusCode.Created);
+        var run = await Admin.TriggerAsync("slow");
+        await Admin.WaitForTaskAsync(run, "ticker", "running");
+
+        var page = await SignInAsync(ServerFixture.AdminUser, ServerFixture.AdminPassword);
+        await page.GotoAsync($"/admin/runs/{run}?task=ticker#log");
+        await Expect(page.GetByTestId("log")).ToContainTextAsync("first line");
+        await Expect(page.Locator("#log-following")).ToContainTextAsync("Following");
+        await Browser.ScreenshotAsync(page, "17-log-following");
+        await Expect(page.GetByTestId("log")).ToContainTextAsync("last line", new() { Timeout = 20_000 });
+        await Expect(page.Locator("#log-following")).ToContainTextAsync("finished (success)");
+        await Expect(page.GetByTestId("run-state")).ToHaveTextAsync("success", new() { Timeout = 10_000 });
+    }
+
+    [Fact]
     public async Task Viewer_SeesNoActions_AndIsRefusedWhenPostingOne()
     {
         await Admin.PostJsonAsync("dags", """{"name":"watched","tasks":[{"id":"a"}]}""").ExpectAsync(System.Net.HttpStatusCode.Created);
