@@ -6,7 +6,9 @@
 # Environment: SCHEDULER_PORT (HTTP, default 5080), SCHEDULER_PG_PORT (local PostgreSQL,
 # default 55432), SCHEDULER_DB_NAME (default scheduler), ConnectionStrings__Scheduler
 # (external database), Auth__BootstrapAdminKey (else generated once into
-# .local/bootstrap-admin-key, mode 600, and reused on every later call),
+# .local/bootstrap-admin-key, mode 600, and reused on every later call), Auth__BootstrapAdminUser
+# (default admin) and Auth__BootstrapAdminPassword (else generated once into
+# .local/bootstrap-admin-password, mode 600): the first user of the admin pages,
 # ASPNETCORE_ENVIRONMENT (default Development: Swagger UI and readable console logs).
 # The PostgreSQL cluster keeps running after the server stops; the next call reuses it.
 set -euo pipefail
@@ -17,17 +19,23 @@ source scripts/db.sh
 db_setup
 
 port="${SCHEDULER_PORT:-5080}"
-if [ -z "${Auth__BootstrapAdminKey:-}" ]; then
-  keyfile=.local/bootstrap-admin-key
-  if [ ! -s "$keyfile" ]; then
+# A secret generated once into .local/<file> (mode 600) and reused on every later call:
+# $2 random bytes as url-safe base64 (no padding) after the prefix $3.
+local_secret() {
+  local file=".local/$1"
+  if [ ! -s "$file" ]; then
     mkdir -p .local
-    # 30 random bytes = 40 url-safe base64 characters.
-    (umask 077; printf 'sk_%s\n' "$(head -c 30 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')" > "$keyfile")
+    (umask 077; printf '%s%s\n' "${3:-}" "$(head -c "$2" /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')" > "$file")
   fi
-  chmod 600 "$keyfile"
-  Auth__BootstrapAdminKey="$(tr -d '\n' < "$keyfile")"
-fi
-export Auth__BootstrapAdminKey
+  chmod 600 "$file"
+  tr -d '\n' < "$file"
+}
+# 30 random bytes = 40 url-safe base64 characters.
+[ -n "${Auth__BootstrapAdminKey:-}" ] || Auth__BootstrapAdminKey="$(local_secret bootstrap-admin-key 30 sk_)"
+# The first user of the admin pages: admin, with a generated password unless one is set.
+export Auth__BootstrapAdminUser="${Auth__BootstrapAdminUser:-admin}"
+[ -n "${Auth__BootstrapAdminPassword:-}" ] || Auth__BootstrapAdminPassword="$(local_secret bootstrap-admin-password 18)"
+export Auth__BootstrapAdminKey Auth__BootstrapAdminPassword
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
@@ -37,6 +45,7 @@ Scheduler ($ASPNETCORE_ENVIRONMENT) on $base
   API          $base/api/v1   (header X-Api-Key: <key>)
   Swagger UI   $base/swagger   (OpenAPI document: $base/swagger/v1/swagger.json)
   Health       $base/health/ready
+  Admin pages  $base/admin   (user $Auth__BootstrapAdminUser, password in .local/bootstrap-admin-password unless set)
   Admin key    $Auth__BootstrapAdminKey
 INFO
 exec dotnet run --project src/Scheduler -c Release --no-launch-profile --urls "$base"

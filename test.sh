@@ -7,6 +7,9 @@
 #     (WITH FORCE) and recreated on every call. With ConnectionStrings__Scheduler set by the
 #     caller, that database is used as is and nothing is dropped.
 #   - SCHEDULER_PG_ADMIN_CONNECTION: exported for the local cluster (Database=postgres).
+#   - The browser tests (tests/Scheduler.IntegrationTests/Admin) need /usr/bin/chromium:
+#     installed with apt-get when missing (scripts/chromium.sh); screenshots of every admin
+#     page land in TestResults/screenshots.
 #   - Extra arguments go to every `dotnet test` call, e.g. ./test.sh --filter "FullyQualifiedName~Cron".
 #   - The LAST line is always "N passed, N failed" (plus ", N skipped" when any were), summed
 #     over all test projects. Exit status is non-zero when a test failed, the build or the
@@ -25,9 +28,12 @@ fail() { echo "test.sh: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 # shellcheck source=scripts/db.sh
 source scripts/db.sh
 db_setup || fail "database set-up failed"
-# shellcheck source=scripts/test-deps.sh
-source scripts/test-deps.sh
-ensure_smtp_sink || fail "could not install python3-aiosmtpd (the SMTP server the email tests send to)"
+# shellcheck source=scripts/smtp.sh
+source scripts/smtp.sh
+smtp_sink_setup || fail "could not install python3-aiosmtpd (the SMTP server the email tests send to)"
+# shellcheck source=scripts/chromium.sh
+source scripts/chromium.sh
+chromium_setup || fail "chromium set-up failed (the admin pages' browser tests need /usr/bin/chromium)"
 
 if [ -n "${SCHEDULER_EXTERNAL_DB:-}" ]; then
   export SCHEDULER_TEST_CONNECTION="$ConnectionStrings__Scheduler"

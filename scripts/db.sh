@@ -44,24 +44,14 @@ db_find_bin() {
   return 1
 }
 
+# shellcheck source=scripts/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
 # apt install. Debian's package may create and start its own 'main' cluster on 5432; that
 # cluster is never used here and does not get in the way (different port and folder).
 db_install_postgres() {
-  local sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-      sudo="sudo"
-    else
-      db_log "PostgreSQL is not installed, you are not root and there is no sudo:"
-      db_log "install it (apt-get install postgresql postgresql-contrib) or set ConnectionStrings__Scheduler"
-      return 1
-    fi
-  fi
-  command -v apt-get >/dev/null 2>&1 || { db_log "PostgreSQL is not installed and there is no apt-get; install PostgreSQL 15 or set ConnectionStrings__Scheduler"; return 1; }
-  db_log "installing PostgreSQL with apt-get (once)"
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >&2 \
-    && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-contrib </dev/null >&2 \
-    || { db_log "apt-get install postgresql failed"; return 1; }
+  apt_install PostgreSQL postgresql postgresql-contrib \
+    || { db_log "install PostgreSQL 15 or set ConnectionStrings__Scheduler"; return 1; }
 }
 
 db_is_root() { [ "$(id -u)" -eq 0 ]; }

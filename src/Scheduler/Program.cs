@@ -9,6 +9,7 @@ using Scheduler.Modules.Dags;
 using Scheduler.Modules.Notifications;
 using Scheduler.Modules.Runs;
 using Scheduler.Modules.Workers;
+using Scheduler.Pages;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.UseAppSettingsNextToBinary();
@@ -18,7 +19,8 @@ builder.Services
     .AddPlatform(builder.Configuration)   // time, database, Mediator + validation, problem documents
     .AddOpenApiDocument()
     .AddHealth()
-    .AddAccess()                          // API keys, authentication, role policies
+    .AddAccess()                          // API keys, admin users + cookie, role policies
+    .AddAdminPages()                      // Razor Pages at /admin
     .AddDags()                            // catalogue, versions, schedules
     .AddRuns()                            // runs, task state machine, retries, scheduling
     .AddWorkers(builder.Configuration)    // worker pool, executors, leases, logs
@@ -28,12 +30,15 @@ builder.Services
 var app = builder.Build();
 
 await app.MigrateAsync();
+app.EnsureKeyRing();                      // the Data Protection key exists before the first request
 await BootstrapAdminKey.EnsureAsync(app.Services, app.Configuration);
+await BootstrapAdminUser.EnsureAsync(app.Services, app.Configuration);
 
 app.UsePlatform();
 app.UseOpenApiDocument();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseJobsDashboard();                   // Hangfire's dashboard at /admin/jobs, admins only
 
 app.MapHealth();
 app.MapGet("/", () => Results.Redirect("/swagger")).AllowAnonymous().ExcludeFromDescription();
@@ -43,5 +48,6 @@ api.MapDags();
 api.MapRuns();
 api.MapWorkers();
 api.MapNotifications();
+app.MapAdminPages();
 
 app.Run();

@@ -19,6 +19,8 @@ public sealed class ServerFixture : IAsyncLifetime
 {
     public const string BootstrapKey = "sk_test_bootstrap_admin_key_0123456789";
     public const string PublicUrl = "https://scheduler.example.test";
+    public const string AdminUser = "admin";
+    public const string AdminPassword = "admin-test-password";
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private WebApplicationFactory<Program> _factory = null!;
@@ -50,6 +52,8 @@ public sealed class ServerFixture : IAsyncLifetime
             web.UseEnvironment("Testing");
             web.UseSetting("ConnectionStrings:Scheduler", TestDatabase.ConnectionString);
             web.UseSetting("Auth:BootstrapAdminKey", BootstrapKey);
+            web.UseSetting("Auth:BootstrapAdminUser", AdminUser);
+            web.UseSetting("Auth:BootstrapAdminPassword", AdminPassword);
             // Fast heartbeats and polls so lease and retry behaviour shows within a test's patience.
             web.UseSetting("Workers:PluginsPath", plugins);
             web.UseSetting("Workers:Slots", "8");
@@ -117,9 +121,19 @@ public sealed class ServerFixture : IAsyncLifetime
             await pools.ExecuteNonQueryAsync();
         }
         ((MemoryCache)_factory.Services.GetRequiredService<IMemoryCache>()).Clear();
-        await BootstrapAdminKey.EnsureAsync(_factory.Services, _factory.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>());
+        var configuration = _factory.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        await BootstrapAdminKey.EnsureAsync(_factory.Services, configuration);
+        await BootstrapAdminUser.EnsureAsync(_factory.Services, configuration);
         Operator = NewClient(await CreateKeyAsync("test-operator", "operator"));
         Viewer = NewClient(await CreateKeyAsync("test-viewer", "viewer"));
+    }
+
+    /// <summary>A user of the admin pages, created directly (not through the pages under test).</summary>
+    public async Task CreateUserAsync(string username, string role, string password)
+    {
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var created = await scope.ServiceProvider.GetRequiredService<Mediator.ISender>().Send(new ManageUsers.Create(username, role, password, "test"));
+        Assert.NotNull(created);
     }
 
     public async Task<string> CreateKeyAsync(string name, string role, DateTimeOffset? expiresAt = null)

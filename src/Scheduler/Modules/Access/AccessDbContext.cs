@@ -5,6 +5,7 @@ namespace Scheduler.Modules.Access;
 internal sealed class AccessDbContext(DbContextOptions<AccessDbContext> options) : DbContext(options)
 {
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<User> Users => Set<User>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -13,6 +14,11 @@ internal sealed class AccessDbContext(DbContextOptions<AccessDbContext> options)
         {
             e.ToTable("api_keys");
             e.Property(k => k.Id).UseIdentityAlwaysColumn();
+        });
+        model.Entity<User>(e =>
+        {
+            e.ToTable("users");
+            e.Property(u => u.Id).UseIdentityAlwaysColumn();
         });
     }
 }
@@ -28,4 +34,16 @@ internal sealed class ApiKey
     public string? CreatedBy { get; set; }
     public DateTimeOffset? ExpiresAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+}
+
+/// <summary>A person who signs in to the admin pages; the password is kept only as a PasswordHasher hash.</summary>
+internal sealed class User
+{
+    public long Id { get; set; }
+    public required string Username { get; set; }
+    public required string Role { get; set; }
+    public required string PasswordHash { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public string? CreatedBy { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
 }

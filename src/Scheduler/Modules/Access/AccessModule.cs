@@ -10,8 +10,12 @@ internal static class AccessModule
     {
         services.AddModuleDbContext<AccessDbContext>();
         services.AddMemoryCache();
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        // /admin pages: cookie; everything else: API keys (see AdminCookie).
+        services.AddAuthentication(AdminCookie.SelectorScheme)
+            .AddPolicyScheme(AdminCookie.SelectorScheme, "API key, or the admin pages' cookie under /admin", options =>
+                options.ForwardDefaultSelector = context => AdminCookie.IsAdminPath(context.Request.Path) ? AdminCookie.Scheme : ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddCookie(AdminCookie.Scheme, AdminCookieSetup.Configure);
         services.AddAuthorization(Policies.Add);
         return services;
     }

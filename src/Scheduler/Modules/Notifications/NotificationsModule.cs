@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
 using Scheduler.Infrastructure.Database;
 using Scheduler.Modules.Notifications.Channels;
@@ -51,6 +52,26 @@ internal static class NotificationsModule
         services.AddSingleton<Dispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         return services;
+    }
+
+    /// <summary>
+    /// Hangfire's dashboard at /admin/jobs, for admins signed in to the admin pages (the
+    /// /admin cookie); anyone else gets 401 (not signed in) or 403.
+    /// </summary>
+    public static void UseJobsDashboard(this WebApplication app) =>
+        app.UseHangfireDashboard("/admin/jobs", new DashboardOptions
+        {
+            Authorization = [],
+            AsyncAuthorization = [new AdminsOnly()],
+            DashboardTitle = "Scheduler jobs",
+            AppPath = "/admin",
+            DisplayStorageConnectionString = false,
+        });
+
+    private sealed class AdminsOnly : Hangfire.Dashboard.IDashboardAsyncAuthorizationFilter
+    {
+        public Task<bool> AuthorizeAsync(Hangfire.Dashboard.DashboardContext context) =>
+            Infrastructure.Auth.AdminCookie.IsAdminAsync(context.GetHttpContext());
     }
 
     public static void MapNotifications(this RouteGroupBuilder api)

@@ -28,6 +28,14 @@ internal static class WorkersModule
         return services;
     }
 
+    /// <summary>
+    /// Creates (or loads) the shared Data Protection key ring at start-up: a fresh database
+    /// otherwise gets its first key from whichever request encrypts first (a secret, a
+    /// cookie, an antiforgery token), several at once.
+    /// </summary>
+    public static void EnsureKeyRing(this WebApplication app) =>
+        app.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("Scheduler.Startup").Protect("ready");
+
     public static void MapWorkers(this RouteGroupBuilder api)
     {
         ListWorkers.Map(api);

@@ -30,6 +30,23 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
     /// </summary>
     public async Task<long?[]> CreateRunsAsync(IReadOnlyList<NewRun> runs, CancellationToken ct)
     {
+        // A deadlock victim is rolled back whole and creation is idempotent (unique key), so
+        // trying again is safe; seen with several scans racing while the server's own loops run.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await CreateRunsOnceAsync(runs, ct);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 3)
+            {
+                await Task.Delay(Random.Shared.Next(5, 50) * attempt, ct);
+            }
+        }
+    }
+
+    private async Task<long?[]> CreateRunsOnceAsync(IReadOnlyList<NewRun> runs, CancellationToken ct)
+    {
         if (runs.Count == 0)
             return [];
         // PostgreSQL keeps microseconds; normalise so the dates we match on are the stored ones.

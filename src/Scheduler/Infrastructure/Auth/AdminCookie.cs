@@ -1,0 +1,45 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+
+namespace Scheduler.Infrastructure.Auth;
+
+/// <summary>
+/// The admin pages at <c>/admin</c> authenticate with a cookie (username and password);
+/// everything else keeps API keys. The default scheme is a policy scheme that picks one of
+/// the two by path, so the role policies work unchanged for both. A cookie is never
+/// accepted by the REST API (no CSRF exposure there), and an API key never opens the pages.
+/// </summary>
+internal static class AdminCookie
+{
+    public const string Scheme = "AdminCookie";
+    public const string SelectorScheme = "ApiKeyOrAdminCookie";
+    public const string CookieName = "scheduler_admin";
+    public const string PathPrefix = "/admin";
+    public const string UserIdClaim = "user_id";
+
+    public static bool IsAdminPath(PathString path) => path.StartsWithSegments(PathPrefix, StringComparison.OrdinalIgnoreCase);
+
+    public static ClaimsPrincipal Principal(long userId, string username, string role) =>
+        new(new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.Name, username),
+                new Claim(ClaimTypes.Role, role),
+                new Claim(UserIdClaim, userId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ],
+            Scheme, ClaimTypes.Name, ClaimTypes.Role));
+
+    /// <summary>
+    /// True when the request carries a valid admin-pages cookie of an admin. For dashboards
+    /// mounted under /admin (the Hangfire dashboard at /admin/jobs): an authorization filter
+    /// can call this. Authenticates explicitly, so it does not depend on middleware order.
+    /// </summary>
+    public static async Task<bool> IsAdminAsync(HttpContext http)
+    {
+        var result = await http.AuthenticateAsync(Scheme);
+        return result.Succeeded && result.Principal.IsInRole(Roles.Admin);
+    }
+
+    /// <summary>The synchronous check on an already authenticated request (UseAuthentication ran for an /admin path).</summary>
+    public static bool IsAdmin(HttpContext http) =>
+        http.User.Identity is { IsAuthenticated: true, AuthenticationType: Scheme } && http.User.IsInRole(Roles.Admin);
+}

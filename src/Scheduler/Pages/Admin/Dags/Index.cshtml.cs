@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Mvc;
+using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Dags;
+using Scheduler.Modules.Runs;
+
+namespace Scheduler.Pages.Admin.Dags;
+
+/// <summary>A page of DAGs (keyset-paged) and each one's last runs: two queries per page, never one per row.</summary>
+internal sealed class DagsModel : AdminPageModel
+{
+    public const int PageSize = 50;
+
+    [BindProperty(SupportsGet = true)] public string? Q { get; set; }
+    [BindProperty(SupportsGet = true)] public string? Tag { get; set; }
+    [BindProperty(SupportsGet = true)] public bool? Paused { get; set; }
+    [BindProperty(SupportsGet = true)] public string? Cursor { get; set; }
+
+    public Page<DagSummary> Dags { get; private set; } = new([], null);
+    public IReadOnlyDictionary<string, IReadOnlyList<RecentRunsByDag.Run>> Recent { get; private set; } = new Dictionary<string, IReadOnlyList<RecentRunsByDag.Run>>();
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        if (!await TrySendAsync(async () => Dags = await Sender.Send(new ListDags.Query(PageSize, Cursor, Tag, Paused, Q), HttpContext.RequestAborted)))
+        {
+            FlashError = ErrorText();
+            return Redirect("/admin/dags");
+        }
+        Recent = await Sender.Send(new RecentRunsByDag.Query(Dags.Items.Select(d => d.Name).ToList(), 12), HttpContext.RequestAborted);
+        return Page();
+    }
+}
+
+internal sealed record DagActionsView(string Name, bool Paused);

@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Mvc;
+using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Runs;
+
+namespace Scheduler.Pages.Admin;
+
+internal sealed class DeadLettersModel : AdminPageModel
+{
+    [BindProperty(SupportsGet = true)] public bool All { get; set; }
+    [BindProperty(SupportsGet = true)] public string? Cursor { get; set; }
+
+    public Page<DeadLetters.Item> Letters { get; private set; } = new([], null);
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        if (!await TrySendAsync(async () => Letters = await Sender.Send(new DeadLetters.Query(50, Cursor, All), HttpContext.RequestAborted)))
+        {
+            FlashError = ErrorText();
+            return Redirect("/admin/dead-letters");
+        }
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostRequeueAsync(long id)
+    {
+        if (!CanOperate)
+            return Forbid();
+        var result = await Sender.Send(new DeadLetters.Requeue(id), HttpContext.RequestAborted);
+        switch (result.Result)
+        {
+            case DeadLetters.RequeueResult.Requeued:
+                Flash = $"Requeued dead letter {id} in run {result.RunId}.";
+                break;
+            case DeadLetters.RequeueResult.NotFound:
+                return NotFound();
+            default:
+                FlashError = result.Result == DeadLetters.RequeueResult.Busy ? "The task is running again already." : $"Dead letter {id} was already requeued.";
+                break;
+        }
+        return Redirect("/admin/dead-letters");
+    }
+}

@@ -1,0 +1,20 @@
+using Scheduler.Modules.Runs;
+using Scheduler.Modules.Workers;
+
+namespace Scheduler.Pages.Admin;
+
+internal sealed class DashboardModel(TimeProvider clock) : AdminPageModel
+{
+    public RunOverview.Result Overview { get; private set; } = null!;
+    public IReadOnlyList<ListWorkers.Item> Workers { get; private set; } = [];
+    public IReadOnlyList<Pools.Item> Pools { get; private set; } = [];
+    public DateTimeOffset Now { get; } = clock.GetUtcNow();
+
+    public async Task OnGetAsync()
+    {
+        var ct = HttpContext.RequestAborted;
+        Overview = await Sender.Send(new RunOverview.Query(), ct);
+        Workers = await Sender.Send(new ListWorkers.Query(), ct);
+        Pools = await Sender.Send(new Pools.List(), ct);
+    }
+}

@@ -1,0 +1,37 @@
+using Scheduler.Infrastructure.Auth;
+
+namespace Scheduler.Pages;
+
+/// <summary>
+/// The admin pages: server-rendered Razor Pages under /admin, signed in with the admin
+/// cookie (see <see cref="AdminCookie"/>). Every page needs a viewer; actions check the role
+/// in their handler (Razor Pages cannot authorize single handlers) and answer 403. Razor
+/// Pages validate the antiforgery token on every POST.
+/// </summary>
+internal static class AdminPagesSetup
+{
+    public static IServiceCollection AddAdminPages(this IServiceCollection services)
+    {
+        services.AddRazorPages(options =>
+        {
+            options.Conventions.AuthorizeFolder("/Admin", Policies.Viewer);
+            options.Conventions.AllowAnonymousToPage("/Admin/Login");
+            foreach (var page in new[] { "/Admin/Users", "/Admin/ApiKeys", "/Admin/Connections", "/Admin/Dags/Edit" })
+                options.Conventions.AuthorizePage(page, Policies.Admin);
+            options.Conventions.AddPageRoute("/Admin/Dags/Edit", "/admin/dags/new");
+        });
+        services.AddAntiforgery(options =>
+        {
+            options.Cookie.Name = "scheduler_antiforgery";
+            options.Cookie.Path = AdminCookie.PathPrefix;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.FormFieldName = "__RequestVerificationToken";
+        });
+        return services;
+    }
+
+    public static void MapAdminPages(this WebApplication app)
+    {
+        app.MapRazorPages();
+    }
+}

@@ -1,0 +1,183 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Scheduler.IntegrationTests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+
+namespace Scheduler.IntegrationTests.Admin;
+
+/// <summary>
+/// End to end in a real browser against the real server: sign in, create a DAG in the
+/// JSON editor (first with a validation error shown at its field path), trigger it, watch
+/// the run succeed (live refresh), read a task log, pause the DAG; then a viewer sees no
+/// action and is refused one posted anyway. Each page is saved as a screenshot.
+/// </summary>
+public sealed class AdminBrowserTests(ServerFixture server) : ServerTest(server), IAsyncLifetime
+{
+    private Browser _browser = null!;
+
+    async Task IAsyncLifetime.InitializeAsync()
+    {
+        await Server.ResetAsync();
+        _browser = await Browser.LaunchAsync();
+    }
+
+    async Task IAsyncLifetime.DisposeAsync() => await _browser.DisposeAsync();
+
+    private async Task<IPage> SignInAsync(string username, string password)
+    {
+        var page = await _browser.NewPageAsync(Server.BaseAddress);
+        await page.GotoAsync("/admin");
+        await Expect(page).ToHaveURLAsync(new Regex("/admin/login"));
+        await page.GetByLabel("Username").FillAsync(username);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
+        return page;
+    }
+
+    [Fact]
+    public async Task Operator_Journey_FromNewDagToPausedDag()
+    {
+        var page = await _browser.NewPageAsync(Server.BaseAddress);
+        await page.GotoAsync("/admin/login");
+        await Browser.ScreenshotAsync(page, "01-sign-in");
+        await page.CloseAsync();
+
+        page = await SignInAsync(ServerFixture.AdminUser, ServerFixture.AdminPassword);
+        await Browser.ScreenshotAsync(page, "02-dashboard");
+
+        // Create in the JSON editor: first an unknown dependency, reported at its path.
+        await page.GetByRole(AriaRole.Link, new() { Name = "DAGs" }).ClickAsync();
+        await page.GetByTestId("new-dag").ClickAsync();
+        var editor = page.GetByLabel("Definition (JSON)");
+        await editor.FillAsync("""
+            {"name": "browser_dag", "cron": "30 6 * * *", "timezone": "Europe/Paris", "tags": ["e2e"],
+             "tasks": [{"id": "hello", "type": "shell", "command": "echo hello from the browser"},
+                       {"id": "after", "depends_on": ["helo"]}]}
+            """);
+        await page.GetByTestId("save-dag").ClickAsync();
+        await Expect(page.Locator("#errors li[data-path='tasks[1].depends_on[0]']")).ToContainTextAsync("helo");
+        await Browser.ScreenshotAsync(page, "03-dag-editor-validation-error");
+
+        // Invalid JSON is caught in the browser before it is sent.
+        await editor.FillAsync("{\"name\": ");
+        await page.GetByTestId("save-dag").ClickAsync();
+        await Expect(page.Locator("#definition-error")).ToContainTextAsync("Invalid JSON");
+
+        await editor.FillAsync("""
+            {"name": "browser_dag", "cron": "30 6 * * *", "timezone": "Europe/Paris", "tags": ["e2e"],
+             "tasks": [{"id": "hello", "type": "shell", "command": "echo hello from the browser"},
+                       {"id": "after", "depends_on": ["hello"]}]}
+            """);
+        await page.GetByTestId("save-dag").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/admin/dags/browser_dag$"));
+        await Expect(page.GetByTestId("schedule-text")).ToHaveTextAsync("every day at 06:30 (Europe/Paris)");
+        await Expect(page.GetByTestId("next-fires").Locator("li")).ToHaveCountAsync(5);
+        await Browser.ScreenshotAsync(page, "04-dag-detail-new");
+
+        // Trigger with a conf; a conf that is not an object is refused in the browser.
+        await page.GetByTestId("trigger-open").ClickAsync();
+        var conf = page.GetByLabel("conf (JSON object, merged over the DAG's params)");
+        await conf.FillAsync("[1, 2]");
+        await page.GetByTestId("trigger").ClickAsync();
+        await Expect(page.Locator("[id='conf-browser_dag-error']")).ToContainTextAsync("must be a JSON object");
+        await conf.FillAsync("""{"greeting": "hi"}""");
+        await page.GetByTestId("trigger").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/admin/runs/\\d+$"));
+
+        // The run page refreshes itself until the run ends.
+        await Expect(page.GetByTestId("run-state")).ToHaveTextAsync("success", new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("gantt")).ToBeVisibleAsync();
+        await Browser.ScreenshotAsync(page, "05-run-success");
+
+        await page.Locator("tr[data-task='hello']").GetByTestId("log-link").ClickAsync();
+        await Expect(page.GetByTestId("log")).ToContainTextAsync("hello from the browser");
+        await Browser.ScreenshotAsync(page, "06-task-log");
+
+        // Back on the DAG: the graph is coloured by the run, the grid shows it; then pause.
+        await page.GetByRole(AriaRole.Link, new() { Name = "browser_dag" }).First.ClickAsync();
+        await Expect(page.Locator("svg[data-testid=graph] g[data-task='after']")).ToHaveAttributeAsync("data-state", "success");
+        await Expect(page.GetByTestId("grid")).ToBeVisibleAsync();
+        await page.GetByTestId("pause").ClickAsync();
+        await Expect(page.GetByTestId("paused-badge")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("unpause")).ToBeVisibleAsync();
+        await Browser.ScreenshotAsync(page, "07-dag-paused");
+        var dag = await Admin.GetAsync("dags/browser_dag").ExpectAsync(System.Net.HttpStatusCode.OK);
+        Assert.True(dag.GetProperty("paused").GetBoolean());
+
+        // A second version, and the diff between the two.
+        await page.GetByTestId("edit-dag").ClickAsync();
+        var text = await page.GetByLabel("Definition (JSON)").InputValueAsync();
+        await page.GetByLabel("Definition (JSON)").FillAsync(text.Replace("30 6 * * *", "0 7 * * 1-5"));
+        await page.GetByTestId("save-dag").ClickAsync();
+        await Expect(page.GetByTestId("schedule-text")).ToHaveTextAsync("every weekday at 07:00 (Europe/Paris)");
+        await page.GetByLabel("Compare version").SelectOptionAsync("1");
+        await page.GetByLabel("with version").SelectOptionAsync("2");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Diff" }).ClickAsync();
+        await Expect(page.GetByTestId("diff").Locator(".add")).ToContainTextAsync("0 7 * * 1-5");
+        await Browser.ScreenshotAsync(page, "08-dag-version-diff");
+
+        foreach (var (path, name) in new[] { ("/admin/dags", "09-dags"), ("/admin/workers", "10-workers"), ("/admin/dead-letters", "11-dead-letters"),
+                     ("/admin/connections", "12-connections"), ("/admin/api-keys", "13-api-keys"), ("/admin/users", "14-users") })
+        {
+            var response = await page.GotoAsync(path);
+            Assert.Equal(200, response!.Status);
+            await Browser.ScreenshotAsync(page, name);
+        }
+        await Expect(page.Locator("tr[data-user='admin']")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task LogViewer_FollowsARunningTask_UntilItEnds()
+    {
+        await Admin.PostJsonAsync("dags", """{"name":"slow","tasks":[{"id":"ticker","type":"shell","command":"echo first line; sleep 3; echo last line"}]}""")
+            .ExpectAsync(System.Net.HttpStatusCode.Created);
+        var run = await Admin.TriggerAsync("slow");
+        await Admin.WaitForTaskAsync(run, "ticker", "running");
+
+        var page = await SignInAsync(ServerFixture.AdminUser, ServerFixture.AdminPassword);
+        await page.GotoAsync($"/admin/runs/{run}?task=ticker#log");
+        await Expect(page.GetByTestId("log")).ToContainTextAsync("first line");
+        await Expect(page.Locator("#log-following")).ToContainTextAsync("Following");
+        await Browser.ScreenshotAsync(page, "17-log-following");
+        await Expect(page.GetByTestId("log")).ToContainTextAsync("last line", new() { Timeout = 20_000 });
+        await Expect(page.Locator("#log-following")).ToContainTextAsync("finished (success)");
+        await Expect(page.GetByTestId("run-state")).ToHaveTextAsync("success", new() { Timeout = 10_000 });
+    }
+
+    [Fact]
+    public async Task Viewer_SeesNoActions_AndIsRefusedWhenPostingOne()
+    {
+        await Admin.PostJsonAsync("dags", """{"name":"watched","tasks":[{"id":"a"}]}""").ExpectAsync(System.Net.HttpStatusCode.Created);
+        var run = await Admin.TriggerAsync("watched");
+        await Admin.WaitForRunAsync(run);
+        await Server.CreateUserAsync("viewer1", "viewer", "viewer-password");
+
+        var page = await SignInAsync("viewer1", "viewer-password");
+        await Expect(page.GetByTestId("role")).ToHaveTextAsync("viewer");
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Users" })).ToHaveCountAsync(0);
+        await page.GotoAsync("/admin/dags");
+        await Expect(page.Locator("tr[data-dag='watched']")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button)).ToHaveTextAsync(["Sign out", "Filter"]);
+        await Browser.ScreenshotAsync(page, "15-viewer-dags");
+        await page.GotoAsync($"/admin/runs/{run}");
+        await Expect(page.GetByTestId("run-state")).ToHaveTextAsync("success");
+        await Expect(page.GetByRole(AriaRole.Button)).ToHaveTextAsync(["Sign out"]);
+        await Browser.ScreenshotAsync(page, "16-viewer-run");
+
+        // Posting an action anyway, with a valid antiforgery token (from the sign-out form): 403.
+        var status = await page.EvaluateAsync<int>("""
+            async () => {
+              const token = document.querySelector('input[name=__RequestVerificationToken]').value;
+              const body = new URLSearchParams({ paused: 'true', __RequestVerificationToken: token });
+              const r = await fetch('/admin/dags/watched?handler=Pause', { method: 'POST', body, redirect: 'manual' });
+              return r.status;
+            }
+            """);
+        Assert.Equal(403, status);
+        var dag = await Admin.GetAsync("dags/watched").ExpectAsync(System.Net.HttpStatusCode.OK);
+        Assert.False(dag.GetProperty("paused").GetBoolean());
+        var forbidden = await page.GotoAsync("/admin/users");
+        Assert.Equal(403, forbidden!.Status);
+    }
+}
