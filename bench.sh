@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 mode="${1:-quick}"
 case "$mode" in
-  quick) dags=1000;  chain_repeats=2; runs=20;  width=50;  p7_dags=20;  p7_seconds=10; idle_seconds=10 ;;
-  full)  dags=10000; chain_repeats=5; runs=200; width=100; p7_dags=100; p7_seconds=60; idle_seconds=60 ;;
+  quick) dags=1000;  chain_repeats=2; runs=20;  width=50;  p7_dags=20;  p7_seconds=10; idle_seconds=10; grid_runs=5;  grid_tasks=1000 ;;
+  full)  dags=10000; chain_repeats=5; runs=200; width=100; p7_dags=100; p7_seconds=60; idle_seconds=60; grid_runs=25; grid_tasks=5000 ;;
   *) echo "usage: ./bench.sh [quick|full]" >&2; exit 2 ;;
 esac
 
@@ -25,8 +25,9 @@ dotnet build src/Scheduler -c Release -nologo -v q >/dev/null
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 key="sk_bench_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+password="pw_$(head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
 ConnectionStrings__Scheduler="Host=127.0.0.1;Port=$SCHEDULER_PG_PORT;Username=scheduler;Password=scheduler;Database=$db" \
-Auth__BootstrapAdminKey="$key" ASPNETCORE_ENVIRONMENT=Production Serilog__MinimumLevel__Default=Warning \
+Auth__BootstrapAdminKey="$key" Auth__BootstrapAdminUser=bench Auth__BootstrapAdminPassword="$password" ASPNETCORE_ENVIRONMENT=Production Serilog__MinimumLevel__Default=Warning \
   dotnet src/Scheduler/bin/Release/net10.0/Scheduler.dll --urls "http://127.0.0.1:$port" > ".local/bench-server.log" 2>&1 &
 server=$!
 cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; psql_admin -d postgres -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true; }
@@ -53,6 +54,9 @@ python3 bench/punctuality.py --url "$url" --key "$key" --dags "$p7_dags" --secon
 
 echo "[bench] P8 catalogue ($dags DAGs)" >&2
 python3 bench/catalogue.py --url "$url" --key "$key" --dags "$dags" --pages 100
+
+echo "[bench] P8 admin grid ($grid_runs runs x $grid_tasks tasks)" >&2
+python3 bench/admin_grid.py --url "$url" --key "$key" --user bench --password "$password" --runs "$grid_runs" --tasks "$grid_tasks"
 
 peak="$(grep VmHWM "/proc/$server/status" 2>/dev/null | awk '{print $2}')"
 [ -n "$peak" ] || peak="$(ps -o rss= -p "$(pgrep -P "$server" | head -1)" 2>/dev/null || echo 0)"

@@ -41,7 +41,7 @@ internal static class NotificationsModule
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
                 server.Queues = [DeliveryJob.Queue];
                 server.WorkerCount = Math.Max(1, options.DeliveryWorkers);
-                server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+                server.SchedulePollingInterval = options.SchedulePollingInterval;
                 server.ShutdownTimeout = TimeSpan.FromSeconds(10);
             });
 

@@ -8,6 +8,7 @@ using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Infrastructure.Schedules;
 using Scheduler.Infrastructure.Validation;
+using Scheduler.Modules.Notifications.Contracts;
 using Scheduler.Modules.Notifications.Delivery;
 
 namespace Scheduler.Modules.Notifications.Channels;
@@ -126,6 +127,11 @@ internal static class ManageChannels
                 return (null, false);
             var created = reader.GetBoolean(1);
             await reader.DisposeAsync();
+            if (digest is not null || existing?.DigestCron is not null)
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+                await NotificationOutbox.TimesChangedAsync(connection, null, cancellationToken);
+            }
             return (ToInfo((await store.GetAsync(command.Name!, cancellationToken))!), created);
         }
 

@@ -31,6 +31,16 @@ public static class NotificationOutbox
 {
     public const string WakeChannel = "scheduler_notifications";
 
+    /// <summary>The NOTIFY payload that says a monitor deadline or a digest time changed.</summary>
+    public const string TimesChanged = "times";
+
+    /// <summary>Tells every replica's dispatcher that monitor deadlines or digest times changed.</summary>
+    public static async Task TimesChangedAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"select pg_notify('{WakeChannel}', '{TimesChanged}')", connection, tx);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
     public static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, IReadOnlyCollection<OutboxEvent> events, CancellationToken ct)
     {
         if (events.Count == 0)

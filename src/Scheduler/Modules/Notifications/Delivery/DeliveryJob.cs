@@ -27,8 +27,14 @@ internal sealed class NotificationOptions
     /// <summary>How long one send may take (HTTP and SMTP).</summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>The dispatcher's fallback poll when no NOTIFY arrives; also the monitor and digest check period.</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// The dispatcher's fallback poll when no NOTIFY arrives. Monitor deadlines and digests
+    /// do not depend on it: the dispatcher sleeps until the earliest of them.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often Hangfire looks for delayed jobs (delivery retries) that came due.</summary>
+    public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// A pending delivery not attempted this long after it was due is handed to a new job

@@ -26,38 +26,69 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, IServiceScopeFacto
     private readonly ConcurrentDictionary<(long, int), IReadOnlyList<NotificationRulePlan>> _dagRules = new();
     private readonly SemaphoreSlim _wake = new(0);
 
+    /// <summary>A monitor's deadline or a digest time was set: recompute when the timed work is due.</summary>
+    private volatile bool _timesChanged = true;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _ = ListenAsync(stoppingToken);
-        var nextSweep = DateTimeOffset.MinValue;
+        // Idle, the loop costs one statement per PollInterval: it sleeps until the earliest
+        // monitor deadline, digest time or overdue delivery, or until a NOTIFY (an event, or
+        // a changed deadline) wakes it.
+        var nextTimed = DateTimeOffset.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var wait = options.Value.PollInterval;
             try
             {
-                while (await DispatchAsync(stoppingToken) == Batch)
+                int taken;
+                while ((taken = await DispatchAsync(stoppingToken)) > 0)
                 {
+                    _timesChanged = true; // new deliveries: their orphan deadline counts
+                    if (taken < Batch)
+                        break;
                 }
-                await MonitorChecks.CheckDeadlinesAsync(dataSource, clock, stoppingToken);
-                await DigestsDueAsync(stoppingToken);
-                if (clock.GetUtcNow() >= nextSweep)
+                if (_timesChanged || clock.GetUtcNow() >= nextTimed)
                 {
+                    _timesChanged = false;
+                    await MonitorChecks.CheckDeadlinesAsync(dataSource, clock, stoppingToken);
+                    await DigestsDueAsync(stoppingToken);
                     await SweepAsync(stoppingToken);
-                    nextSweep = clock.GetUtcNow() + TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(15).Ticks, options.Value.OrphanAfter.Ticks / 2));
+                    nextTimed = await NextTimedWorkAsync(stoppingToken) ?? DateTimeOffset.MaxValue;
                 }
+                var untilTimed = nextTimed - clock.GetUtcNow();
+                if (untilTimed < wait)
+                    wait = untilTimed < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : untilTimed;
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogWarning(e, "Notification dispatch failed; retrying shortly");
+                (wait, _timesChanged) = (TimeSpan.FromSeconds(2), true);
             }
             try
             {
-                await _wake.WaitAsync(options.Value.PollInterval, stoppingToken);
+                // The fallback poll (no NOTIFY for PollInterval) redoes everything, in case one was lost.
+                if (!await _wake.WaitAsync(wait, stoppingToken) && wait >= options.Value.PollInterval)
+                    _timesChanged = true;
             }
             catch (OperationCanceledException)
             {
                 return;
             }
         }
+    }
+
+    /// <summary>The earliest moment timed work is due: a monitor deadline, a digest, an orphaned delivery.</summary>
+    private async Task<DateTimeOffset?> NextTimedWorkAsync(CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            select least(
+                (select min(deadline_at) from notifications.monitors where deadline_at is not null and not paused),
+                (select min(digest_next_at) from notifications.channels where digest_next_at is not null),
+                (select min(coalesce(next_attempt_at, created_at)) from notifications.deliveries where status = 'pending') + @orphan)
+            """);
+        cmd.Parameters.AddWithValue("orphan", options.Value.OrphanAfter);
+        return await cmd.ExecuteScalarAsync(ct) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
     }
 
     private async Task ListenAsync(CancellationToken ct)
@@ -67,7 +98,12 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, IServiceScopeFacto
             try
             {
                 await using var connection = await dataSource.OpenConnectionAsync(ct);
-                connection.Notification += (_, _) => _wake.Release();
+                connection.Notification += (_, e) =>
+                {
+                    if (e.Payload == NotificationOutbox.TimesChanged)
+                        _timesChanged = true;
+                    _wake.Release();
+                };
                 await using (var cmd = new NpgsqlCommand($"listen {NotificationOutbox.WakeChannel}", connection))
                     await cmd.ExecuteNonQueryAsync(ct);
                 while (!ct.IsCancellationRequested)

@@ -171,6 +171,7 @@ internal static class ManageMonitors
                 await cmd.ExecuteNonQueryAsync(cancellationToken);
             }
             var saved = await FindAsync(connection, tx, command.Name!, forUpdate: false, cancellationToken);
+            await NotificationOutbox.TimesChangedAsync(connection, tx, cancellationToken);
             await tx.CommitAsync(cancellationToken);
             return (ToInfo(saved!), existing is null ? token : null);
         }
@@ -223,6 +224,7 @@ internal static class ManageMonitors
                 await cmd.ExecuteNonQueryAsync(cancellationToken);
             }
             var saved = await FindAsync(connection, tx, command.Name, false, cancellationToken);
+            await NotificationOutbox.TimesChangedAsync(connection, tx, cancellationToken);
             await tx.CommitAsync(cancellationToken);
             return ToInfo(saved!);
         }
@@ -321,6 +323,8 @@ internal static class ManageMonitors
                 cmd.Parameters.AddWithValue("id", m.Id);
                 await cmd.ExecuteNonQueryAsync(cancellationToken);
             }
+            if (deadline != m.DeadlineAt)
+                await NotificationOutbox.TimesChangedAsync(connection, tx, cancellationToken);
             await tx.CommitAsync(cancellationToken);
             return (PingOutcome.Accepted, new PingResult(m.Name, m.Paused ? "paused" : state, expected, deadline));
         }
