@@ -34,7 +34,7 @@ internal sealed class NotificationOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often Hangfire looks for delayed jobs (delivery retries) that came due.</summary>
-    public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
     /// A pending delivery not attempted this long after it was due is handed to a new job
