@@ -118,7 +118,9 @@ public sealed class AdminBrowserTests(ServerFixture server) : ServerTest(server)
         await Browser.ScreenshotAsync(page, "08-dag-version-diff");
 
         foreach (var (path, name) in new[] { ("/admin/dags", "09-dags"), ("/admin/workers", "10-workers"), ("/admin/dead-letters", "11-dead-letters"),
-                     ("/admin/connections", "12-connections"), ("/admin/api-keys", "13-api-keys"), ("/admin/users", "14-users") })
+                     ("/admin/connections", "12-connections"), ("/admin/api-keys", "13-api-keys"),
+                     ("/admin/notifications", "18-notifications"), ("/admin/monitors", "19-monitors"), ("/admin/jobs", "20-jobs-dashboard"),
+                     ("/admin/users", "14-users") })
         {
             var response = await page.GotoAsync(path);
             Assert.Equal(200, response!.Status);
