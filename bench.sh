@@ -2,14 +2,17 @@
 # Measures the server as a user would run it: a Release build started here on a fresh
 # database of the local cluster, driven only through the public API (plus PostgreSQL's own
 # statistics for P5). Targets missed are reported, not failures; the script fails only if
-# it cannot measure.   Usage: ./bench.sh [quick|full]
+# it cannot measure.   Usage: ./bench.sh [quick|full|smoke]
+# smoke: the smallest sizes, every scenario once, so the harness itself is exercised (test.sh
+# runs it); its figures mean nothing.
 set -euo pipefail
 cd "$(dirname "$0")"
 mode="${1:-quick}"
 case "$mode" in
   quick) dags=1000;  chain_repeats=2; runs=20;  width=50;  p7_dags=20;  p7_seconds=10; idle_seconds=10; grid_runs=5;  grid_tasks=1000 ;;
+  smoke) dags=30;    chain_repeats=1; runs=2;   width=5;   p7_dags=2;   p7_seconds=5;  idle_seconds=2;  grid_runs=2;  grid_tasks=20 ;;
   full)  dags=10000; chain_repeats=5; runs=200; width=100; p7_dags=100; p7_seconds=60; idle_seconds=60; grid_runs=25; grid_tasks=5000 ;;
-  *) echo "usage: ./bench.sh [quick|full]" >&2; exit 2 ;;
+  *) echo "usage: ./bench.sh [quick|full|smoke]" >&2; exit 2 ;;
 esac
 
 unset ConnectionStrings__Scheduler
@@ -22,6 +25,7 @@ psql_admin -d postgres -qc "create database $db" >/dev/null
 psql_admin -d "$db" -qc "create extension if not exists pg_stat_statements" >/dev/null 2>&1 || true
 echo "[bench] building (Release)" >&2
 dotnet build src/Scheduler -c Release -nologo -v q >/dev/null
+dotnet build bench/HangfireBaseline -c Release -nologo -v q >/dev/null
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 key="sk_bench_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
@@ -45,9 +49,19 @@ echo "$s0 $s1" | awk -F'[| ]' -v t="$idle_seconds" '{printf "P5 idle: %.1f state
 
 echo "[bench] P1 and P3" >&2
 s0="$(stats)"
-python3 bench/engine.py --url "$url" --key "$key" --repeats "$chain_repeats" --runs "$runs" --tasks "$width"
+python3 bench/engine.py --url "$url" --key "$key" --repeats "$chain_repeats" --runs "$runs" --tasks "$width" | tee ".local/bench-engine.txt"
 s1="$(stats)"
 echo "$s0 $s1" | awk -F'[| ]' -v n="$((runs * width + chain_repeats * 100))" '{printf "P5 busy: %.2f statements/task, %.2f commits/task (target <= 6, <= 2)\n", ($3-$1)/n, ($4-$2)/n}'
+
+# P4: the same number of trivial jobs through raw Hangfire.PostgreSql (20 workers, jobs
+# enqueued first), on this machine and this database (its own schema), in this invocation.
+hf_jobs=$((runs * width))
+echo "[bench] P4 Hangfire.PostgreSql baseline ($hf_jobs jobs)" >&2
+hf="$(dotnet bench/HangfireBaseline/bin/Release/net10.0/HangfireBaseline.dll "Host=127.0.0.1;Port=$SCHEDULER_PG_PORT;Username=scheduler;Password=scheduler;Database=$db" "$hf_jobs" 20)"
+echo "$hf"
+ours="$(sed -n 's/^P3 .*: \([0-9.]*\) tasks\/s.*/\1/p' .local/bench-engine.txt)"
+theirs="$(echo "$hf" | sed -n 's/.*, \([0-9.]*\) jobs\/s processed/\1/p')"
+awk -v o="${ours:-0}" -v t="${theirs:-0}" 'BEGIN { if (t > 0) printf "P4 ratio: %.1fx (this engine %s tasks/s / Hangfire %s jobs/s; target >= 10x)\n", o / t, o, t; else print "P4 ratio: not measured" }'
 
 echo "[bench] P7 ($p7_dags DAGs, $p7_seconds s)" >&2
 python3 bench/punctuality.py --url "$url" --key "$key" --dags "$p7_dags" --seconds "$p7_seconds"

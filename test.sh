@@ -86,6 +86,22 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && [ $((passed + failed)) -gt 0 ];
   failed=1
 fi
 
+# The benchmark harness, at its smallest sizes, so it does not rot (no timing is judged):
+# counted as one test. Skipped for filtered runs (arguments given) and an external database.
+if [ "$#" -eq 0 ] && [ -z "${SCHEDULER_EXTERNAL_DB:-}" ] && [ -z "${SCHEDULER_SKIP_BENCH_SMOKE:-}" ]; then
+  smoke="$results/bench-smoke.log"
+  if ./bench.sh smoke >"$smoke" 2>&1 \
+     && grep -q '^P1 ' "$smoke" && grep -q '^P3 ' "$smoke" && grep -q '^P5 idle' "$smoke" && grep -q '^P5 busy' "$smoke" \
+     && grep -q '^P4 ratio' "$smoke" && grep -q '^P7 ' "$smoke" && grep -q '^P8 admin grid' "$smoke" && grep -q '^P9 ' "$smoke"; then
+    passed=$((passed + 1))
+    echo "test.sh: benchmark harness smoke passed" >&2
+  else
+    failed=$((failed + 1))
+    echo "test.sh: benchmark harness smoke FAILED; its output:" >&2
+    tail -n 40 "$smoke" >&2
+  fi
+fi
+
 line="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
 echo "$line"

@@ -6,7 +6,9 @@ import argparse, http.client, json, time, urllib.parse
 from datetime import datetime
 
 def ts(s): return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
-def pct(v, p): v = sorted(v); return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
+def pct(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))] if v else float("nan")
 
 def main():
     ap = argparse.ArgumentParser()
