@@ -9,9 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 mode="${1:-quick}"
 case "$mode" in
-  quick) dags=1000;  chain_repeats=2; runs=20;  width=50;  p7_dags=20;  p7_seconds=10; idle_seconds=10; grid_runs=5;  grid_tasks=1000 ;;
-  smoke) dags=30;    chain_repeats=1; runs=2;   width=5;   p7_dags=2;   p7_seconds=5;  idle_seconds=2;  grid_runs=2;  grid_tasks=20 ;;
-  full)  dags=10000; chain_repeats=5; runs=200; width=100; p7_dags=100; p7_seconds=60; idle_seconds=60; grid_runs=25; grid_tasks=5000 ;;
+  quick) dags=1000;  chain_repeats=2; runs=20;  width=50;  p7_dags=20;  p7_seconds=10; idle_seconds=10; grid_runs=5;  grid_tasks=1000; rep_runs=20;  rep_tasks=50;  chaos_dags=2; chaos_seconds=20; kill_every=5 ;;
+  smoke) dags=30;    chain_repeats=1; runs=2;   width=5;   p7_dags=2;   p7_seconds=5;  idle_seconds=2;  grid_runs=2;  grid_tasks=20;   rep_runs=2;   rep_tasks=5;   chaos_dags=1; chaos_seconds=4;  kill_every=3 ;;
+  full)  dags=10000; chain_repeats=5; runs=200; width=100; p7_dags=100; p7_seconds=60; idle_seconds=60; grid_runs=25; grid_tasks=5000; rep_runs=100; rep_tasks=100; chaos_dags=5; chaos_seconds=60; kill_every=10 ;;
   *) echo "usage: ./bench.sh [quick|full|smoke]" >&2; exit 2 ;;
 esac
 
@@ -34,7 +34,7 @@ ConnectionStrings__Scheduler="Host=127.0.0.1;Port=$SCHEDULER_PG_PORT;Username=sc
 Auth__BootstrapAdminKey="$key" Auth__BootstrapAdminUser=bench Auth__BootstrapAdminPassword="$password" ASPNETCORE_ENVIRONMENT=Production Serilog__MinimumLevel__Default=Warning \
   dotnet src/Scheduler/bin/Release/net10.0/Scheduler.dll --urls "http://127.0.0.1:$port" > ".local/bench-server.log" 2>&1 &
 server=$!
-cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; psql_admin -d postgres -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true; }
+cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; psql_admin -d postgres -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true; psql_admin -d postgres -qc "drop database if exists ${db}_replicas with (force)" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done
 curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null || { echo "[bench] the server did not start; see .local/bench-server.log" >&2; exit 1; }
@@ -75,4 +75,13 @@ python3 bench/admin_grid.py --url "$url" --key "$key" --user bench --password "$
 peak="$(grep VmHWM "/proc/$server/status" 2>/dev/null | awk '{print $2}')"
 [ -n "$peak" ] || peak="$(ps -o rss= -p "$(pgrep -P "$server" | head -1)" 2>/dev/null || echo 0)"
 echo "P9 peak RSS: $((peak / 1024)) MB (target <= 300 MB)"
+
+# P10, R1, R3: several server processes on a database of their own; R3 stops and starts the
+# local cluster under them (the server above sees that too, harmlessly).
+echo "[bench] P10, R1, R3 (replicas)" >&2
+psql_admin -d postgres -qc "create database ${db}_replicas" >/dev/null
+python3 bench/replicas.py --dll src/Scheduler/bin/Release/net10.0/Scheduler.dll \
+  --db "Host=127.0.0.1;Port=$SCHEDULER_PG_PORT;Username=scheduler;Password=scheduler;Database=${db}_replicas" \
+  --runs "$rep_runs" --tasks "$rep_tasks" --dags "$chaos_dags" --seconds "$chaos_seconds" --kill-every "$kill_every" \
+  --restart-db "bash -c 'unset ConnectionStrings__Scheduler; source scripts/db.sh; db_stop; sleep 5; db_setup'"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, commit $(git rev-parse --short HEAD), $(date -u +%Y-%m-%d)"
