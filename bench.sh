@@ -11,7 +11,7 @@ mode="${1:-quick}"
 case "$mode" in
   quick) dags=1000;  chain_repeats=2; runs=20;  width=50;  p7_dags=20;  p7_seconds=10; idle_seconds=10; grid_runs=5;  grid_tasks=1000; rep_runs=20;  rep_tasks=50;  chaos_dags=2; chaos_seconds=20; kill_every=5 ;;
   smoke) dags=30;    chain_repeats=1; runs=2;   width=5;   p7_dags=2;   p7_seconds=5;  idle_seconds=2;  grid_runs=2;  grid_tasks=20;   rep_runs=2;   rep_tasks=5;   chaos_dags=1; chaos_seconds=4;  kill_every=3 ;;
-  full)  dags=10000; chain_repeats=5; runs=200; width=100; p7_dags=100; p7_seconds=60; idle_seconds=60; grid_runs=25; grid_tasks=5000; rep_runs=100; rep_tasks=100; chaos_dags=5; chaos_seconds=60; kill_every=10 ;;
+  full)  dags=10000; chain_repeats=5; runs=200; width=100; p7_dags=100; p7_seconds=60; idle_seconds=60; grid_runs=25; grid_tasks=5000; rep_runs=100; rep_tasks=100; chaos_dags=20; chaos_seconds=300; kill_every=30 ;;
   *) echo "usage: ./bench.sh [quick|full|smoke]" >&2; exit 2 ;;
 esac
 
