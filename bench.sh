@@ -9,9 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 mode="${1:-quick}"
 case "$mode" in
-  quick) dags=1000;  chain_repeats=2; runs=20;  width=50;  p7_dags=20;  p7_seconds=10; idle_seconds=10; grid_runs=5;  grid_tasks=1000; rep_runs=20;  rep_tasks=50;  chaos_dags=2; chaos_seconds=20; kill_every=5 ;;
-  smoke) dags=30;    chain_repeats=1; runs=2;   width=5;   p7_dags=2;   p7_seconds=5;  idle_seconds=2;  grid_runs=2;  grid_tasks=20;   rep_runs=2;   rep_tasks=5;   chaos_dags=1; chaos_seconds=4;  kill_every=3 ;;
-  full)  dags=10000; chain_repeats=5; runs=200; width=100; p7_dags=100; p7_seconds=60; idle_seconds=60; grid_runs=25; grid_tasks=5000; rep_runs=100; rep_tasks=100; chaos_dags=20; chaos_seconds=300; kill_every=30 ;;
+  quick) dags=1000;  chain_repeats=2; runs=20;  width=50;  p7_dags=20;  p7_seconds=10; idle_seconds=10; grid_runs=5;  grid_tasks=1000; rep_runs=20;  rep_tasks=50;  chaos_dags=2; chaos_seconds=20; kill_every=5; p6_dags=1000; p6_firings=2; p6_cron='* * * * *' ;;
+  smoke) dags=30;    chain_repeats=1; runs=2;   width=5;   p7_dags=2;   p7_seconds=5;  idle_seconds=2;  grid_runs=2;  grid_tasks=20;   rep_runs=2;   rep_tasks=5;   chaos_dags=1; chaos_seconds=4;  kill_every=3; p6_dags=5; p6_firings=3; p6_cron='* * * * * *' ;;
+  full)  dags=10000; chain_repeats=5; runs=200; width=100; p7_dags=100; p7_seconds=60; idle_seconds=60; grid_runs=25; grid_tasks=5000; rep_runs=100; rep_tasks=100; chaos_dags=20; chaos_seconds=300; kill_every=30; p6_dags=10000; p6_firings=5; p6_cron='* * * * *' ;;
   *) echo "usage: ./bench.sh [quick|full|smoke]" >&2; exit 2 ;;
 esac
 
@@ -65,6 +65,9 @@ awk -v o="${ours:-0}" -v t="${theirs:-0}" 'BEGIN { if (t > 0) printf "P4 ratio: 
 
 echo "[bench] P7 ($p7_dags DAGs, $p7_seconds s)" >&2
 python3 bench/punctuality.py --url "$url" --key "$key" --dags "$p7_dags" --seconds "$p7_seconds"
+
+echo "[bench] P6 ($p6_dags DAGs on '$p6_cron', $p6_firings firings)" >&2
+python3 bench/cron_scale.py --url "$url" --key "$key" --dags "$p6_dags" --firings "$p6_firings" --cron "$p6_cron"
 
 echo "[bench] P8 catalogue ($dags DAGs)" >&2
 python3 bench/catalogue.py --url "$url" --key "$key" --dags "$dags" --pages 100
