@@ -15,6 +15,7 @@ namespace Scheduler.Modules.Dags;
 internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, ILogger<DagPlans> logger) :
     IQueryHandler<GetDagPlan, DagPlan?>,
     IQueryHandler<GetDagPlanVersion, DagPlan?>,
+    IQueryHandler<GetDagPlanVersions, IReadOnlyDictionary<(long DagId, int Version), DagPlan>>,
     IQueryHandler<GetDueSchedules, IReadOnlyList<DueSchedule>>,
     ICommandHandler<AdvanceSchedules, int>
 {
@@ -44,6 +45,39 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
             Cache.Clear();
         Cache[(query.DagId, query.Version)] = plan;
         return plan;
+    }
+
+    public async ValueTask<IReadOnlyDictionary<(long DagId, int Version), DagPlan>> Handle(GetDagPlanVersions query, CancellationToken cancellationToken)
+    {
+        var plans = new Dictionary<(long DagId, int Version), DagPlan>();
+        var missing = new List<(long DagId, int Version)>();
+        foreach (var key in query.Keys.Distinct())
+        {
+            if (Cache.TryGetValue(key, out var cached))
+                plans[key] = cached;
+            else
+                missing.Add(key);
+        }
+        if (missing.Count == 0)
+            return plans;
+        await using var cmd = dataSource.CreateCommand("""
+            select v.dag_id, v.version, v.definition::text
+            from unnest(@ids, @versions) as k(dag_id, version)
+            join dags.dag_versions v on v.dag_id = k.dag_id and v.version = k.version
+            """);
+        cmd.Parameters.AddWithValue("ids", missing.Select(k => k.DagId).ToArray());
+        cmd.Parameters.AddWithValue("versions", missing.Select(k => k.Version).ToArray());
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var key = (reader.GetInt64(0), reader.GetInt32(1));
+            var plan = ToPlan(key.Item1, key.Item2, CanonicalJson.Deserialize(reader.GetString(2)));
+            plans[key] = plan;
+            if (Cache.Count >= MaxCached)
+                Cache.Clear();
+            Cache[key] = plan;
+        }
+        return plans;
     }
 
     internal static DagPlan ToPlan(long dagId, int version, DagDefinition d)

@@ -28,10 +28,10 @@ internal static class ScheduleDueRuns
                 if (due.Count == 0)
                     break;
                 var runs = new List<NewRun>();
+                var plans = await sender.Send(new GetDagPlanVersions(due.Select(s => (s.DagId, s.Version)).ToList()), cancellationToken);
                 foreach (var schedule in due)
                 {
-                    var plan = await sender.Send(new GetDagPlanVersion(schedule.DagId, schedule.Version), cancellationToken);
-                    if (plan is null)
+                    if (!plans.TryGetValue((schedule.DagId, schedule.Version), out var plan))
                         continue;
                     var type = schedule.LogicalDates.Count > 1 ? "catchup" : "scheduled";
                     runs.AddRange(schedule.LogicalDates.Select(date => new NewRun(plan, date, type, new JsonObject(), "scheduler")));

@@ -43,6 +43,12 @@ public sealed record GetDagPlan(string Name) : IQuery<DagPlan?>;
 public sealed record GetDagPlanVersion(long DagId, int Version) : IQuery<DagPlan?>;
 
 /// <summary>
+/// Many plans at once, read in one statement for those not cached (a scheduler that starts
+/// cold with 10,000 DAGs due must not read them one by one). Gone ones are absent.
+/// </summary>
+public sealed record GetDagPlanVersions(IReadOnlyCollection<(long DagId, int Version)> Keys) : IQuery<IReadOnlyDictionary<(long DagId, int Version), DagPlan>>;
+
+/// <summary>
 /// DAGs whose next run is due at <paramref name="Now"/>, with the logical dates to create
 /// (one, or the missed ones when the DAG catches up) and where the schedule goes next.
 /// Reading does not advance anything: the caller creates the runs, then sends
