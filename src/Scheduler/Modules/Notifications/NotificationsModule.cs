@@ -34,8 +34,9 @@ internal static class NotificationsModule
                 SchemaName = "hangfire",
                 PrepareSchemaIfNecessary = true,
                 EnableLongPolling = true,
-                // Long polling wakes the workers on enqueue; the poll is only a fallback.
-                QueuePollInterval = TimeSpan.FromSeconds(60),
+                // Long polling wakes the workers on enqueue; the poll is the fallback for a wake-up
+                // that lands while no worker waits (seen: a job waited out a 60 s poll).
+                QueuePollInterval = TimeSpan.FromSeconds(5),
                 InvisibilityTimeout = TimeSpan.FromMinutes(5),
                 UseSlidingInvisibilityTimeout = true,
             }));
