@@ -21,7 +21,9 @@ public static class NotificationEvents
 }
 
 /// <summary>One event for the outbox. <paramref name="DedupKey"/> is unique: writing it twice is a no-op.</summary>
-public sealed record OutboxEvent(string Kind, string DedupKey, string? DagName, long? RunId, string? TaskId = null, int? Attempt = null, string? Detail = null);
+/// <paramref name="MonitorId"/> routes the event to a monitor's channels, <paramref name="ChannelId"/> to one channel (a digest).
+public sealed record OutboxEvent(string Kind, string DedupKey, string? DagName, long? RunId, string? TaskId = null, int? Attempt = null, string? Detail = null,
+    long? MonitorId = null, long? ChannelId = null);
 
 /// <summary>
 /// Writes notification events in the caller's transaction, so an event exists exactly when
@@ -47,8 +49,8 @@ public static class NotificationOutbox
             return;
         await using var cmd = new NpgsqlCommand($"""
             with added as (
-                insert into notifications.events (kind, dedup_key, dag_name, run_id, task_id, attempt, detail)
-                select * from unnest(@kind, @key, @dag, @run, @task, @attempt, @detail)
+                insert into notifications.events (kind, dedup_key, dag_name, run_id, task_id, attempt, detail, monitor_id, channel_id)
+                select * from unnest(@kind, @key, @dag, @run, @task, @attempt, @detail, @monitor, @channel)
                 on conflict (dedup_key) do nothing
                 returning 1)
             select pg_notify('{WakeChannel}', '') where exists (select 1 from added)
@@ -60,6 +62,8 @@ public static class NotificationOutbox
         cmd.Parameters.Add(new NpgsqlParameter("task", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = events.Select(e => (object?)e.TaskId ?? DBNull.Value).ToArray() });
         cmd.Parameters.Add(new NpgsqlParameter("attempt", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Integer) { Value = events.Select(e => (object?)e.Attempt ?? DBNull.Value).ToArray() });
         cmd.Parameters.Add(new NpgsqlParameter("detail", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = events.Select(e => (object?)Truncate(e.Detail) ?? DBNull.Value).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter("monitor", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint) { Value = events.Select(e => (object?)e.MonitorId ?? DBNull.Value).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter("channel", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint) { Value = events.Select(e => (object?)e.ChannelId ?? DBNull.Value).ToArray() });
         await cmd.ExecuteNonQueryAsync(ct);
     }
 

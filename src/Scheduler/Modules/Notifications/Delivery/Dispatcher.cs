@@ -19,7 +19,7 @@ namespace Scheduler.Modules.Notifications.Delivery;
 /// slow poll as a fallback. The same loop checks monitor deadlines and digest times, and
 /// re-enqueues deliveries whose job was lost with a process.
 /// </summary>
-internal sealed class Dispatcher(NpgsqlDataSource dataSource, IServiceScopeFactory scopes, IBackgroundJobClient jobs,
+internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelStore channels, IServiceScopeFactory scopes, IBackgroundJobClient jobs,
     IOptions<NotificationOptions> options, TimeProvider clock, ILogger<Dispatcher> logger) : BackgroundService
 {
     private const int Batch = 200;
@@ -172,16 +172,8 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, IServiceScopeFacto
             wanted.AddRange(names.Select(n => (e.Id, (string?)n, (long?)null)));
         }
 
-        var ids = new Dictionary<string, long>(StringComparer.Ordinal);
         var named = wanted.Where(w => w.Channel is not null).Select(w => w.Channel!).Distinct().ToArray();
-        if (named.Length > 0)
-        {
-            await using var cmd = new NpgsqlCommand("select name, id from notifications.channels where name = any(@names)", connection, tx);
-            cmd.Parameters.AddWithValue("names", named);
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-                ids[reader.GetString(0)] = reader.GetInt64(1);
-        }
+        var ids = await channels.IdsAsync(named, ct);
         foreach (var missing in named.Where(n => !ids.ContainsKey(n)))
             logger.LogWarning("A notification rule names channel '{Channel}', which does not exist; its messages are dropped", missing);
         var rows = wanted
@@ -297,17 +289,9 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, IServiceScopeFacto
                 cmd.Parameters.AddWithValue("id", d.Id);
                 await cmd.ExecuteNonQueryAsync(ct);
             }
-            await using (var cmd = new NpgsqlCommand("""
-                insert into notifications.events (kind, dedup_key, channel_id) values ('digest', @key, @id)
-                on conflict (dedup_key) do nothing
-                """, connection, tx))
-            {
-                cmd.Parameters.AddWithValue("key", $"digest:{d.Id}:{d.At.UtcTicks}");
-                cmd.Parameters.AddWithValue("id", d.Id);
-                await cmd.ExecuteNonQueryAsync(ct);
-            }
         }
+        await NotificationOutbox.WriteAsync(connection, tx,
+            due.Select(d => new OutboxEvent(NotificationEvents.Digest, $"digest:{d.Id}:{d.At.UtcTicks}", null, null, ChannelId: d.Id)).ToList(), ct);
         await tx.CommitAsync(ct);
-        _wake.Release();
     }
 }

@@ -98,20 +98,8 @@ internal static class MonitorStore
         (await QueryAsync(connection, tx, "order by name limit 5000", _ => { }, ct)).Select(m => Facts(m, null)).ToList();
 
     /// <summary>An outbox event about a monitor (its channels are looked up when it is dispatched).</summary>
-    public static async Task WriteEventAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string kind, string dedupKey, long monitorId, string? detail, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand($"""
-            with added as (
-                insert into notifications.events (kind, dedup_key, monitor_id, detail) values (@kind, @key, @monitor, @detail)
-                on conflict (dedup_key) do nothing returning 1)
-            select pg_notify('{NotificationOutbox.WakeChannel}', '') where exists (select 1 from added)
-            """, connection, tx);
-        cmd.Parameters.AddWithValue("kind", kind);
-        cmd.Parameters.AddWithValue("key", dedupKey);
-        cmd.Parameters.AddWithValue("monitor", monitorId);
-        cmd.Parameters.AddWithValue("detail", (object?)detail ?? DBNull.Value);
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
+    public static Task WriteEventAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string kind, string dedupKey, long monitorId, string? detail, CancellationToken ct) =>
+        NotificationOutbox.WriteAsync(connection, tx, [new OutboxEvent(kind, dedupKey, null, null, Detail: detail, MonitorId: monitorId)], ct);
 }
 
 /// <summary>Monitors past their deadline become late, with one alert per missed check-in.</summary>
