@@ -2,18 +2,26 @@
 # Measures the server as a user would run it: a Release build started here on a fresh
 # database of the local cluster, driven only through the public API (plus PostgreSQL's own
 # statistics for P5). Targets missed are reported, not failures; the script fails only if
-# it cannot measure.   Usage: ./bench.sh [quick|full|smoke]
+# it cannot measure.   Usage: ./bench.sh [quick|full|smoke] [scenario...]
 # smoke: the smallest sizes, every scenario once, so the harness itself is exercised (test.sh
-# runs it); its figures mean nothing.
+# runs it); its figures mean nothing. Scenarios (default: all; P9 is always reported): P5idle P1 (P1, P3 and P5 busy
+# run together; P3 is an alias) P4 P7 P6 P8 grid P9 P10 (P10, R1 and R3 run together; R1 and
+# R3 are aliases). Sizes can be overridden from the environment, e.g. P6_DAGS=3000 P6_FIRINGS=2;
+# BENCH_TOP_STATEMENTS=20 ends with the 20 statements that took the most database time.
 set -euo pipefail
 cd "$(dirname "$0")"
 mode="${1:-quick}"
+shift || true
+only=" $* "
+want() { [ "$only" = "  " ] && return 0; local s; for s in "$@"; do [[ "$only" == *" $s "* ]] && return 0; done; return 1; }
 case "$mode" in
   quick) dags=1000;  chain_repeats=2; runs=20;  width=50;  p7_dags=20;  p7_seconds=10; idle_seconds=10; grid_runs=5;  grid_tasks=1000; rep_runs=20;  rep_tasks=50;  chaos_dags=2; chaos_seconds=20; kill_every=5; p6_dags=1000; p6_firings=2; p6_cron='* * * * *' ;;
   smoke) dags=30;    chain_repeats=1; runs=2;   width=5;   p7_dags=2;   p7_seconds=5;  idle_seconds=2;  grid_runs=2;  grid_tasks=20;   rep_runs=2;   rep_tasks=5;   chaos_dags=1; chaos_seconds=4;  kill_every=3; p6_dags=5; p6_firings=3; p6_cron='* * * * * *' ;;
   full)  dags=10000; chain_repeats=5; runs=200; width=100; p7_dags=100; p7_seconds=60; idle_seconds=60; grid_runs=25; grid_tasks=5000; rep_runs=100; rep_tasks=100; chaos_dags=20; chaos_seconds=300; kill_every=30; p6_dags=10000; p6_firings=5; p6_cron='* * * * *' ;;
-  *) echo "usage: ./bench.sh [quick|full|smoke]" >&2; exit 2 ;;
+  *) echo "usage: ./bench.sh [quick|full|smoke] [scenario...]" >&2; exit 2 ;;
 esac
+p6_dags="${P6_DAGS:-$p6_dags}"; p6_firings="${P6_FIRINGS:-$p6_firings}"; p6_cron="${P6_CRON:-$p6_cron}"
+runs="${P3_RUNS:-$runs}"; width="${P3_WIDTH:-$width}"; dags="${P8_DAGS:-$dags}"
 
 unset ConnectionStrings__Scheduler
 source scripts/db.sh
@@ -41,50 +49,73 @@ curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null || { echo "[bench] the
 url="http://127.0.0.1:$port"
 
 stats() { psql_admin -d "$db" -tAc "select coalesce((select sum(calls) from pg_stat_statements where dbid = (select oid from pg_database where datname = '$db')), 0), (select xact_commit from pg_stat_database where datname = '$db')"; }
-echo "[bench] P5 idle ($idle_seconds s)" >&2
-sleep 5
-psql_admin -d "$db" -qc "select pg_stat_statements_reset()" >/dev/null 2>&1 || true
-s0="$(stats)"; sleep "$idle_seconds"; s1="$(stats)"
-echo "$s0 $s1" | awk -F'[| ]' -v t="$idle_seconds" '{printf "P5 idle: %.1f statements/s, %.1f commits/s (target <= 2 statements/s)\n", ($3-$1)/t, ($4-$2)/t}'
+if want P5idle; then
+  echo "[bench] P5 idle ($idle_seconds s)" >&2
+  sleep 5
+  psql_admin -d "$db" -qc "select pg_stat_statements_reset()" >/dev/null 2>&1 || true
+  s0="$(stats)"; sleep "$idle_seconds"; s1="$(stats)"
+  echo "$s0 $s1" | awk -F'[| ]' -v t="$idle_seconds" '{printf "P5 idle: %.1f statements/s, %.1f commits/s (target <= 2 statements/s)\n", ($3-$1)/t, ($4-$2)/t}'
+fi
 
-echo "[bench] P1 and P3" >&2
-s0="$(stats)"
-python3 bench/engine.py --url "$url" --key "$key" --repeats "$chain_repeats" --runs "$runs" --tasks "$width" | tee ".local/bench-engine.txt"
-s1="$(stats)"
-echo "$s0 $s1" | awk -F'[| ]' -v n="$((runs * width + chain_repeats * 100))" '{printf "P5 busy: %.2f statements/task, %.2f commits/task (target <= 6, <= 2)\n", ($3-$1)/n, ($4-$2)/n}'
+if want P1 P3 P4; then
+  echo "[bench] P1 and P3" >&2
+  s0="$(stats)"
+  python3 bench/engine.py --url "$url" --key "$key" --repeats "$chain_repeats" --runs "$runs" --tasks "$width" | tee ".local/bench-engine.txt"
+  s1="$(stats)"
+  echo "$s0 $s1" | awk -F'[| ]' -v n="$((runs * width + chain_repeats * 100))" '{printf "P5 busy: %.2f statements/task, %.2f commits/task (target <= 6, <= 2)\n", ($3-$1)/n, ($4-$2)/n}'
+fi
 
-# P4: the same number of trivial jobs through raw Hangfire.PostgreSql (20 workers, jobs
-# enqueued first), on this machine and this database (its own schema), in this invocation.
-hf_jobs=$((runs * width))
-echo "[bench] P4 Hangfire.PostgreSql baseline ($hf_jobs jobs)" >&2
-hf="$(dotnet bench/HangfireBaseline/bin/Release/net10.0/HangfireBaseline.dll "Host=127.0.0.1;Port=$SCHEDULER_PG_PORT;Username=scheduler;Password=scheduler;Database=$db" "$hf_jobs" 20)"
-echo "$hf"
-ours="$(sed -n 's/^P3 .*: \([0-9.]*\) tasks\/s.*/\1/p' .local/bench-engine.txt)"
-theirs="$(echo "$hf" | sed -n 's/.*, \([0-9.]*\) jobs\/s processed/\1/p')"
-awk -v o="${ours:-0}" -v t="${theirs:-0}" 'BEGIN { if (t > 0) printf "P4 ratio: %.1fx (this engine %s tasks/s / Hangfire %s jobs/s; target >= 10x)\n", o / t, o, t; else print "P4 ratio: not measured" }'
+if want P4; then
+  # P4: the same number of trivial jobs through raw Hangfire.PostgreSql (20 workers, jobs
+  # enqueued first), on this machine and this database (its own schema), in this invocation.
+  hf_jobs=$((runs * width))
+  echo "[bench] P4 Hangfire.PostgreSql baseline ($hf_jobs jobs)" >&2
+  hf="$(dotnet bench/HangfireBaseline/bin/Release/net10.0/HangfireBaseline.dll "Host=127.0.0.1;Port=$SCHEDULER_PG_PORT;Username=scheduler;Password=scheduler;Database=$db" "$hf_jobs" 20)"
+  echo "$hf"
+  ours="$(sed -n 's/^P3 .*: \([0-9.]*\) tasks\/s.*/\1/p' .local/bench-engine.txt)"
+  theirs="$(echo "$hf" | sed -n 's/.*, \([0-9.]*\) jobs\/s processed/\1/p')"
+  awk -v o="${ours:-0}" -v t="${theirs:-0}" 'BEGIN { if (t > 0) printf "P4 ratio: %.1fx (this engine %s tasks/s / Hangfire %s jobs/s; target >= 10x)\n", o / t, o, t; else print "P4 ratio: not measured" }'
+fi
 
-echo "[bench] P7 ($p7_dags DAGs, $p7_seconds s)" >&2
-python3 bench/punctuality.py --url "$url" --key "$key" --dags "$p7_dags" --seconds "$p7_seconds"
+if want P7; then
+  echo "[bench] P7 ($p7_dags DAGs, $p7_seconds s)" >&2
+  python3 bench/punctuality.py --url "$url" --key "$key" --dags "$p7_dags" --seconds "$p7_seconds"
+fi
 
-echo "[bench] P6 ($p6_dags DAGs on '$p6_cron', $p6_firings firings)" >&2
-python3 bench/cron_scale.py --url "$url" --key "$key" --dags "$p6_dags" --firings "$p6_firings" --cron "$p6_cron"
+if want P6; then
+  echo "[bench] P6 ($p6_dags DAGs on '$p6_cron', $p6_firings firings)" >&2
+  python3 bench/cron_scale.py --url "$url" --key "$key" --dags "$p6_dags" --firings "$p6_firings" --cron "$p6_cron"
+fi
 
-echo "[bench] P8 catalogue ($dags DAGs)" >&2
-python3 bench/catalogue.py --url "$url" --key "$key" --dags "$dags" --pages 100
+if want P8; then
+  echo "[bench] P8 catalogue ($dags DAGs)" >&2
+  python3 bench/catalogue.py --url "$url" --key "$key" --dags "$dags" --pages 100
+fi
 
-echo "[bench] P8 admin grid ($grid_runs runs x $grid_tasks tasks)" >&2
-python3 bench/admin_grid.py --url "$url" --key "$key" --user bench --password "$password" --runs "$grid_runs" --tasks "$grid_tasks"
+if want grid P8; then
+  echo "[bench] P8 admin grid ($grid_runs runs x $grid_tasks tasks)" >&2
+  python3 bench/admin_grid.py --url "$url" --key "$key" --user bench --password "$password" --runs "$grid_runs" --tasks "$grid_tasks"
+fi
 
-peak="$(grep VmHWM "/proc/$server/status" 2>/dev/null | awk '{print $2}')"
-[ -n "$peak" ] || peak="$(ps -o rss= -p "$(pgrep -P "$server" | head -1)" 2>/dev/null || echo 0)"
-echo "P9 peak RSS: $((peak / 1024)) MB (target <= 300 MB)"
+if true; then # P9: whatever ran, always reported
+  peak="$(grep VmHWM "/proc/$server/status" 2>/dev/null | awk '{print $2}')"
+  [ -n "$peak" ] || peak="$(ps -o rss= -p "$(pgrep -P "$server" | head -1)" 2>/dev/null || echo 0)"
+  echo "P9 peak RSS: $((peak / 1024)) MB (target <= 300 MB)"
+fi
 
-# P10, R1, R3: several server processes on a database of their own; R3 stops and starts the
-# local cluster under them (the server above sees that too, harmlessly).
-echo "[bench] P10, R1, R3 (replicas)" >&2
-psql_admin -d postgres -qc "create database ${db}_replicas" >/dev/null
-python3 bench/replicas.py --dll src/Scheduler/bin/Release/net10.0/Scheduler.dll \
-  --db "Host=127.0.0.1;Port=$SCHEDULER_PG_PORT;Username=scheduler;Password=scheduler;Database=${db}_replicas" \
-  --runs "$rep_runs" --tasks "$rep_tasks" --dags "$chaos_dags" --seconds "$chaos_seconds" --kill-every "$kill_every" \
-  --restart-db "bash -c 'unset ConnectionStrings__Scheduler; source scripts/db.sh; db_stop; sleep 5; db_setup'"
+if want P10 R1 R3; then
+  # P10, R1, R3: several server processes on a database of their own; R3 stops and starts the
+  # local cluster under them (the server above sees that too, harmlessly).
+  echo "[bench] P10, R1, R3 (replicas)" >&2
+  psql_admin -d postgres -qc "create database ${db}_replicas" >/dev/null
+  python3 bench/replicas.py --dll src/Scheduler/bin/Release/net10.0/Scheduler.dll \
+    --db "Host=127.0.0.1;Port=$SCHEDULER_PG_PORT;Username=scheduler;Password=scheduler;Database=${db}_replicas" \
+    --runs "$rep_runs" --tasks "$rep_tasks" --dags "$chaos_dags" --seconds "$chaos_seconds" --kill-every "$kill_every" \
+    --restart-db "bash -c 'unset ConnectionStrings__Scheduler; source scripts/db.sh; db_stop; sleep 5; db_setup'"
+fi
+
+if [ -n "${BENCH_TOP_STATEMENTS:-}" ]; then
+  # For profiling: where the database time went over the whole invocation (server database only).
+  psql_admin -d "$db" -c "select calls, round(total_exec_time) as total_ms, round(mean_exec_time::numeric, 3) as mean_ms, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110) as query from pg_stat_statements where dbid = (select oid from pg_database where datname = '$db') order by total_exec_time desc limit ${BENCH_TOP_STATEMENTS}"
+fi
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, commit $(git rev-parse --short HEAD), $(date -u +%Y-%m-%d)"
