@@ -95,6 +95,27 @@ public sealed class DeliveryTests(ServerFixture server) : ServerTest(server)
     }
 
     [Fact]
+    public async Task GlobalRuleAlone_Notifies_AndEventsNoRuleNames_AreNotRecorded()
+    {
+        using var hook = new RecordingListener();
+        await ChannelAsync("hook", "webhook", $$"""{"url":"{{hook.Url}}/events","secret":"{{Secret}}"}""");
+        await Admin.PutJsonAsync("notifications/rules", """{"rules":[{"on":["success"],"channel":"hook"}]}""").ExpectAsync(HttpStatusCode.OK);
+        await Admin.PostJsonAsync("dags", """{"name":"plain","tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);
+        await Admin.PostJsonAsync("dags", """{"name":"broken","tasks":[{"id":"a","type":"shell","command":"exit 1"}]}""").ExpectAsync(HttpStatusCode.Created);
+        var plain = await Admin.TriggerAsync("plain");
+        var broken = await Admin.TriggerAsync("broken");
+        await Admin.WaitForRunAsync(plain);
+        Assert.Equal("failed", (await Admin.WaitForRunAsync(broken)).GetProperty("state").GetString());
+        var received = Json((await hook.WaitForAsync(1)).Single());
+        Assert.Equal("success", received.GetProperty("event").GetString());
+        Assert.Equal(plain, received.GetProperty("run_id").GetInt64());
+        // The failed run's failure, task_failure and dead_letter events were named by no rule:
+        // nothing was written for the dispatcher to read back.
+        Assert.Equal(0L, await TestDatabase.ScalarAsync<long>("select count(*) from notifications.events where run_id = @r", ("r", broken)));
+        Assert.Equal(1L, await TestDatabase.ScalarAsync<long>("select count(*) from notifications.events where run_id = @r", ("r", plain)));
+    }
+
+    [Fact]
     public async Task BrokenReceiver_IsRetried_UntilItAnswers_AndTheRunIsNotHeldUp()
     {
         using var hook = new RecordingListener { Respond = (n, _) => n <= 2 ? (500, "down") : (200, "ok") };

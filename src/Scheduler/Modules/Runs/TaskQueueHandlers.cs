@@ -21,13 +21,8 @@ internal sealed class TaskQueueHandlers(RunEngine engine) :
         return claimed;
     }
 
-    public async ValueTask<int> Handle(CompleteTasks command, CancellationToken cancellationToken)
-    {
-        var counted = 0;
-        foreach (var run in command.Completions.GroupBy(c => c.RunId))
-            counted += await engine.CompleteAsync(run.Key, run.ToList(), cancellationToken);
-        return counted;
-    }
+    public async ValueTask<int> Handle(CompleteTasks command, CancellationToken cancellationToken) =>
+        await engine.CompleteAsync(command.Completions, cancellationToken);
 
     public async ValueTask<IReadOnlyList<long>> Handle(RenewLeases command, CancellationToken cancellationToken) =>
         command.Running.Count == 0 ? [] : await engine.HeartbeatAsync(command.WorkerId, command.Running, command.Lease, cancellationToken);

@@ -22,12 +22,16 @@ public static class NotificationEvents
 
 /// <summary>One event for the outbox. <paramref name="DedupKey"/> is unique: writing it twice is a no-op.</summary>
 /// <paramref name="MonitorId"/> routes the event to a monitor's channels, <paramref name="ChannelId"/> to one channel (a digest).
+/// <paramref name="DagRuleNamesIt"/> false says no rule of the event's DAG names its kind: it is then written only when a
+/// global rule does (most runs notify nobody, and an event nobody listens to costs the dispatcher work for nothing).
 public sealed record OutboxEvent(string Kind, string DedupKey, string? DagName, long? RunId, string? TaskId = null, int? Attempt = null, string? Detail = null,
-    long? MonitorId = null, long? ChannelId = null);
+    long? MonitorId = null, long? ChannelId = null, bool DagRuleNamesIt = true);
 
 /// <summary>
 /// Writes notification events in the caller's transaction, so an event exists exactly when
 /// the state change it reports was committed. One statement, which also wakes the dispatcher.
+/// An event no rule names (neither its DAG's nor a global one, read in the same statement)
+/// is not written at all.
 /// </summary>
 public static class NotificationOutbox
 {
@@ -50,7 +54,9 @@ public static class NotificationOutbox
         await using var cmd = new NpgsqlCommand($"""
             with added as (
                 insert into notifications.events (kind, dedup_key, dag_name, run_id, task_id, attempt, detail, monitor_id, channel_id)
-                select * from unnest(@kind, @key, @dag, @run, @task, @attempt, @detail, @monitor, @channel)
+                select kind, key, dag, run, task, attempt, detail, monitor, channel
+                from unnest(@kind, @key, @dag, @run, @task, @attempt, @detail, @monitor, @channel, @named) as x(kind, key, dag, run, task, attempt, detail, monitor, channel, named)
+                where x.named or exists (select 1 from notifications.global_rules g where x.kind = any(g.events))
                 on conflict (dedup_key) do nothing
                 returning 1)
             select pg_notify('{WakeChannel}', '') where exists (select 1 from added)
@@ -64,6 +70,7 @@ public static class NotificationOutbox
         cmd.Parameters.Add(new NpgsqlParameter("detail", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = events.Select(e => (object?)Truncate(e.Detail) ?? DBNull.Value).ToArray() });
         cmd.Parameters.Add(new NpgsqlParameter("monitor", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint) { Value = events.Select(e => (object?)e.MonitorId ?? DBNull.Value).ToArray() });
         cmd.Parameters.Add(new NpgsqlParameter("channel", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint) { Value = events.Select(e => (object?)e.ChannelId ?? DBNull.Value).ToArray() });
+        cmd.Parameters.AddWithValue("named", events.Select(e => e.DagRuleNamesIt || e.MonitorId is not null || e.ChannelId is not null).ToArray());
         await cmd.ExecuteNonQueryAsync(ct);
     }
 

@@ -44,7 +44,8 @@ public sealed record CompleteTask(
     string? LogTail);
 
 /// <summary>
-/// Reports attempts' ends, grouped by run (one transaction per run). Returns how many
+/// Reports attempts' ends, of any number of runs, in one transaction (the runs' rows locked
+/// in id order). Returns how many
 /// reports counted: a report no longer counts when the lease was lost or the run was
 /// cancelled meanwhile; its log tail is kept either way.
 /// </summary>

@@ -182,34 +182,40 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
     }
 
     /// <summary>
-    /// Starts the oldest queued runs of a DAG while it is under max_active_runs.
-    /// Called with the run transaction that just finished a run of that DAG.
+    /// Starts the oldest queued runs of the finished runs' DAGs while each is under
+    /// max_active_runs. Called in the transaction that just finished those runs.
     /// </summary>
-    private async Task StartWaitingRunsAsync(RunTransaction finished, CancellationToken ct)
+    private async Task StartWaitingRunsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<RunTransaction> finished, CancellationToken ct)
     {
-        await using (var cmd = finished.Command("select pg_advisory_xact_lock(1, @d)"))
+        var dags = finished.GroupBy(r => r.DagId).Select(g => (DagId: g.Key, Max: g.First().Graph.Plan.MaxActiveRuns)).OrderBy(d => d.DagId).ToList();
+        // The same lock run creation takes: a run created meanwhile either sees these runs
+        // finished or is visible to the select below (a fresh snapshot after the lock).
+        await using (var cmd = new NpgsqlCommand("select pg_advisory_xact_lock(1, x) from unnest(@keys) as t(x) order by x", connection, tx))
         {
-            cmd.Parameters.AddWithValue("d", DagLockKey(finished.DagId));
+            cmd.Parameters.AddWithValue("keys", dags.Select(d => DagLockKey(d.DagId)).Distinct().Order().ToArray());
             await cmd.ExecuteNonQueryAsync(ct);
         }
-        var limit = finished.Graph.Plan.MaxActiveRuns;
         var waiting = new List<long>();
-        await using (var cmd = finished.Command("""
-            select id from runs.dag_runs
-            where dag_id = @d and state = 'queued'
-            order by logical_date, id
-            limit greatest(0, @max - (select count(*) from runs.dag_runs where dag_id = @d and state = 'running'))
-            """))
+        await using (var cmd = new NpgsqlCommand("""
+            select w.id
+            from unnest(@dags, @max) as d(dag_id, max)
+            cross join lateral (
+                select id, logical_date from runs.dag_runs
+                where dag_id = d.dag_id and state = 'queued'
+                order by logical_date, id
+                limit greatest(0, d.max - (select count(*) from runs.dag_runs where dag_id = d.dag_id and state = 'running'))) w
+            order by d.dag_id, w.logical_date, w.id
+            """, connection, tx))
         {
-            cmd.Parameters.AddWithValue("d", finished.DagId);
-            cmd.Parameters.AddWithValue("max", limit);
+            cmd.Parameters.AddWithValue("dags", dags.Select(d => d.DagId).ToArray());
+            cmd.Parameters.AddWithValue("max", dags.Select(d => d.Max).ToArray());
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
                 waiting.Add(reader.GetInt64(0));
         }
         foreach (var runId in waiting)
         {
-            var next = await RunTransaction.BeginAsync(finished.Connection, finished.Transaction, runId, Plan, ct);
+            var next = await RunTransaction.BeginAsync(connection, tx, runId, Plan, ct);
             if (next is null)
                 continue;
             var roots = next.Graph.Roots.Select(t => t.Id).ToList();
@@ -217,7 +223,7 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
             next.ForceState(RunStates.Running);
             await next.SaveRunAsync(ct);
             if (next.QueuedAny)
-                await NotifyQueuedAsync(finished.Connection, finished.Transaction, next.QueuedConstrained, ct);
+                await NotifyQueuedAsync(connection, tx, next.QueuedConstrained, ct);
         }
     }
 
@@ -230,19 +236,29 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
         if (run is null)
             return default;
         var result = await work(run);
-        if (run.Changes.Count == 0)
-        {
-            await tx.CommitAsync(ct);
-            return result;
-        }
-        await run.SaveRunAsync(ct);
-        await NotificationOutbox.WriteAsync(connection, tx, run.Events, ct);
-        if (run.RunFinished)
-            await StartWaitingRunsAsync(run, ct);
-        if (run.QueuedAny)
-            await NotifyQueuedAsync(connection, tx, run.QueuedConstrained, ct);
-        await tx.CommitAsync(ct);
+        await CommitRunsAsync(connection, tx, [run], ct);
         return result;
+    }
+
+    /// <summary>
+    /// The shared epilogue of run transactions: the changed runs' counters and states in one
+    /// statement, their notification events in one, queued runs of finished runs' DAGs
+    /// started, workers woken once, commit.
+    /// </summary>
+    private async Task CommitRunsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<RunTransaction> runs, CancellationToken ct)
+    {
+        var changed = runs.Where(r => r.Changes.Count > 0).ToList();
+        if (changed.Count > 0)
+        {
+            await RunTransaction.SaveRunsAsync(changed, ct);
+            await NotificationOutbox.WriteAsync(connection, tx, changed.SelectMany(r => r.Events).ToList(), ct);
+            var finished = changed.Where(r => r.RunFinished).ToList();
+            if (finished.Count > 0)
+                await StartWaitingRunsAsync(connection, tx, finished, ct);
+            if (changed.Any(r => r.QueuedAny))
+                await NotifyQueuedAsync(connection, tx, changed.Any(r => r.QueuedConstrained), ct);
+        }
+        await tx.CommitAsync(ct);
     }
 
     // ---------------------------------------------------------------- claiming
@@ -387,99 +403,112 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
     /// longer this worker's (its lease expired and it went to another worker, or the run was
     /// cancelled) changes nothing but keeps its log. Returns how many reports counted.
     /// </summary>
-    public async Task<int> CompleteAsync(long runId, IReadOnlyList<CompleteTask> completions, CancellationToken ct) =>
-        await InRunAsync(runId, async run =>
+    public async Task<int> CompleteAsync(IReadOnlyList<CompleteTask> completions, CancellationToken ct)
+    {
+        if (completions.Count == 0)
+            return 0;
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var runs = await RunTransaction.BeginManyAsync(connection, tx, completions.Select(c => c.RunId).ToList(), Plan, ct);
+        // A run deleted meanwhile takes its reports with it.
+        completions = completions.Where(c => runs.ContainsKey(c.RunId)).ToList();
+        var current = new Dictionary<long, (int Attempt, string? Worker, int MaxAttempts)>();
+        await using (var cmd = new NpgsqlCommand("select id, attempt, worker_id, max_attempts from runs.task_instances where id = any(@ids) and state = 'running' order by id for update", connection, tx))
         {
-            var current = new Dictionary<long, (int Attempt, string? Worker, int MaxAttempts)>();
-            await using (var cmd = run.Command("select id, attempt, worker_id, max_attempts from runs.task_instances where id = any(@ids) and state = 'running' for update"))
+            cmd.Parameters.AddWithValue("ids", completions.Select(c => c.TaskInstanceId).ToArray());
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                current[reader.GetInt64(0)] = (reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt32(3));
+        }
+        var valid = new List<(CompleteTask C, string State, DateTimeOffset? NotBefore, string AttemptState)>();
+        var stale = new List<CompleteTask>();
+        foreach (var c in completions)
+        {
+            if (!current.TryGetValue(c.TaskInstanceId, out var row) || row.Attempt != c.Attempt || row.Worker != c.WorkerId)
             {
-                cmd.Parameters.AddWithValue("ids", completions.Select(c => c.TaskInstanceId).ToArray());
-                await using var reader = await cmd.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
-                    current[reader.GetInt64(0)] = (reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt32(3));
+                stale.Add(c);
+                continue;
             }
-            var valid = new List<(CompleteTask C, string State, DateTimeOffset? NotBefore, string AttemptState)>();
-            var stale = new List<CompleteTask>();
-            foreach (var c in completions)
+            var plan = runs[c.RunId].Graph.Tasks.GetValueOrDefault(c.TaskId);
+            var (state, notBefore) = c.Outcome switch
             {
-                if (!current.TryGetValue(c.TaskInstanceId, out var row) || row.Attempt != c.Attempt || row.Worker != c.WorkerId)
-                {
-                    stale.Add(c);
-                    continue;
-                }
-                var plan = run.Graph.Tasks.GetValueOrDefault(c.TaskId);
-                var (state, notBefore) = c.Outcome switch
-                {
-                    AttemptOutcome.Success => (TaskStates.Success, (DateTimeOffset?)null),
-                    AttemptOutcome.Skipped => (TaskStates.Skipped, null),
-                    _ when c.Attempt < row.MaxAttempts && plan is not null => (TaskStates.UpForRetry,
-                        DateTimeOffset.UtcNow + RetryBackoff.Delay(plan.RetryDelay, plan.ExponentialBackoff, plan.MaxRetryDelay, c.Attempt, Random.Shared.NextDouble())),
-                    _ => (TaskStates.Failed, null),
-                };
-                valid.Add((c, state, notBefore, c.Outcome switch
-                {
-                    AttemptOutcome.Success => "success",
-                    AttemptOutcome.Skipped => "skipped",
-                    AttemptOutcome.TimedOut => "timed_out",
-                    AttemptOutcome.Cancelled => "cancelled",
-                    _ => "failed",
-                }));
-            }
+                AttemptOutcome.Success => (TaskStates.Success, (DateTimeOffset?)null),
+                AttemptOutcome.Skipped => (TaskStates.Skipped, null),
+                _ when c.Attempt < row.MaxAttempts && plan is not null => (TaskStates.UpForRetry,
+                    DateTimeOffset.UtcNow + RetryBackoff.Delay(plan.RetryDelay, plan.ExponentialBackoff, plan.MaxRetryDelay, c.Attempt, Random.Shared.NextDouble())),
+                _ => (TaskStates.Failed, null),
+            };
+            valid.Add((c, state, notBefore, c.Outcome switch
+            {
+                AttemptOutcome.Success => "success",
+                AttemptOutcome.Skipped => "skipped",
+                AttemptOutcome.TimedOut => "timed_out",
+                AttemptOutcome.Cancelled => "cancelled",
+                _ => "failed",
+            }));
+        }
 
-            if (valid.Count > 0)
+        if (valid.Count > 0)
+        {
+            await using (var cmd = new NpgsqlCommand("""
+                update runs.task_instances ti
+                set state = v.s, finished_at = case when v.s = 'up_for_retry' then null else now() end,
+                    not_before = v.nb, worker_id = null, lease_expires_at = null
+                from unnest(@ids, @states, @nb) as v(id, s, nb) where ti.id = v.id
+                """, connection, tx))
             {
-                await using (var cmd = run.Command("""
-                    update runs.task_instances ti
-                    set state = v.s, finished_at = case when v.s = 'up_for_retry' then null else now() end,
-                        not_before = v.nb, worker_id = null, lease_expires_at = null
-                    from unnest(@ids, @states, @nb) as v(id, s, nb) where ti.id = v.id
-                    """))
+                cmd.Parameters.AddWithValue("ids", valid.Select(v => v.C.TaskInstanceId).ToArray());
+                cmd.Parameters.AddWithValue("states", valid.Select(v => v.State).ToArray());
+                cmd.Parameters.Add(new NpgsqlParameter("nb", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = valid.Select(v => (object?)v.NotBefore ?? DBNull.Value).ToArray() });
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+            foreach (var v in valid)
+            {
+                var run = runs[v.C.RunId];
+                run.Track(v.C.TaskId, TaskStates.Running, v.State);
+                if (v.State == TaskStates.UpForRetry)
+                    run.AddEvent(NotificationEvents.TaskRetry, $"retry:{v.C.TaskInstanceId}:{v.C.Attempt}", v.C.TaskId, v.C.Attempt, v.C.Error);
+                else if (v.State == TaskStates.Failed)
                 {
-                    cmd.Parameters.AddWithValue("ids", valid.Select(v => v.C.TaskInstanceId).ToArray());
-                    cmd.Parameters.AddWithValue("states", valid.Select(v => v.State).ToArray());
-                    cmd.Parameters.Add(new NpgsqlParameter("nb", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = valid.Select(v => (object?)v.NotBefore ?? DBNull.Value).ToArray() });
-                    await cmd.ExecuteNonQueryAsync(ct);
+                    run.AddEvent(NotificationEvents.TaskFailure, $"task_failure:{v.C.TaskInstanceId}:{v.C.Attempt}", v.C.TaskId, v.C.Attempt, v.C.Error);
+                    run.AddEvent(NotificationEvents.DeadLetter, $"dead_letter:{v.C.TaskInstanceId}:{v.C.Attempt}", v.C.TaskId, v.C.Attempt, v.C.Error);
                 }
-                foreach (var v in valid)
-                {
-                    run.Track(v.C.TaskId, TaskStates.Running, v.State);
-                    if (v.State == TaskStates.UpForRetry)
-                        run.Events.Add(new OutboxEvent(NotificationEvents.TaskRetry, $"retry:{v.C.TaskInstanceId}:{v.C.Attempt}", run.DagName, run.RunId, v.C.TaskId, v.C.Attempt, v.C.Error));
-                    else if (v.State == TaskStates.Failed)
-                    {
-                        run.Events.Add(new OutboxEvent(NotificationEvents.TaskFailure, $"task_failure:{v.C.TaskInstanceId}:{v.C.Attempt}", run.DagName, run.RunId, v.C.TaskId, v.C.Attempt, v.C.Error));
-                        run.Events.Add(new OutboxEvent(NotificationEvents.DeadLetter, $"dead_letter:{v.C.TaskInstanceId}:{v.C.Attempt}", run.DagName, run.RunId, v.C.TaskId, v.C.Attempt, v.C.Error));
-                    }
-                }
-                await WriteAttemptsAsync(run, valid.Select(v => (v.C, (string?)v.AttemptState)).ToList(), ct);
-                var dead = valid.Where(v => v.State == TaskStates.Failed).ToList();
-                if (dead.Count > 0)
-                {
-                    await using var cmd = run.Command("""
-                        insert into runs.dead_letters (task_instance_id, run_id, dag_name, task_id, attempts, error, created_at)
-                        select id, @run, @dag, task, attempts, error, now() from unnest(@ids, @tasks, @attempts, @errors) as v(id, task, attempts, error)
-                        """);
-                    cmd.Parameters.AddWithValue("run", run.RunId);
-                    cmd.Parameters.AddWithValue("dag", run.DagName);
-                    cmd.Parameters.AddWithValue("ids", dead.Select(v => v.C.TaskInstanceId).ToArray());
-                    cmd.Parameters.AddWithValue("tasks", dead.Select(v => v.C.TaskId).ToArray());
-                    cmd.Parameters.AddWithValue("attempts", dead.Select(v => v.C.Attempt).ToArray());
-                    cmd.Parameters.Add(new NpgsqlParameter("errors", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = dead.Select(v => (object?)v.C.Error ?? DBNull.Value).ToArray() });
-                    await cmd.ExecuteNonQueryAsync(ct);
-                }
-                var final = valid.Where(v => TaskStates.IsFinal(v.State)).Select(v => v.C.TaskId).ToList();
+            }
+            await WriteAttemptsAsync(connection, tx, valid.Select(v => (v.C, (string?)v.AttemptState)).ToList(), ct);
+            var dead = valid.Where(v => v.State == TaskStates.Failed).ToList();
+            if (dead.Count > 0)
+            {
+                await using var cmd = new NpgsqlCommand("""
+                    insert into runs.dead_letters (task_instance_id, run_id, dag_name, task_id, attempts, error, created_at)
+                    select id, run, dag, task, attempts, error, now() from unnest(@ids, @runs, @dags, @tasks, @attempts, @errors) as v(id, run, dag, task, attempts, error)
+                    """, connection, tx);
+                cmd.Parameters.AddWithValue("ids", dead.Select(v => v.C.TaskInstanceId).ToArray());
+                cmd.Parameters.AddWithValue("runs", dead.Select(v => v.C.RunId).ToArray());
+                cmd.Parameters.AddWithValue("dags", dead.Select(v => runs[v.C.RunId].DagName).ToArray());
+                cmd.Parameters.AddWithValue("tasks", dead.Select(v => v.C.TaskId).ToArray());
+                cmd.Parameters.AddWithValue("attempts", dead.Select(v => v.C.Attempt).ToArray());
+                cmd.Parameters.Add(new NpgsqlParameter("errors", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = dead.Select(v => (object?)v.C.Error ?? DBNull.Value).ToArray() });
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+            // Trigger rules per run, and only where a finished task has something downstream.
+            foreach (var group in valid.Where(v => TaskStates.IsFinal(v.State)).GroupBy(v => v.C.RunId))
+            {
+                var run = runs[group.Key];
+                var final = group.Select(v => v.C.TaskId).Where(run.Graph.Downstream.ContainsKey).ToList();
                 if (final.Count > 0)
                     await run.ResolveDownstreamAsync(final, ct);
             }
-            if (stale.Count > 0)
-                await WriteAttemptsAsync(run, stale.Select(c => (c, (string?)null)).ToList(), ct);
-            return valid.Count;
-        }, ct);
+        }
+        if (stale.Count > 0)
+            await WriteAttemptsAsync(connection, tx, stale.Select(c => (c, (string?)null)).ToList(), ct);
+        await CommitRunsAsync(connection, tx, runs.Values.ToList(), ct);
+        return valid.Count;
+    }
 
     /// <summary>Finishes attempt rows; a null state only appends the log (a stale report keeps its evidence).</summary>
-    private static async Task WriteAttemptsAsync(RunTransaction run, List<(CompleteTask C, string? State)> attempts, CancellationToken ct)
+    private static async Task WriteAttemptsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<(CompleteTask C, string? State)> attempts, CancellationToken ct)
     {
-        await using var cmd = run.Command("""
+        await using var cmd = new NpgsqlCommand("""
             update runs.task_attempts a
             set state = coalesce(v.s, a.state),
                 finished_at = case when v.s is null then a.finished_at else now() end,
@@ -488,7 +517,7 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
                 log = left(a.log || v.log, @cap)
             from unnest(@ids, @attempts, @states, @codes, @errors, @logs) as v(id, attempt, s, code, e, log)
             where a.task_instance_id = v.id and a.attempt = v.attempt
-            """);
+            """, connection, tx);
         cmd.Parameters.AddWithValue("ids", attempts.Select(a => a.C.TaskInstanceId).ToArray());
         cmd.Parameters.AddWithValue("attempts", attempts.Select(a => a.C.Attempt).ToArray());
         cmd.Parameters.Add(new NpgsqlParameter("states", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = attempts.Select(a => (object?)a.State ?? DBNull.Value).ToArray() });

@@ -31,6 +31,11 @@ internal sealed class RunTransaction
     /// <summary>Notification events, written to the outbox in this transaction by the engine's epilogue.</summary>
     public List<OutboxEvent> Events { get; } = [];
 
+    /// <summary>Adds a notification event of this run, saying whether a rule of its DAG names the kind.</summary>
+    public void AddEvent(string kind, string dedupKey, string? taskId = null, int? attempt = null, string? detail = null) =>
+        Events.Add(new OutboxEvent(kind, dedupKey, DagName, RunId, taskId, attempt, detail,
+            DagRuleNamesIt: Graph.Plan.Notifications?.Any(r => r.On.Contains(kind)) == true));
+
     private RunTransaction(NpgsqlConnection connection, NpgsqlTransaction tx, long runId, long dagId, string dagName, string state, int unfinished, int failed, RunGraph graph)
     {
         _connection = connection;
@@ -55,21 +60,30 @@ internal sealed class RunTransaction
     public void ForceState(string state) => _forcedState = state;
 
     /// <summary>Locks the run and loads its graph; null when the run does not exist.</summary>
-    public static async Task<RunTransaction?> BeginAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long runId, Func<long, int, Task<DagPlan?>> plans, CancellationToken ct)
+    public static async Task<RunTransaction?> BeginAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long runId, Func<long, int, Task<DagPlan?>> plans, CancellationToken ct) =>
+        (await BeginManyAsync(connection, tx, [runId], plans, ct)).GetValueOrDefault(runId);
+
+    /// <summary>
+    /// Locks several runs in one statement, in id order (so two batches sharing runs wait for
+    /// each other instead of deadlocking), and loads their graphs. Runs that do not exist are absent.
+    /// </summary>
+    public static async Task<Dictionary<long, RunTransaction>> BeginManyAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<long> runIds, Func<long, int, Task<DagPlan?>> plans, CancellationToken ct)
     {
-        long dagId;
-        int version, unfinished, failed;
-        string state, dagName;
-        await using (var cmd = new NpgsqlCommand("select dag_id, dag_version, state, unfinished_tasks, failed_tasks, dag_name from runs.dag_runs where id = @id for update", connection, tx))
+        var rows = new List<(long Id, long DagId, int Version, string State, int Unfinished, int Failed, string DagName)>();
+        await using (var cmd = new NpgsqlCommand("select id, dag_id, dag_version, state, unfinished_tasks, failed_tasks, dag_name from runs.dag_runs where id = any(@ids) order by id for update", connection, tx))
         {
-            cmd.Parameters.AddWithValue("id", runId);
+            cmd.Parameters.AddWithValue("ids", runIds.Distinct().ToArray());
             await using var reader = await cmd.ExecuteReaderAsync(ct);
-            if (!await reader.ReadAsync(ct))
-                return null;
-            (dagId, version, state, unfinished, failed, dagName) = (reader.GetInt64(0), reader.GetInt32(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4), reader.GetString(5));
+            while (await reader.ReadAsync(ct))
+                rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetString(3), reader.GetInt32(4), reader.GetInt32(5), reader.GetString(6)));
         }
-        var plan = await plans(dagId, version) ?? throw new InvalidOperationException($"Run {runId} pins version {version} of DAG {dagId}, which no longer exists.");
-        return new RunTransaction(connection, tx, runId, dagId, dagName, state, unfinished, failed, RunGraph.For(plan));
+        var runs = new Dictionary<long, RunTransaction>(rows.Count);
+        foreach (var row in rows)
+        {
+            var plan = await plans(row.DagId, row.Version) ?? throw new InvalidOperationException($"Run {row.Id} pins version {row.Version} of DAG {row.DagId}, which no longer exists.");
+            runs[row.Id] = new RunTransaction(connection, tx, row.Id, row.DagId, row.DagName, row.State, row.Unfinished, row.Failed, RunGraph.For(plan));
+        }
+        return runs;
     }
 
     /// <summary>Current states of these tasks (read once per transaction, then tracked).</summary>
@@ -190,29 +204,47 @@ internal sealed class RunTransaction
     /// Writes the counters and, when no task can run any more, the run's final state.
     /// A cleared task re-opens a finished run.
     /// </summary>
-    public async Task SaveRunAsync(CancellationToken ct)
+    public Task SaveRunAsync(CancellationToken ct) => SaveRunsAsync([this], ct);
+
+    /// <summary>
+    /// <see cref="SaveRunAsync"/> for several runs of one transaction in one statement (a batch
+    /// of completions that finishes a hundred single-task runs writes them together).
+    /// </summary>
+    public static async Task SaveRunsAsync(IReadOnlyList<RunTransaction> runs, CancellationToken ct)
     {
-        var newState = _forcedState
+        if (runs.Count == 0)
+            return;
+        var states = runs.Select(r => r.Decide()).ToArray();
+        await using var cmd = runs[0].Command("""
+            update runs.dag_runs r set unfinished_tasks = v.u, failed_tasks = v.f, state = v.s,
+                started_at = case when v.s = 'running' then coalesce(r.started_at, now()) else r.started_at end,
+                finished_at = case when v.s in ('success', 'failed', 'cancelled') then coalesce(r.finished_at, now()) else null end
+            from unnest(@ids, @u, @f, @s) as v(id, u, f, s)
+            where r.id = v.id
+            """);
+        cmd.Parameters.AddWithValue("ids", runs.Select(r => r.RunId).ToArray());
+        cmd.Parameters.AddWithValue("u", runs.Select(r => Math.Max(r._unfinished, 0)).ToArray());
+        cmd.Parameters.AddWithValue("f", runs.Select(r => r._failed).ToArray());
+        cmd.Parameters.AddWithValue("s", states);
+        await cmd.ExecuteNonQueryAsync(ct);
+        for (var i = 0; i < runs.Count; i++)
+            runs[i].Saved(states[i]);
+    }
+
+    private string Decide() =>
+        _forcedState
             ?? (_unfinished <= 0
                 ? (_failed > 0 ? RunStates.Failed : RunStates.Success)
                 : (RunStates.IsFinal(State) ? RunStates.Running : State));
+
+    private void Saved(string newState)
+    {
         RunFinished = RunStates.IsFinal(newState) && !RunStates.IsFinal(State);
-        await using var cmd = Command("""
-            update runs.dag_runs set unfinished_tasks = @u, failed_tasks = @f, state = @s,
-                started_at = case when @s = 'running' then coalesce(started_at, now()) else started_at end,
-                finished_at = case when @s in ('success', 'failed', 'cancelled') then coalesce(finished_at, now()) else null end
-            where id = @id
-            """);
-        cmd.Parameters.AddWithValue("u", Math.Max(_unfinished, 0));
-        cmd.Parameters.AddWithValue("f", _failed);
-        cmd.Parameters.AddWithValue("s", newState);
-        cmd.Parameters.AddWithValue("id", RunId);
-        await cmd.ExecuteNonQueryAsync(ct);
         State = newState;
         if (RunFinished && newState is RunStates.Success or RunStates.Failed)
         {
             var kind = newState == RunStates.Success ? NotificationEvents.RunSuccess : NotificationEvents.RunFailure;
-            Events.Add(new OutboxEvent(kind, $"{kind}:{RunId}:{DateTime.UtcNow.Ticks}", DagName, RunId));
+            AddEvent(kind, $"{kind}:{RunId}:{DateTime.UtcNow.Ticks}");
         }
     }
 }

@@ -17,6 +17,13 @@ internal sealed class WorkerOptions
     public double PollSeconds { get; set; } = 2;
     /// <summary>On shutdown, how long running tasks may finish before they are handed back to the queue.</summary>
     public double ShutdownTimeoutSeconds { get; set; } = 30;
+    /// <summary>
+    /// Transactions recording outcomes at once. Each records every outcome waiting (up to
+    /// <see cref="MaxRecordingBatch"/>), of any number of runs, so a few suffice.
+    /// </summary>
+    public int RecordingConcurrency { get; set; } = 4;
+    /// <summary>Outcomes recorded in one transaction at most (a run's outcomes are never split).</summary>
+    public int MaxRecordingBatch { get; set; } = 500;
     /// <summary>Characters of log kept per attempt.</summary>
     public int MaxLogChars { get; set; } = 1_000_000;
 
