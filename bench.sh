@@ -48,6 +48,14 @@ for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/n
 curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null || { echo "[bench] the server did not start; see .local/bench-server.log" >&2; exit 1; }
 url="http://127.0.0.1:$port"
 
+# The server's user+system CPU time in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat" 2>/dev/null || echo 0; }
+# The same for this cluster's PostgreSQL processes (the postmaster's children; pooled
+# connections live through a scenario, so their time is counted).
+pg_ticks() {
+  local pm; pm="$(head -1 .local/pg/postmaster.pid 2>/dev/null)" || { echo 0; return; }
+  for p in $(pgrep -P "$pm"); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null; done | awk '{s += $1} END {print s + 0}'
+}
 stats() { psql_admin -d "$db" -tAc "select coalesce((select sum(calls) from pg_stat_statements where dbid = (select oid from pg_database where datname = '$db')), 0), (select xact_commit from pg_stat_database where datname = '$db')"; }
 if want P5idle; then
   echo "[bench] P5 idle ($idle_seconds s)" >&2
@@ -59,10 +67,13 @@ fi
 
 if want P1 P3 P4; then
   echo "[bench] P1 and P3" >&2
-  s0="$(stats)"
+  s0="$(stats)"; c0="$(cpu_ticks)"; g0="$(pg_ticks)"
   python3 bench/engine.py --url "$url" --key "$key" --repeats "$chain_repeats" --runs "$runs" --tasks "$width" | tee ".local/bench-engine.txt"
-  s1="$(stats)"
+  s1="$(stats)"; c1="$(cpu_ticks)"; g1="$(pg_ticks)"
   echo "$s0 $s1" | awk -F'[| ]' -v n="$((runs * width + chain_repeats * 100))" '{printf "P5 busy: %.2f statements/task, %.2f commits/task (target <= 6, <= 2)\n", ($3-$1)/n, ($4-$2)/n}'
+  # CPU time is steadier than wall time on a shared machine: compare it between builds.
+  awk -v a="$c0" -v b="$c1" -v c="$g0" -v d="$g1" -v hz="$(getconf CLK_TCK)" -v n="$((runs * width + chain_repeats * 100))" \
+    'BEGIN { printf "P3 CPU per task: server %.0f us, PostgreSQL %.0f us (user+system, incl. the API calls of the client)\n", (b - a) / hz / n * 1e6, (d - c) / hz / n * 1e6 }'
 fi
 
 if want P4; then
