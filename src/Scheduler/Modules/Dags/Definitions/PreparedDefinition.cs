@@ -20,11 +20,15 @@ internal sealed record PreparedDefinition(
         definition.Paused = null;
         var canonical = CanonicalJson.Serialize(definition);
         definition.Paused = initiallyPaused;
-        var zone = definition.Timezone is null ? TimeZoneInfo.Utc
-            : TimeZones.TryFind(definition.Timezone, out var z) ? z
-            : throw new InvalidOperationException("A definition must be validated before it is prepared.");
+        var zone = ZoneOf(definition);
         return new PreparedDefinition(definition, canonical, CanonicalJson.Hash(canonical), ScheduleOf(definition, zone), zone);
     }
+
+    /// <summary>The definition's time zone (UTC when it names none); it must have been validated.</summary>
+    public static TimeZoneInfo ZoneOf(DagDefinition definition) =>
+        definition.Timezone is null ? TimeZoneInfo.Utc
+            : TimeZones.TryFind(definition.Timezone, out var zone) ? zone
+            : throw new InvalidOperationException("A definition must be validated before it is prepared.");
 
     public static ISchedule? ScheduleOf(DagDefinition definition, TimeZoneInfo zone)
     {

@@ -24,6 +24,12 @@ internal sealed class WorkerOptions
     public int RecordingConcurrency { get; set; } = 4;
     /// <summary>Outcomes recorded in one transaction at most (a run's outcomes are never split).</summary>
     public int MaxRecordingBatch { get; set; } = 500;
+    /// <summary>
+    /// Outcomes waiting for the database at which claiming pauses. At the slot count (the old
+    /// rule), a worker of short tasks alternated between claiming and recording; a few times
+    /// that lets both overlap, and still bounds what a slow database can pile up.
+    /// </summary>
+    public int RecordingBacklog { get; set; } = 512;
     /// <summary>Characters of log kept per attempt.</summary>
     public int MaxLogChars { get; set; } = 1_000_000;
 

@@ -87,9 +87,10 @@ internal sealed class WorkerPool(
         var lastPoll = DateTime.UtcNow;
         while (!stoppingToken.IsCancellationRequested && !_stopping)
         {
-            // Backpressure: while as many outcomes wait for the database as there are slots,
-            // claim nothing more (a slow or unreachable database must not pile up work here).
-            var free = _recording.Count >= _options.Slots ? 0 : _options.Slots - _running.Count;
+            // Backpressure: while RecordingBacklog outcomes wait for the database, claim nothing
+            // more (a slow or unreachable database must not pile up work here). Below it, claims
+            // overlap the recordings: short tasks keep the slots busy while outcomes are written.
+            var free = _recording.Count >= _options.RecordingBacklog ? 0 : _options.Slots - _running.Count;
             var polling = DateTime.UtcNow - lastPoll >= _options.Poll;
             if (free > 0)
             {
