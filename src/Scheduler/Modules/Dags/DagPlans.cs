@@ -61,24 +61,31 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
         }
         if (missing.Count == 0)
             return plans;
-        await using var cmd = dataSource.CreateCommand("""
-            select v.dag_id, v.version, v.definition::text
-            from unnest(@ids, @versions) as k(dag_id, version)
-            join dags.dag_versions v on v.dag_id = k.dag_id and v.version = k.version
-            """);
-        cmd.Parameters.AddWithValue("ids", missing.Select(k => k.DagId).ToArray());
-        cmd.Parameters.AddWithValue("versions", missing.Select(k => k.Version).ToArray());
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        await foreach (var (key, definition) in VersionDefinitionsAsync(missing, cancellationToken))
         {
-            var key = (reader.GetInt64(0), reader.GetInt32(1));
-            var plan = ToPlan(key.Item1, key.Item2, CanonicalJson.Deserialize(reader.GetString(2)));
+            var plan = ToPlan(key.DagId, key.Version, CanonicalJson.Deserialize(definition));
             plans[key] = plan;
             if (Cache.Count >= MaxCached)
                 Cache.Clear();
             Cache[key] = plan;
         }
         return plans;
+    }
+
+    /// <summary>The stored definitions of these versions, read in one statement; gone ones are absent.</summary>
+    private async IAsyncEnumerable<((long DagId, int Version) Key, string Definition)> VersionDefinitionsAsync(
+        IReadOnlyCollection<(long DagId, int Version)> keys, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            select v.dag_id, v.version, v.definition::text
+            from unnest(@ids, @versions) as k(dag_id, version)
+            join dags.dag_versions v on v.dag_id = k.dag_id and v.version = k.version
+            """);
+        cmd.Parameters.AddWithValue("ids", keys.Select(k => k.DagId).ToArray());
+        cmd.Parameters.AddWithValue("versions", keys.Select(k => k.Version).ToArray());
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            yield return ((reader.GetInt64(0), reader.GetInt32(1)), reader.GetString(2));
     }
 
     internal static DagPlan ToPlan(long dagId, int version, DagDefinition d)
@@ -145,21 +152,12 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
 
     private async Task LoadSchedulesAsync(IReadOnlyList<(long Id, int Version, string Name)> dags, CancellationToken cancellationToken)
     {
-        await using var cmd = dataSource.CreateCommand("""
-            select v.dag_id, v.version, v.definition::text
-            from unnest(@ids, @versions) as k(dag_id, version)
-            join dags.dag_versions v on v.dag_id = k.dag_id and v.version = k.version
-            """);
-        cmd.Parameters.AddWithValue("ids", dags.Select(d => d.Id).ToArray());
-        cmd.Parameters.AddWithValue("versions", dags.Select(d => d.Version).ToArray());
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
         var names = dags.ToDictionary(d => (d.Id, d.Version), d => d.Name);
-        while (await reader.ReadAsync(cancellationToken))
+        await foreach (var (key, text) in VersionDefinitionsAsync(names.Keys, cancellationToken))
         {
-            var key = (reader.GetInt64(0), reader.GetInt32(1));
             try
             {
-                var definition = CanonicalJson.Deserialize(reader.GetString(2));
+                var definition = CanonicalJson.Deserialize(text);
                 if (PreparedDefinition.ScheduleOf(definition, PreparedDefinition.ZoneOf(definition)) is not { } schedule)
                     continue;
                 if (Schedules.Count >= MaxCached)
