@@ -36,6 +36,24 @@ public sealed class SchedulingTests(ServerFixture server) : ServerTest(server)
     }
 
     [Fact]
+    public async Task Scan_UsesTheScheduleOfTheCurrentVersion_AfterAnUpdate()
+    {
+        await Admin.PostJsonAsync("dags", """{"name":"moving","cron":"0 * * * *","tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);
+        var now = DateTimeOffset.UtcNow;
+        var hour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero);
+        await Rewind("moving", hour.AddHours(-2).ToString("O"));
+        Assert.Equal(1, await ScanAsync());
+        // Version 2 fires at minute 30: the scan must not keep using the hourly schedule it saw.
+        await Admin.PutJsonAsync("dags/moving", """{"name":"moving","cron":"30 * * * *","tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.OK);
+        var halfPast = hour.AddMinutes(30) <= now ? hour.AddMinutes(30) : hour.AddMinutes(-30);
+        await Rewind("moving", halfPast.AddHours(-1).ToString("O"));
+        Assert.Equal(1, await ScanAsync());
+        Assert.Contains(halfPast.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"), await LogicalDates("moving"));
+        var dag = await Viewer.GetAsync("dags/moving").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(halfPast.AddHours(1), DateTimeOffset.Parse(dag.GetProperty("next_run_at").GetString()!));
+    }
+
+    [Fact]
     public async Task Scan_CatchesUp_BoundedByMaxCatchupRuns()
     {
         await Admin.PostJsonAsync("dags", """{"name":"cu","cron":"0 * * * *","catchup":true,"max_catchup_runs":3,"max_active_runs":10,"tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);
