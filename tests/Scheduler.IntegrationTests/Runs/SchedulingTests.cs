@@ -54,6 +54,23 @@ public sealed class SchedulingTests(ServerFixture server) : ServerTest(server)
     }
 
     [Fact]
+    public async Task Scan_InSmallOverlappingBatches_CreatesEveryDueRunOnce()
+    {
+        var hour = DateTimeOffset.UtcNow;
+        hour = new DateTimeOffset(hour.Year, hour.Month, hour.Day, hour.Hour, 0, 0, TimeSpan.Zero);
+        for (var i = 0; i < 7; i++)
+        {
+            await Admin.PostJsonAsync("dags", $$"""{"name":"many_{{i}}","cron":"0 * * * *","tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);
+            await Rewind($"many_{i}", hour.AddHours(-1).ToString("O"));
+        }
+        await using (var scope = Server.Services.CreateAsyncScope())
+            Assert.Equal(7, await scope.ServiceProvider.GetRequiredService<ISender>().Send(new ScheduleDueRuns.Command(BatchSize: 2, Concurrency: 2)));
+        for (var i = 0; i < 7; i++)
+            Assert.Equal([hour.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'")], await LogicalDates($"many_{i}"));
+        Assert.Equal(0, await ScanAsync());
+    }
+
+    [Fact]
     public async Task Scan_CatchesUp_BoundedByMaxCatchupRuns()
     {
         await Admin.PostJsonAsync("dags", """{"name":"cu","cron":"0 * * * *","catchup":true,"max_catchup_runs":3,"max_active_runs":10,"tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);

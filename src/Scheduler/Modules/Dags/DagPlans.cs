@@ -121,9 +121,11 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
     public async ValueTask<IReadOnlyList<DueSchedule>> Handle(GetDueSchedules query, CancellationToken cancellationToken)
     {
         // One indexed range read for every due DAG (the partial index on next_run_at).
-        var due = await db.Dags.AsNoTracking()
-            .Where(d => d.NextRunAt != null && d.NextRunAt <= query.Now && !d.Paused)
-            .OrderBy(d => d.NextRunAt)
+        var dags = db.Dags.AsNoTracking().Where(d => d.NextRunAt != null && d.NextRunAt <= query.Now && !d.Paused);
+        if (query.After is { } after)
+            dags = dags.Where(d => d.NextRunAt > after.DueAt || (d.NextRunAt == after.DueAt && d.Id > after.DagId));
+        var due = await dags
+            .OrderBy(d => d.NextRunAt).ThenBy(d => d.Id)
             .Take(query.Limit)
             .Select(d => new { d.Id, d.Name, d.Version, d.NextRunAt })
             .ToListAsync(cancellationToken);

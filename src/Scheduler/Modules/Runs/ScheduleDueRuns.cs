@@ -14,37 +14,60 @@ namespace Scheduler.Modules.Runs;
 /// </summary>
 internal static class ScheduleDueRuns
 {
-    public sealed record Command(int BatchSize = 1000) : ICommand<int>;
+    public sealed record Command(int BatchSize = 1000, int Concurrency = 2) : ICommand<int>;
 
-    public sealed class Handler(ISender sender, RunEngine engine, TimeProvider clock, ILogger<Handler> logger) : ICommandHandler<Command, int>
+    public sealed class Handler(ISender sender, IServiceScopeFactory scopes, TimeProvider clock, ILogger<Handler> logger) : ICommandHandler<Command, int>
     {
         public async ValueTask<int> Handle(Command command, CancellationToken cancellationToken)
         {
+            // Batches are read one after another (each continues after the last DAG of the
+            // previous one) and created side by side: while one batch's runs are written, the
+            // next is read and prepared. Every batch is finished before the scan returns.
             var created = 0;
+            var inFlight = new List<Task<int>>();
+            (DateTimeOffset, long)? after = null;
+            var now = clock.GetUtcNow();
             for (var batch = 0; batch < 100; batch++)
             {
-                var now = clock.GetUtcNow();
-                var due = await sender.Send(new GetDueSchedules(now, command.BatchSize), cancellationToken);
+                var due = await sender.Send(new GetDueSchedules(now, command.BatchSize, after), cancellationToken);
                 if (due.Count == 0)
                     break;
-                var runs = new List<NewRun>();
-                var plans = await sender.Send(new GetDagPlanVersions(due.Select(s => (s.DagId, s.Version)).ToList()), cancellationToken);
-                foreach (var schedule in due)
+                after = (due[^1].DueAt, due[^1].DagId);
+                if (inFlight.Count >= command.Concurrency)
                 {
-                    if (!plans.TryGetValue((schedule.DagId, schedule.Version), out var plan))
-                        continue;
-                    var type = schedule.LogicalDates.Count > 1 ? "catchup" : "scheduled";
-                    runs.AddRange(schedule.LogicalDates.Select(date => new NewRun(plan, date, type, new JsonObject(), "scheduler")));
+                    var done = await Task.WhenAny(inFlight);
+                    inFlight.Remove(done);
+                    created += await done;
                 }
-                var ids = await engine.CreateRunsAsync(runs, cancellationToken);
-                created += ids.Count(id => id is not null);
-                await sender.Send(new AdvanceSchedules(due), cancellationToken);
+                inFlight.Add(CreateAndAdvanceAsync(due, cancellationToken));
                 if (due.Count < command.BatchSize)
                     break;
             }
+            foreach (var count in await Task.WhenAll(inFlight))
+                created += count;
             if (created > 0)
                 logger.LogInformation("Scheduled {Count} run(s)", created);
             return created;
+        }
+
+        /// <summary>Creates one batch's runs, then advances its schedules (in a scope of its own: batches overlap).</summary>
+        private async Task<int> CreateAndAdvanceAsync(IReadOnlyList<DueSchedule> due, CancellationToken cancellationToken)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var batchSender = scope.ServiceProvider.GetRequiredService<ISender>();
+            var engine = scope.ServiceProvider.GetRequiredService<RunEngine>();
+            var runs = new List<NewRun>();
+            var plans = await batchSender.Send(new GetDagPlanVersions(due.Select(s => (s.DagId, s.Version)).ToList()), cancellationToken);
+            foreach (var schedule in due)
+            {
+                if (!plans.TryGetValue((schedule.DagId, schedule.Version), out var plan))
+                    continue;
+                var type = schedule.LogicalDates.Count > 1 ? "catchup" : "scheduled";
+                runs.AddRange(schedule.LogicalDates.Select(date => new NewRun(plan, date, type, new JsonObject(), "scheduler")));
+            }
+            var ids = await engine.CreateRunsAsync(runs, cancellationToken);
+            await batchSender.Send(new AdvanceSchedules(due), cancellationToken);
+            return ids.Count(id => id is not null);
         }
     }
 }

@@ -54,7 +54,9 @@ public sealed record GetDagPlanVersions(IReadOnlyCollection<(long DagId, int Ver
 /// Reading does not advance anything: the caller creates the runs, then sends
 /// <see cref="AdvanceSchedules"/>, so a crash in between re-creates (idempotently) rather than loses runs.
 /// </summary>
-public sealed record GetDueSchedules(DateTimeOffset Now, int Limit) : IQuery<IReadOnlyList<DueSchedule>>;
+/// Ordered by (due time, dag id); <paramref name="After"/> continues after a batch already
+/// read, so several batches can be worked on at once.
+public sealed record GetDueSchedules(DateTimeOffset Now, int Limit, (DateTimeOffset DueAt, long DagId)? After = null) : IQuery<IReadOnlyList<DueSchedule>>;
 
 public sealed record DueSchedule(
     long DagId,

@@ -494,7 +494,7 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
             foreach (var group in valid.Where(v => TaskStates.IsFinal(v.State)).GroupBy(v => v.C.RunId))
             {
                 var run = runs[group.Key];
-                var final = group.Select(v => v.C.TaskId).Where(run.Graph.Downstream.ContainsKey).ToList();
+                var final = group.Select(v => v.C.TaskId).Where(t => run.Graph.Downstream.TryGetValue(t, out var next) && next.Length > 0).ToList();
                 if (final.Count > 0)
                     await run.ResolveDownstreamAsync(final, ct);
             }
