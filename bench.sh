@@ -4,7 +4,7 @@
 # statistics for P5). Targets missed are reported, not failures; the script fails only if
 # it cannot measure.   Usage: ./bench.sh [quick|full|smoke] [scenario...]
 # smoke: the smallest sizes, every scenario once, so the harness itself is exercised (test.sh
-# runs it); its figures mean nothing. Scenarios (default: all; P9 is always reported): P5idle P1 (P1, P3 and P5 busy
+# runs it); its figures mean nothing. Scenarios (default: all; the peak RSS is always reported): P5idle P1 (P1, P3 and P5 busy
 # run together; P3 is an alias) P4 P7 P6 P8 grid P9 P10 (P10, R1 and R3 run together; R1 and
 # R3 are aliases). Sizes can be overridden from the environment, e.g. P6_DAGS=3000 P6_FIRINGS=2;
 # BENCH_TOP_STATEMENTS=20 ends with the 20 statements that took the most database time.
@@ -108,10 +108,28 @@ if want grid P8; then
   python3 bench/admin_grid.py --url "$url" --key "$key" --user bench --password "$password" --runs "$grid_runs" --tasks "$grid_tasks"
 fi
 
-if true; then # P9: whatever ran, always reported
+if want P9; then
+  # P9 as performance.md states it: RSS with $dags DAGs, idle, and at its peak under P3 load.
+  have="$(psql_admin -d "$db" -tAc "select count(*) from dags.dags")"
+  if [ "${have:-0}" -lt "$dags" ]; then
+    echo "[bench] P9: creating $((dags - have)) DAGs" >&2
+    python3 bench/catalogue.py --url "$url" --key "$key" --dags "$((dags - have))" --pages 1 >/dev/null
+  fi
+  echo "[bench] P9 (idle, then P3 load)" >&2
+  sleep 5
+  idle_rss="$(awk '/VmRSS/ {print $2}' "/proc/$server/status")"
+  ( while kill -0 "$server" 2>/dev/null; do awk '/VmRSS/ {print $2}' "/proc/$server/status"; sleep 0.1; done ) > .local/bench-rss.txt 2>/dev/null &
+  sampler=$!
+  python3 bench/engine.py --url "$url" --key "$key" --repeats 0 --runs "$runs" --tasks "$width" --prefix "p9_$(date +%s)" >/dev/null
+  kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
+  load_rss="$(sort -n .local/bench-rss.txt | tail -1)"
+  echo "P9 with $((have > dags ? have : dags)) DAGs: RSS idle $((idle_rss / 1024)) MB, peak under P3 load ($((runs * width)) tasks) $((${load_rss:-0} / 1024)) MB (target <= 300 MB)"
+fi
+
+if true; then # the peak over everything that ran, always reported
   peak="$(grep VmHWM "/proc/$server/status" 2>/dev/null | awk '{print $2}')"
   [ -n "$peak" ] || peak="$(ps -o rss= -p "$(pgrep -P "$server" | head -1)" 2>/dev/null || echo 0)"
-  echo "P9 peak RSS: $((peak / 1024)) MB (target <= 300 MB)"
+  echo "P9 peak RSS over this invocation: $((peak / 1024)) MB"
 fi
 
 if want P10 R1 R3; then

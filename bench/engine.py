@@ -81,5 +81,6 @@ if __name__ == "__main__":
     ap.add_argument("--runs", type=int, default=200); ap.add_argument("--tasks", type=int, default=100)
     ap.add_argument("--prefix", default=f"bench{int(time.time())}")
     a = ap.parse_args()
-    p1(Api(a.url, a.key), a.chain, a.repeats, a.prefix)
+    if a.repeats > 0:
+        p1(Api(a.url, a.key), a.chain, a.repeats, a.prefix)
     p3(a.url, a.key, a.runs, a.tasks, a.prefix)
