@@ -66,6 +66,10 @@ if want P5idle; then
 fi
 
 if want P1 P3 P4; then
+  # A new process spends about a fifth of its CPU in the JIT during its first minute (tiering
+  # up the hot paths): a warm-up burst first, so P1 and P3 measure the steady state.
+  echo "[bench] warm-up ($((runs / 4 + 1)) runs x $width noop)" >&2
+  python3 bench/engine.py --url "$url" --key "$key" --repeats 0 --runs "$((runs / 4 + 1))" --tasks "$width" --prefix "warm_$(date +%s)" | sed 's/^P3/warm-up (not P3):/'
   echo "[bench] P1 and P3" >&2
   s0="$(stats)"; c0="$(cpu_ticks)"; g0="$(pg_ticks)"
   python3 bench/engine.py --url "$url" --key "$key" --repeats "$chain_repeats" --runs "$runs" --tasks "$width" | tee ".local/bench-engine.txt"
