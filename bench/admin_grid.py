@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""P8 admin grid: one DAG of N tasks with R finished runs, then time its page in the admin UI.
+"""P8 admin grid and run detail: one DAG of N tasks with R finished runs, then time its page in
+the admin UI, and one run's detail (API and admin page).
 
 Runs are triggered and executed through the API (noop tasks), then the harness signs in to
 /admin as a person would (antiforgery token, cookie) and fetches the DAG page, whose grid
@@ -58,6 +59,20 @@ def main():
     times.sort()
     print(f"P8 admin grid ({a.runs} runs x {a.tasks} tasks, page of 500 tasks, {size // 1024} KiB): "
           f"p50 {statistics.median(times):.0f} ms, max {times[-1]:.0f} ms (target <= 2000 ms)")
+
+    # Run detail of a run of N tasks: the API (every task instance with its attempts) and the admin page.
+    def timed(fetch):
+        fetch()  # warm-up
+        out = []
+        for _ in range(a.fetches):
+            t0 = time.perf_counter(); body = fetch(); out.append((time.perf_counter() - t0) * 1000)
+        return sorted(out), len(body)
+    run_id = ids[-1]
+    req = lambda: urllib.request.urlopen(urllib.request.Request(a.url + f"/api/v1/runs/{run_id}", headers={"X-Api-Key": a.key}), timeout=60).read()
+    api_times, api_size = timed(req)
+    page_times, page_size = timed(lambda: opener.open(a.url + f"/admin/runs/{run_id}", timeout=60).read())
+    print(f"P8 run detail ({a.tasks} tasks): API p50 {statistics.median(api_times):.0f} ms, max {api_times[-1]:.0f} ms ({api_size // 1024} KiB); "
+          f"admin page p50 {statistics.median(page_times):.0f} ms, max {page_times[-1]:.0f} ms ({page_size // 1024} KiB) (target <= 300 ms)")
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,9 @@ internal static class GetTaskLog
     {
         public async ValueTask<string?> Handle(Query query, CancellationToken cancellationToken)
         {
-            var attempts = db.Attempts.AsNoTracking().Where(a => a.RunId == query.RunId && a.TaskId == query.TaskId);
+            // Through the task instance (unique on run and task), so the attempts' primary key serves the read.
+            var instance = db.TaskInstances.AsNoTracking().Where(t => t.RunId == query.RunId && t.TaskId == query.TaskId).Select(t => t.Id);
+            var attempts = db.Attempts.AsNoTracking().Where(a => instance.Contains(a.TaskInstanceId));
             if (query.Attempt is { } n)
                 attempts = attempts.Where(a => a.Attempt == n);
             return await attempts.OrderByDescending(a => a.Attempt).Select(a => a.Log).FirstOrDefaultAsync(cancellationToken);

@@ -686,7 +686,7 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
             return new CancelResult(false, run.State);
         var open = await OpenTasksAsync(run, ct);
         await run.SetAsync(open, TaskStates.Cancelled, [TaskStates.Pending, TaskStates.Queued, TaskStates.Running, TaskStates.UpForRetry], ct);
-        await using (var cmd = run.Command("update runs.task_attempts set state = 'cancelled', finished_at = now() where run_id = @r and state = 'running'"))
+        await using (var cmd = run.Command("update runs.task_attempts set state = 'cancelled', finished_at = now() where task_instance_id in (select id from runs.task_instances where run_id = @r) and state = 'running'"))
         {
             cmd.Parameters.AddWithValue("r", runId);
             await cmd.ExecuteNonQueryAsync(ct);
