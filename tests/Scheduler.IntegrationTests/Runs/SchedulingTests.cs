@@ -9,6 +9,11 @@ namespace Scheduler.IntegrationTests.Runs;
 /// <summary>The due-run scan, driven directly so the test decides what is due.</summary>
 public sealed class SchedulingTests(ServerFixture server) : ServerTest(server)
 {
+    /// <summary>
+    /// A scan, as the loop runs it. The server's own loop races it: a rewind to an earlier
+    /// time wakes the loop by NOTIFY, so which of them creates the runs is not fixed, and the
+    /// tests check the runs that exist afterwards rather than this count.
+    /// </summary>
     private async Task<int> ScanAsync()
     {
         await using var scope = Server.Services.CreateAsyncScope();
@@ -29,7 +34,7 @@ public sealed class SchedulingTests(ServerFixture server) : ServerTest(server)
         var now = DateTimeOffset.UtcNow;
         var hourAgo3 = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(-3);
         await Rewind("hourly", hourAgo3.ToString("O"));
-        Assert.Equal(1, await ScanAsync());
+        await ScanAsync();
         Assert.Equal([hourAgo3.AddHours(3).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'")], await LogicalDates("hourly"));
         var dag = await Viewer.GetAsync("dags/hourly").ExpectAsync(HttpStatusCode.OK);
         Assert.Equal(hourAgo3.AddHours(4), DateTimeOffset.Parse(dag.GetProperty("next_run_at").GetString()!));
@@ -42,7 +47,7 @@ public sealed class SchedulingTests(ServerFixture server) : ServerTest(server)
         var now = DateTimeOffset.UtcNow;
         var start = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(-5);
         await Rewind("cu", start.ToString("O"));
-        Assert.Equal(3, await ScanAsync());
+        await ScanAsync();
         Assert.Equal(new[] { 3, 4, 5 }.Select(h => start.AddHours(h).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'")), await LogicalDates("cu"));
         var runs = (await Viewer.GetAsync("dags/cu/runs").ExpectAsync(HttpStatusCode.OK)).GetProperty("items").EnumerateArray();
         Assert.All(runs, r => Assert.Equal("catchup", r.GetProperty("run_type").GetString()));
@@ -76,7 +81,7 @@ public sealed class SchedulingTests(ServerFixture server) : ServerTest(server)
         await Rewind("dup", dueAt.ToString("O"));
         // Two scans at once, as two replicas racing would run them.
         var created = await Task.WhenAll(ScanAsync(), ScanAsync(), ScanAsync());
-        Assert.Equal(1, created.Sum());
+        Assert.InRange(created.Sum(), 0, 1); // 0 when the loop won the race
         await Rewind("dup", dueAt.ToString("O"));
         Assert.Equal(0, await ScanAsync());
         Assert.Single(await LogicalDates("dup"));
