@@ -31,9 +31,6 @@ internal sealed class SchedulerLoop(IServiceScopeFactory scopes, IConfiguration 
     private volatile bool _scheduleChanged;
     private volatile bool _queued;
 
-    /// <summary>Set on the replica that currently runs the loop (tests and logs).</summary>
-    public bool Leading { get; private set; }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -49,14 +46,12 @@ internal sealed class SchedulerLoop(IServiceScopeFactory scopes, IConfiguration 
                 logger.LogInformation("This replica now runs the scheduler loop");
                 using var lost = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 var listening = ListenAsync(connection, lost);
-                Leading = true;
                 try
                 {
                     await LeadAsync(lost.Token);
                 }
                 finally
                 {
-                    Leading = false;
                     await lost.CancelAsync();
                     await listening;
                 }
