@@ -22,10 +22,10 @@ builder.Services
     .AddAccess()                          // API keys, admin users + cookie, role policies
     .AddAdminPages()                      // Razor Pages at /admin
     .AddDags()                            // catalogue, versions, schedules
-    .AddRuns()                            // runs, task state machine, retries, scheduling
+    .AddRuns(builder.Configuration)       // runs, task state machine, retries, the scheduler loop
     .AddWorkers(builder.Configuration)    // worker pool, executors, leases, logs
     .AddNotifications(builder.Configuration) // channels, rules, outbox delivery via Hangfire, monitors
-    .AddClusteredQuartz(builder.Configuration, SchedulerJobs.Add); // due-run scan, lease reaper
+    .AddClusteredQuartz(builder.Configuration, SchedulerJobs.Add); // retention
 
 var app = builder.Build();
 

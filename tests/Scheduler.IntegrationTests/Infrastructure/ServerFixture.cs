@@ -62,11 +62,11 @@ public sealed class ServerFixture : IAsyncLifetime
             web.UseSetting("Workers:PollSeconds", "0.5");
             web.UseSetting("Workers:ShutdownTimeoutSeconds", "2");
             web.UseSetting("Scheduler:MaintenanceSeconds", "0.5");
-            // Quick delivery retries (1 s, then 1 s: three attempts), found by Hangfire within 1 s.
-            // The dispatcher keeps its default 30 s fallback poll: NOTIFY and its timers must do.
+            // Quick delivery retries (1 s, then 1 s: three attempts). The dispatcher keeps its
+            // default 30 s fallback poll and Hangfire its default polls: NOTIFY and the
+            // dispatcher's timers must do, as in production.
             web.UseSetting("Notifications:RetryDelays:0", "00:00:01");
             web.UseSetting("Notifications:RetryDelays:1", "00:00:01");
-            web.UseSetting("Notifications:SchedulePollingInterval", "00:00:01");
             web.UseSetting("Notifications:PublicUrl", PublicUrl);
         });
         // An explicit loopback port 0: UseKestrel(0) ended up on localhost:5000, which collides

@@ -18,7 +18,8 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
     IQueryHandler<GetDagPlanVersion, DagPlan?>,
     IQueryHandler<GetDagPlanVersions, IReadOnlyDictionary<(long DagId, int Version), DagPlan>>,
     IQueryHandler<GetDueSchedules, IReadOnlyList<DueSchedule>>,
-    ICommandHandler<AdvanceSchedules, int>
+    ICommandHandler<AdvanceSchedules, int>,
+    IQueryHandler<GetNextRunAt, DateTimeOffset?>
 {
     /// <summary>Plans are immutable per (dag, version): cache them for the life of the process.</summary>
     private static readonly ConcurrentDictionary<(long, int), DagPlan> Cache = new();
@@ -203,6 +204,10 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
 
     private static readonly TimeSpan[] CatchupWindows =
         [TimeSpan.FromMinutes(2), TimeSpan.FromHours(2), TimeSpan.FromDays(2), TimeSpan.FromDays(62), TimeSpan.FromDays(800), TimeSpan.MaxValue];
+
+    public async ValueTask<DateTimeOffset?> Handle(GetNextRunAt query, CancellationToken cancellationToken) =>
+        // The first entry of the same partial index the due scan reads.
+        await db.Dags.Where(d => d.NextRunAt != null && !d.Paused).MinAsync(d => d.NextRunAt, cancellationToken);
 
     public async ValueTask<int> Handle(AdvanceSchedules command, CancellationToken cancellationToken)
     {

@@ -5,10 +5,15 @@ namespace Scheduler.Modules.Runs;
 
 internal static class RunsModule
 {
-    public static IServiceCollection AddRuns(this IServiceCollection services)
+    public static IServiceCollection AddRuns(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddModuleDbContext<RunsDbContext>();
         services.AddScoped<RunEngine>();
+        if (configuration.GetValue("Scheduler:Enabled", true))
+        {
+            services.AddSingleton<SchedulerLoop>();
+            services.AddHostedService(sp => sp.GetRequiredService<SchedulerLoop>());
+        }
         return services;
     }
 

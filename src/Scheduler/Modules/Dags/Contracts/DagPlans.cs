@@ -68,3 +68,15 @@ public sealed record DueSchedule(
 
 /// <summary>Moves each DAG's next_run_at from DueAt to NextRunAt, unless it changed meanwhile.</summary>
 public sealed record AdvanceSchedules(IReadOnlyList<DueSchedule> Schedules) : ICommand<int>;
+
+/// <summary>The earliest next_run_at of an unpaused DAG; null when nothing is scheduled.</summary>
+public sealed record GetNextRunAt : IQuery<DateTimeOffset?>;
+
+public static class ScheduleChannels
+{
+    /// <summary>
+    /// NOTIFY channel: a schedule became due earlier than before (a DAG created, changed or
+    /// unpaused). Sent at commit by a trigger on dags.dags (migration 0007), whatever the writer.
+    /// </summary>
+    public const string Changed = "scheduler_schedule";
+}

@@ -76,7 +76,7 @@ internal static class Deliveries
             r.IsDBNull(13) ? null : r.GetString(13), r.IsDBNull(14) ? null : r.GetInt32(14), r.IsDBNull(15) ? null : r.GetString(15),
             r.IsDBNull(16) ? null : r.GetString(16), r.GetFieldValue<DateTimeOffset>(17)));
 
-    public sealed class Handler(NpgsqlDataSource dataSource, IBackgroundJobClient jobs) :
+    public sealed class Handler(NpgsqlDataSource dataSource, IBackgroundJobClient jobs, Dispatcher dispatcher) :
         IQueryHandler<List, Page<Info>>, IQueryHandler<Get, Info?>, ICommandHandler<Retry, Info?>,
         IQueryHandler<GetRules, RuleSet>, ICommandHandler<SetRules, RuleSet>
     {
@@ -115,13 +115,14 @@ internal static class Deliveries
 
         public async ValueTask<Info?> Handle(Retry command, CancellationToken cancellationToken)
         {
-            await using (var cmd = dataSource.CreateCommand("update notifications.deliveries set status = 'pending', next_attempt_at = null, attempts = 0 where id = @id and status = 'failed'"))
+            await using (var cmd = dataSource.CreateCommand("update notifications.deliveries set status = 'pending', next_attempt_at = null, attempts = 0, job_id = '' where id = @id and status = 'failed'"))
             {
                 cmd.Parameters.AddWithValue("id", command.Id);
                 if (await cmd.ExecuteNonQueryAsync(cancellationToken) == 1)
                 {
                     var job = DeliveryJob.Enqueue(jobs, command.Id);
-                    await using var set = dataSource.CreateCommand("update notifications.deliveries set job_id = @job where id = @id");
+                    dispatcher.KickSoon();
+                    await using var set = dataSource.CreateCommand("update notifications.deliveries set job_id = @job where id = @id and job_id = ''");
                     set.Parameters.AddWithValue("job", job);
                     set.Parameters.AddWithValue("id", command.Id);
                     await set.ExecuteNonQueryAsync(cancellationToken);

@@ -33,8 +33,12 @@ internal sealed class NotificationOptions
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often Hangfire looks for delayed jobs (delivery retries) that came due.</summary>
-    public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// How often Hangfire's delayed-job and recurring-job schedulers poll. Neither has work
+    /// here (the dispatcher enqueues delivery retries itself when due), so they poll rarely:
+    /// at 15 s they cost ~0.8 statements/s at idle.
+    /// </summary>
+    public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// A pending delivery not attempted this long after it was due is handed to a new job
@@ -53,11 +57,11 @@ internal sealed class NotificationOptions
 /// <summary>
 /// The Hangfire job that delivers one message to one channel. It holds the delivery row's
 /// lock while it sends (a duplicate job finds it locked or done and leaves), records each
-/// attempt, and schedules its own retry with the configured backoff; after the last attempt
-/// the delivery is 'failed'. Hangfire's automatic retry is off: the attempts are ours.
+/// attempt, and sets its next attempt's time with the configured backoff (the dispatcher
+/// enqueues it then); after the last attempt the delivery is 'failed'. Hangfire's automatic retry is off: the attempts are ours.
 /// </summary>
 internal sealed class DeliveryJob(NpgsqlDataSource dataSource, ChannelStore channels, ChannelSender sender, ISender mediator,
-    IBackgroundJobClient jobs, IOptions<NotificationOptions> options, TimeProvider clock, ILogger<DeliveryJob> logger)
+    IOptions<NotificationOptions> options, TimeProvider clock, ILogger<DeliveryJob> logger)
 {
     public const string Queue = "notifications";
 
@@ -73,25 +77,34 @@ internal sealed class DeliveryJob(NpgsqlDataSource dataSource, ChannelStore chan
         long eventId, channelId;
         int attempts;
         DateTimeOffset? notBefore;
+        // The row lock is waited for briefly, not skipped: the dispatcher records this job's
+        // id on the row right after enqueueing it (a lock of milliseconds), and skipping that
+        // lock left the delivery to the orphan sweep a minute later. A lock held longer is
+        // another job sending this delivery: this one is a duplicate and leaves.
+        await using (var cmd = new NpgsqlCommand("set local lock_timeout = '2s'", connection, tx))
+            await cmd.ExecuteNonQueryAsync(cancellationToken);
         await using (var cmd = new NpgsqlCommand("""
             select event_id, channel_id, attempts, case when next_attempt_at > now() + interval '1 second' then next_attempt_at end
             from notifications.deliveries where id = @id and status = 'pending'
-            for update skip locked
+            for update
             """, connection, tx))
         {
             cmd.Parameters.AddWithValue("id", deliveryId);
-            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-                return; // delivered, failed for good, or another job has it
-            (eventId, channelId, attempts) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2));
-            notBefore = reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3);
+            try
+            {
+                await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+                if (!await reader.ReadAsync(cancellationToken))
+                    return; // delivered or failed for good
+                (eventId, channelId, attempts) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2));
+                notBefore = reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+            {
+                return; // another job is sending it
+            }
         }
         if (notBefore is not null)
-        {
-            // Early (a duplicate job, or Hangfire's whole-second schedule): come back when due.
-            jobs.Schedule<DeliveryJob>(Queue, j => j.RunAsync(deliveryId, CancellationToken.None), notBefore.Value);
-            return;
-        }
+            return; // early: a duplicate job; the dispatcher enqueues the retry when it is due
         var row = await channels.GetAsync(channelId, cancellationToken);
         if (row is null)
             return; // the channel was deleted; its deliveries went with it
@@ -117,7 +130,8 @@ internal sealed class DeliveryJob(NpgsqlDataSource dataSource, ChannelStore chan
         await using (var cmd = new NpgsqlCommand("""
             update notifications.deliveries set attempts = @attempts, last_error = @error, next_attempt_at = @next,
                 status = case when @error is null then 'delivered' when @next is null then 'failed' else 'pending' end,
-                delivered_at = case when @error is null then now() end
+                delivered_at = case when @error is null then now() end,
+                job_id = case when @next is null then job_id end
             where id = @id
             """, connection, tx))
         {
@@ -134,16 +148,12 @@ internal sealed class DeliveryJob(NpgsqlDataSource dataSource, ChannelStore chan
             cmd.Parameters.AddWithValue("id", channelId);
             await cmd.ExecuteNonQueryAsync(cancellationToken);
         }
-        await tx.CommitAsync(cancellationToken);
+        // A retry is left to the dispatchers (no job, next_attempt_at set): they sleep until
+        // the earliest one and enqueue it when due, so it is on time without Hangfire's
+        // delayed-job scheduler polling for it. The NOTIFY makes them recompute that time.
         if (retryAt is not null)
-        {
-            // Should this process die right here, the dispatcher's sweep re-enqueues the overdue delivery.
-            var jobId = jobs.Schedule<DeliveryJob>(Queue, j => j.RunAsync(deliveryId, CancellationToken.None), retryAt.Value);
-            await using var cmd = dataSource.CreateCommand("update notifications.deliveries set job_id = @job where id = @id");
-            cmd.Parameters.AddWithValue("job", jobId);
-            cmd.Parameters.AddWithValue("id", deliveryId);
-            await cmd.ExecuteNonQueryAsync(cancellationToken);
-        }
+            await NotificationOutbox.TimesChangedAsync(connection, tx, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
     }
 
     private async Task<NotificationMessage> BuildAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long eventId, long channelId, CancellationToken ct)

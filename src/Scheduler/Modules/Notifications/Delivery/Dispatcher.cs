@@ -29,6 +29,11 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelSt
     /// <summary>A monitor's deadline or a digest time was set: recompute when the timed work is due.</summary>
     private volatile bool _timesChanged = true;
 
+    /// <summary>UTC ticks of when to wake Hangfire's delivery workers once more after an enqueue (see <see cref="KickSoon"/>).</summary>
+    private long _kickAt = DateTimeOffset.MaxValue.UtcTicks;
+    private DateTimeOffset KickAt => new(Interlocked.Read(ref _kickAt), TimeSpan.Zero);
+    private static readonly TimeSpan KickAfter = TimeSpan.FromSeconds(2);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _ = ListenAsync(stoppingToken);
@@ -41,6 +46,8 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelSt
             var wait = options.Value.PollInterval;
             try
             {
+                if (clock.GetUtcNow() >= KickAt)
+                    await KickDeliveryWorkersAsync(stoppingToken);
                 int taken;
                 while ((taken = await DispatchAsync(stoppingToken)) > 0)
                 {
@@ -53,10 +60,11 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelSt
                     _timesChanged = false;
                     await MonitorChecks.CheckDeadlinesAsync(dataSource, clock, stoppingToken);
                     await DigestsDueAsync(stoppingToken);
+                    await RetriesDueAsync(stoppingToken);
                     await SweepAsync(stoppingToken);
                     nextTimed = await NextTimedWorkAsync(stoppingToken) ?? DateTimeOffset.MaxValue;
                 }
-                var untilTimed = nextTimed - clock.GetUtcNow();
+                var untilTimed = (nextTimed < KickAt ? nextTimed : KickAt) - clock.GetUtcNow();
                 if (untilTimed < wait)
                     wait = untilTimed < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : untilTimed;
             }
@@ -78,13 +86,44 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelSt
         }
     }
 
-    /// <summary>The earliest moment timed work is due: a monitor deadline, a digest, an orphaned delivery.</summary>
+    /// <summary>
+    /// Hangfire's delivery workers wait for Hangfire.PostgreSql's NOTIFY (long polling); one
+    /// that lands while no worker listens is only found by their queue poll
+    /// (<c>QueuePollInterval</c>, 30 s, kept long because each worker's poll is a transaction).
+    /// So every enqueue here, or through the API's retry, is followed by a second wake-up
+    /// <see cref="KickAfter"/> later: a lost one then costs ~2 s, not the poll.
+    /// </summary>
+    public void KickSoon()
+    {
+        ScheduleKick();
+        _wake.Release();
+    }
+
+    private void ScheduleKick()
+    {
+        var at = (clock.GetUtcNow() + KickAfter).UtcTicks;
+        long seen;
+        while (at < (seen = Interlocked.Read(ref _kickAt)) && Interlocked.CompareExchange(ref _kickAt, at, seen) != seen)
+        {
+        }
+    }
+
+    /// <summary>'new_job' is the channel Hangfire.PostgreSql (1.21) listens on: were it renamed, this wakes nobody and the poll still bounds the wait.</summary>
+    private async Task KickDeliveryWorkersAsync(CancellationToken ct)
+    {
+        Interlocked.Exchange(ref _kickAt, DateTimeOffset.MaxValue.UtcTicks);
+        await using var cmd = dataSource.CreateCommand("notify new_job");
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The earliest moment timed work is due: a monitor deadline, a digest, a delivery retry, an orphaned delivery.</summary>
     private async Task<DateTimeOffset?> NextTimedWorkAsync(CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""
             select least(
                 (select min(deadline_at) from notifications.monitors where deadline_at is not null and not paused),
                 (select min(digest_next_at) from notifications.channels where digest_next_at is not null),
+                (select min(next_attempt_at) from notifications.deliveries where status = 'pending' and job_id is null),
                 (select min(coalesce(next_attempt_at, created_at)) from notifications.deliveries where status = 'pending') + @orphan)
             """);
         cmd.Parameters.AddWithValue("orphan", options.Value.OrphanAfter);
@@ -184,8 +223,8 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelSt
         if (rows.Count > 0)
         {
             await using var cmd = new NpgsqlCommand("""
-                insert into notifications.deliveries (event_id, channel_id, status)
-                select e, c, 'pending' from unnest(@events, @channels) as x(e, c)
+                insert into notifications.deliveries (event_id, channel_id, status, job_id)
+                select e, c, 'pending', '' from unnest(@events, @channels) as x(e, c)
                 on conflict (event_id, channel_id) do nothing
                 returning id
                 """, connection, tx);
@@ -218,13 +257,18 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelSt
         return rules;
     }
 
-    /// <summary>Hangfire jobs for new deliveries; a crash before this is covered by <see cref="SweepAsync"/>.</summary>
+    /// <summary>
+    /// Hangfire jobs for deliveries whose job id is '' (being enqueued); a crash before this is
+    /// covered by <see cref="SweepAsync"/>. The id is recorded only over that '': the job may
+    /// already have run and failed, leaving null (waiting for its retry), which must stay.
+    /// </summary>
     private async Task EnqueueAsync(IReadOnlyList<long> deliveries, CancellationToken ct)
     {
         if (deliveries.Count == 0)
             return;
         var jobIds = deliveries.Select(d => DeliveryJob.Enqueue(jobs, d)).ToArray();
-        await using var cmd = dataSource.CreateCommand("update notifications.deliveries d set job_id = x.j from unnest(@ids, @jobs) as x(i, j) where d.id = x.i");
+        ScheduleKick();
+        await using var cmd = dataSource.CreateCommand("update notifications.deliveries d set job_id = x.j from unnest(@ids, @jobs) as x(i, j) where d.id = x.i and d.job_id = ''");
         cmd.Parameters.AddWithValue("ids", deliveries.ToArray());
         cmd.Parameters.AddWithValue("jobs", jobIds);
         await cmd.ExecuteNonQueryAsync(ct);
@@ -235,6 +279,30 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelSt
     /// killed mid-send, or overdue past their retry time (it died between an attempt and
     /// scheduling the next): due longer than OrphanAfter ago and not attempted since.
     /// </summary>
+    /// <summary>
+    /// Enqueues the delivery retries that came due (a failed attempt leaves its delivery
+    /// pending with a null job id). Taking them is one conditional update, so two replicas
+    /// never both enqueue one; a crash before the job exists leaves the '' of a job being
+    /// enqueued, which the orphan sweep repairs.
+    /// </summary>
+    private async Task RetriesDueAsync(CancellationToken ct)
+    {
+        var due = new List<long>();
+        await using (var cmd = dataSource.CreateCommand("""
+            update notifications.deliveries set job_id = ''
+            where id in (select id from notifications.deliveries
+                         where status = 'pending' and job_id is null and next_attempt_at <= now()
+                         order by id limit 500 for update skip locked)
+            returning id
+            """))
+        {
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                due.Add(reader.GetInt64(0));
+        }
+        await EnqueueAsync(due, ct);
+    }
+
     private async Task SweepAsync(CancellationToken ct)
     {
         var orphans = new List<long>();
@@ -249,10 +317,11 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelSt
             while (await reader.ReadAsync(ct))
                 orphans.Add(reader.GetInt64(0));
         }
-        if (orphans.Count > 0)
-            logger.LogInformation("Re-enqueueing {Count} notification deliveries without a live job", orphans.Count);
+        if (orphans.Count == 0)
+            return;
+        logger.LogInformation("Re-enqueueing {Count} notification deliveries without a live job", orphans.Count);
         // Due again from now, so the next sweep waits OrphanAfter for this job before another.
-        await using (var cmd = dataSource.CreateCommand("update notifications.deliveries set next_attempt_at = now() where id = any(@ids)"))
+        await using (var cmd = dataSource.CreateCommand("update notifications.deliveries set next_attempt_at = now(), job_id = '' where id = any(@ids)"))
         {
             cmd.Parameters.AddWithValue("ids", orphans.ToArray());
             await cmd.ExecuteNonQueryAsync(ct);

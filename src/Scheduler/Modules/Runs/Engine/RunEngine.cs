@@ -629,6 +629,27 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
         return await RequeuedAsync(cmd, ct);
     }
 
+    /// <summary>
+    /// What the scheduler loop must wake for, in one statement over three partial indexes:
+    /// whether any task is queued or running (its lease may expire, so maintenance keeps its
+    /// short period), the earliest retry due, and the earliest SLA deadline not yet missed.
+    /// </summary>
+    public async Task<QueueDeadlines> QueueDeadlinesAsync(CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            select exists (select 1 from runs.task_instances where state = 'running')
+                or exists (select 1 from runs.task_instances where state = 'queued' and not constrained)
+                or exists (select 1 from runs.task_instances where state = 'queued' and constrained),
+                (select min(not_before) from runs.task_instances where state = 'up_for_retry'),
+                (select min(sla_deadline) from runs.dag_runs where sla_missed_at is null and state in ('queued', 'running'))
+            """);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return new QueueDeadlines(reader.GetBoolean(0),
+            reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1),
+            reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
+    }
+
     /// <summary>Runs a statement returning one <c>constrained</c> flag per requeued task; wakes the workers if any.</summary>
     private async Task<int> RequeuedAsync(NpgsqlCommand cmd, CancellationToken ct)
     {
@@ -775,3 +796,6 @@ internal sealed record CancelResult(bool Cancelled, string State);
 internal sealed record ClearResult(bool Found, IReadOnlyList<string>? Cleared);
 
 internal sealed record MarkResult(bool Found, bool Changed);
+
+/// <summary>See <see cref="RunEngine.QueueDeadlinesAsync"/>.</summary>
+internal sealed record QueueDeadlines(bool Active, DateTimeOffset? NextRetry, DateTimeOffset? NextSla);

@@ -13,8 +13,19 @@ internal sealed class WorkerOptions
     /// <summary>How long a claimed task is this worker's without a heartbeat; after it, the task is requeued.</summary>
     public double LeaseSeconds { get; set; } = 30;
     public double HeartbeatSeconds { get; set; } = 10;
-    /// <summary>Fallback poll when no NOTIFY arrives (lost notification, listener reconnecting).</summary>
+    /// <summary>
+    /// Fallback poll when no NOTIFY arrives, while this worker runs tasks or claimed one within
+    /// the last <see cref="IdlePollSeconds"/>: a slot freed in a limited pool or under a DAG's
+    /// max_active_tasks is announced by no NOTIFY, and the worker whose task freed it finds
+    /// the waiting task by this poll.
+    /// </summary>
     public double PollSeconds { get; set; } = 2;
+    /// <summary>
+    /// Fallback poll of an idle worker. Every path that queues a task sends a NOTIFY, and the
+    /// listener claims once after each reconnect, so this only bounds a notification lost in
+    /// some way not foreseen.
+    /// </summary>
+    public double IdlePollSeconds { get; set; } = 30;
     /// <summary>On shutdown, how long running tasks may finish before they are handed back to the queue.</summary>
     public double ShutdownTimeoutSeconds { get; set; } = 30;
     /// <summary>
@@ -36,5 +47,6 @@ internal sealed class WorkerOptions
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
     public TimeSpan Heartbeat => TimeSpan.FromSeconds(HeartbeatSeconds);
     public TimeSpan Poll => TimeSpan.FromSeconds(PollSeconds);
+    public TimeSpan IdlePoll => TimeSpan.FromSeconds(Math.Max(PollSeconds, IdlePollSeconds));
     public TimeSpan ShutdownTimeout => TimeSpan.FromSeconds(ShutdownTimeoutSeconds);
 }

@@ -41,6 +41,7 @@ internal sealed class WorkerPool(
     private volatile bool _constrainedHint = true;
     // The last claim filled every free slot, so more work is probably waiting.
     private volatile bool _backlog;
+    private DateTime _lastClaim = DateTime.MinValue;
     // Plans are immutable per (dag, version): fetched once per process, not once per attempt.
     private readonly ConcurrentDictionary<(long, int), DagPlan> _plans = new();
     private volatile bool _stopping;
@@ -91,7 +92,8 @@ internal sealed class WorkerPool(
             // more (a slow or unreachable database must not pile up work here). Below it, claims
             // overlap the recordings: short tasks keep the slots busy while outcomes are written.
             var free = _recording.Count >= _options.RecordingBacklog ? 0 : _options.Slots - _running.Count;
-            var polling = DateTime.UtcNow - lastPoll >= _options.Poll;
+            var poll = PollInterval();
+            var polling = DateTime.UtcNow - lastPoll >= poll;
             if (free > 0)
             {
                 if (polling)
@@ -113,6 +115,8 @@ internal sealed class WorkerPool(
                 }
                 foreach (var task in claimed)
                     Start(task);
+                if (claimed.Count > 0)
+                    _lastClaim = DateTime.UtcNow;
                 _backlog = claimed.Count == free;
                 // A full batch means more may be waiting: claim again as soon as a slot frees.
                 if (claimed.Count == free)
@@ -122,9 +126,13 @@ internal sealed class WorkerPool(
                         continue;
                 }
             }
-            await WaitForWakeAsync(_options.Poll, stoppingToken);
+            await WaitForWakeAsync(PollInterval(), stoppingToken);
         }
     }
+
+    /// <summary>The short fallback poll while this worker is busy or was lately; the idle one otherwise.</summary>
+    private TimeSpan PollInterval() =>
+        !_running.IsEmpty || !_recording.IsEmpty || DateTime.UtcNow - _lastClaim < _options.IdlePoll ? _options.Poll : _options.IdlePoll;
 
     private async Task WaitForWakeAsync(TimeSpan timeout, CancellationToken ct)
     {

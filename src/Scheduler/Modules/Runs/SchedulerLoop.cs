@@ -1,0 +1,204 @@
+using Mediator;
+using Npgsql;
+using Scheduler.Infrastructure.Database;
+using Scheduler.Modules.Dags.Contracts;
+using Scheduler.Modules.Runs.Contracts;
+using Scheduler.Modules.Runs.Engine;
+
+namespace Scheduler.Modules.Runs;
+
+/// <summary>
+/// The scheduler loop: creates due runs, requeues expired leases and due retries, stamps SLA
+/// misses. One replica runs it at a time: the one holding a session advisory lock on a
+/// connection of its own. The others wait for that lock inside PostgreSQL (one blocked
+/// statement each, no polling). A leader that dies closes its connection and the lock passes
+/// at once; a host that vanishes without closing it is cut off by the keepalive probes set on
+/// that session (~25 s). The lock's connection also LISTENs, so a leader whose connection
+/// breaks learns it at once and stops. Two leaders for a moment would still be harmless: runs
+/// are unique per (DAG, logical date) and every requeue is a conditional update.
+///
+/// It sleeps until the earliest of: a DAG's next_run_at, a retry's due time, an SLA deadline,
+/// a NOTIFY (a schedule moved earlier, tasks were queued) or the idle safety wake. While
+/// tasks are queued or running, maintenance keeps its short period, so an expired lease is
+/// requeued within <c>Scheduler:MaintenanceSeconds</c> of its expiry. Idle, the loop costs a
+/// handful of statements per safety wake and nothing else.
+/// </summary>
+internal sealed class SchedulerLoop(IServiceScopeFactory scopes, IConfiguration configuration, TimeProvider clock, ILogger<SchedulerLoop> logger) : BackgroundService
+{
+    // Two-key advisory locks in use: (1, dag) run starts, (2, 0) constrained claims, (3, 0) this.
+    private const string LeaderLock = "select pg_advisory_lock(3, 0)";
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private volatile bool _scheduleChanged;
+    private volatile bool _queued;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(LeaderConnectionString());
+                await connection.OpenAsync(stoppingToken);
+                await ExecuteAsync(connection, "set tcp_keepalives_idle = 10; set tcp_keepalives_interval = 5; set tcp_keepalives_count = 3", stoppingToken);
+                await ExecuteAsync(connection, LeaderLock, stoppingToken); // blocks until this replica leads
+                connection.Notification += OnNotification;
+                await ExecuteAsync(connection, $"listen {ScheduleChannels.Changed}; listen {Channels.Queue}", stoppingToken);
+                logger.LogInformation("This replica now runs the scheduler loop");
+                using var lost = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var listening = ListenAsync(connection, lost);
+                try
+                {
+                    await LeadAsync(lost.Token);
+                }
+                finally
+                {
+                    await lost.CancelAsync();
+                    await listening;
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "The scheduler loop lost or could not take its lock; trying again in a second");
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), clock, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Not pooled: closing it must end the session, and with it the lock.</summary>
+    private string LeaderConnectionString() =>
+        new NpgsqlConnectionStringBuilder(DatabaseSetup.ConnectionString(configuration))
+        {
+            ApplicationName = "scheduler-leader",
+            Pooling = false,
+            KeepAlive = 10,
+        }.ConnectionString;
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, connection);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Receives notifications until the connection fails or leading stops; then cancels <paramref name="lost"/>.</summary>
+    private async Task ListenAsync(NpgsqlConnection connection, CancellationTokenSource lost)
+    {
+        try
+        {
+            while (!lost.IsCancellationRequested)
+                await connection.WaitAsync(lost.Token);
+        }
+        catch (Exception e) when (!lost.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "The scheduler loop's connection failed; it stops leading");
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            await lost.CancelAsync();
+        }
+    }
+
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
+    {
+        if (e.Channel == ScheduleChannels.Changed)
+            _scheduleChanged = true;
+        else
+            _queued = true;
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled.
+        }
+    }
+
+    private async Task LeadAsync(CancellationToken ct)
+    {
+        var maintenanceEvery = TimeSpan.FromSeconds(configuration.GetValue("Scheduler:MaintenanceSeconds", 2.0));
+        var safetyEvery = TimeSpan.FromSeconds(configuration.GetValue("Scheduler:IdleWakeSeconds", 60.0));
+        // A new leader redoes everything at once: it knows nothing of what happened before.
+        DateTimeOffset nextDue = DateTimeOffset.MinValue, nextMaintenance = DateTimeOffset.MinValue, nextSafety = DateTimeOffset.MinValue;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var now = clock.GetUtcNow();
+            if (now >= nextSafety)
+            {
+                // In case a NOTIFY was missed or a row was changed behind the triggers' back.
+                (nextDue, nextMaintenance, nextSafety) = (now, now, now + safetyEvery);
+            }
+            if (_queued)
+            {
+                // Tasks were queued somewhere: leases will follow, so maintenance resumes its period.
+                _queued = false;
+                nextMaintenance = Earliest(nextMaintenance, now + maintenanceEvery);
+            }
+            try
+            {
+                if (_scheduleChanged || now >= nextDue)
+                {
+                    _scheduleChanged = false;
+                    nextDue = await ScheduleAsync(now, ct);
+                }
+                if (now >= nextMaintenance)
+                    nextMaintenance = await MaintainAsync(now, maintenanceEvery, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Scheduler loop iteration failed; retrying at the next second");
+                _scheduleChanged = true;
+                nextMaintenance = Earliest(nextMaintenance, NextSecond(now));
+                nextDue = Earliest(nextDue, NextSecond(now));
+            }
+            var delay = Earliest(nextDue, Earliest(nextMaintenance, nextSafety)) - clock.GetUtcNow();
+            if (delay > TimeSpan.Zero)
+                await _wake.WaitAsync(delay, ct);
+        }
+    }
+
+    /// <summary>Creates the due runs; returns when the next schedule is due.</summary>
+    private async Task<DateTimeOffset> ScheduleAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var sender = scope.ServiceProvider.GetRequiredService<ISender>();
+        await sender.Send(new ScheduleDueRuns.Command(), ct);
+        var next = await sender.Send(new GetNextRunAt(), ct);
+        if (next is null)
+            return DateTimeOffset.MaxValue;
+        // Woken just after the due instant, so a per-second schedule's due second is inside
+        // the scanned window. A schedule still due after the scan (a DAG whose definition
+        // cannot be read) is retried each second, not in a busy loop.
+        var wake = next.Value + TimeSpan.FromMilliseconds(2);
+        return wake > now ? wake : NextSecond(now);
+    }
+
+    /// <summary>Requeues expired leases and due retries, stamps SLA misses; returns when to look again.</summary>
+    private async Task<DateTimeOffset> MaintainAsync(DateTimeOffset now, TimeSpan every, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<ISender>().Send(new RunQueueMaintenance(), ct);
+        var deadlines = await scope.ServiceProvider.GetRequiredService<RunEngine>().QueueDeadlinesAsync(ct);
+        var next = deadlines.Active ? now + every : DateTimeOffset.MaxValue;
+        return Earliest(next, Earliest(deadlines.NextRetry ?? DateTimeOffset.MaxValue, deadlines.NextSla ?? DateTimeOffset.MaxValue));
+    }
+
+    private static DateTimeOffset Earliest(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private static DateTimeOffset NextSecond(DateTimeOffset now) =>
+        new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero).AddSeconds(1).AddMilliseconds(5);
+}
