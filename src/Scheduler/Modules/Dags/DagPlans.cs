@@ -42,11 +42,7 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
                          select new { d.Name, v.Definition }).AsNoTracking().SingleOrDefaultAsync(cancellationToken);
         if (row is null)
             return null;
-        var plan = ToPlan(query.DagId, query.Version, CanonicalJson.Deserialize(row.Definition));
-        if (Cache.Count >= MaxCached)
-            Cache.Clear();
-        Cache[(query.DagId, query.Version)] = plan;
-        return plan;
+        return Remember((query.DagId, query.Version), CanonicalJson.Deserialize(row.Definition));
     }
 
     public async ValueTask<IReadOnlyDictionary<(long DagId, int Version), DagPlan>> Handle(GetDagPlanVersions query, CancellationToken cancellationToken)
@@ -63,14 +59,18 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
         if (missing.Count == 0)
             return plans;
         await foreach (var (key, definition) in VersionDefinitionsAsync(missing, cancellationToken))
-        {
-            var plan = ToPlan(key.DagId, key.Version, CanonicalJson.Deserialize(definition));
-            plans[key] = plan;
-            if (Cache.Count >= MaxCached)
-                Cache.Clear();
-            Cache[key] = plan;
-        }
+            plans[key] = Remember(key, CanonicalJson.Deserialize(definition));
         return plans;
+    }
+
+    /// <summary>Builds a version's plan and caches it.</summary>
+    private static DagPlan Remember((long DagId, int Version) key, DagDefinition definition)
+    {
+        var plan = ToPlan(key.DagId, key.Version, definition);
+        if (Cache.Count >= MaxCached)
+            Cache.Clear();
+        Cache[key] = plan;
+        return plan;
     }
 
     /// <summary>The stored definitions of these versions, read in one statement; gone ones are absent.</summary>
@@ -161,6 +161,9 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
             try
             {
                 var definition = CanonicalJson.Deserialize(text);
+                // The scan asks for this version's plan next: build it from the same read.
+                if (!Cache.ContainsKey(key))
+                    Remember(key, definition);
                 if (PreparedDefinition.ScheduleOf(definition, PreparedDefinition.ZoneOf(definition)) is not { } schedule)
                     continue;
                 if (Schedules.Count >= MaxCached)

@@ -55,11 +55,7 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
         await using var tx = await connection.BeginTransactionAsync(ct);
         var dagIds = runs.Select(r => r.Plan.DagId).Distinct().Order().ToArray();
         // Serialises run starts per DAG with whatever else starts runs of it (finishing runs).
-        await using (var cmd = new NpgsqlCommand("select pg_advisory_xact_lock(1, x) from unnest(@ids) as t(x) order by x", connection, tx))
-        {
-            cmd.Parameters.AddWithValue("ids", dagIds.Select(DagLockKey).Distinct().Order().ToArray());
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
+        await LockDagsAsync(connection, tx, dagIds, ct);
         var active = new Dictionary<long, int>();
         await using (var cmd = new NpgsqlCommand("select dag_id, count(*)::int from runs.dag_runs where dag_id = any(@ids) and state = 'running' group by dag_id", connection, tx))
         {
@@ -164,7 +160,16 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
     public static DateTimeOffset ToMicroseconds(DateTimeOffset value) =>
         new(value.UtcTicks - value.UtcTicks % 10, TimeSpan.Zero);
 
-    private static int DagLockKey(long dagId) => (int)(dagId % int.MaxValue);
+    /// <summary>
+    /// Takes the run-start lock of each DAG for the transaction, in key order (two transactions
+    /// locking overlapping sets wait for each other instead of deadlocking).
+    /// </summary>
+    private static async Task LockDagsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IEnumerable<long> dagIds, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("select pg_advisory_xact_lock(1, x) from unnest(@keys) as t(x) order by x", connection, tx);
+        cmd.Parameters.AddWithValue("keys", dagIds.Select(id => (int)(id % int.MaxValue)).Distinct().Order().ToArray());
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
 
     public static JsonObject MergeParams(JsonObject defaults, JsonObject conf)
     {
@@ -190,11 +195,7 @@ internal sealed class RunEngine(NpgsqlDataSource dataSource, ISender sender, ILo
         var dags = finished.GroupBy(r => r.DagId).Select(g => (DagId: g.Key, Max: g.First().Graph.Plan.MaxActiveRuns)).OrderBy(d => d.DagId).ToList();
         // The same lock run creation takes: a run created meanwhile either sees these runs
         // finished or is visible to the select below (a fresh snapshot after the lock).
-        await using (var cmd = new NpgsqlCommand("select pg_advisory_xact_lock(1, x) from unnest(@keys) as t(x) order by x", connection, tx))
-        {
-            cmd.Parameters.AddWithValue("keys", dags.Select(d => DagLockKey(d.DagId)).Distinct().Order().ToArray());
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
+        await LockDagsAsync(connection, tx, dags.Select(d => d.DagId), ct);
         var waiting = new List<long>();
         await using (var cmd = new NpgsqlCommand("""
             select w.id
