@@ -91,7 +91,7 @@ fi
 if [ "$#" -eq 0 ] && [ -z "${SCHEDULER_EXTERNAL_DB:-}" ] && [ -z "${SCHEDULER_SKIP_BENCH_SMOKE:-}" ]; then
   smoke="$results/bench-smoke.log"
   if ./bench.sh smoke >"$smoke" 2>&1 \
-     && grep -q '^P1 ' "$smoke" && grep -q '^P3 ' "$smoke" && grep -q '^P5 idle' "$smoke" && grep -q '^P5 busy' "$smoke" \
+     && grep -q '^P1 ' "$smoke" && grep -q '^P2 ' "$smoke" && grep -q '^P3 ' "$smoke" && grep -q '^burst run end' "$smoke" && grep -q '^P5 idle' "$smoke" && grep -q '^P5 busy' "$smoke" \
      && grep -q '^P4 ratio' "$smoke" && grep -q '^P6 [0-9]' "$smoke" && grep -q '^P7 ' "$smoke" && grep -q '^P8 admin grid' "$smoke" && grep -q '^P9 ' "$smoke" \
      && grep -q '^P10 ' "$smoke" && grep -q '^R1 ' "$smoke" && grep -q '^R3 ' "$smoke"; then
     passed=$((passed + 1))

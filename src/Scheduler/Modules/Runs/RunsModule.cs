@@ -9,6 +9,7 @@ internal static class RunsModule
     {
         services.AddModuleDbContext<RunsDbContext>();
         services.AddScoped<RunEngine>();
+        services.AddSingleton<TriggerBatcher>();
         if (configuration.GetValue("Scheduler:Enabled", true))
         {
             services.AddSingleton<SchedulerLoop>();

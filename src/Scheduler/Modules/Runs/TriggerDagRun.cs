@@ -11,8 +11,9 @@ namespace Scheduler.Modules.Runs;
 
 /// <summary>
 /// A manual run of the DAG's current version. <c>conf</c> is merged over the DAG's
-/// <c>params</c>; <c>logical_date</c> defaults to now. The same logical date twice is a 409,
-/// so a retried trigger request cannot start a second run.
+/// <c>params</c>; <c>logical_date</c> defaults to now (moved on by a microsecond if another run
+/// holds that instant, so a trigger without a date never conflicts). The same explicit logical
+/// date twice is a 409, so a retried trigger request cannot start a second run.
 /// </summary>
 internal static class TriggerDagRun
 {
@@ -28,7 +29,7 @@ internal static class TriggerDagRun
             RuleFor(c => c.Conf).Must(c => c!.ToJsonString().Length <= 1_000_000).WithMessage("'conf' must be at most 1 MB of JSON.").When(c => c.Conf is not null);
     }
 
-    public sealed class Handler(ISender sender, RunEngine engine, TimeProvider clock) : ICommandHandler<Command, Result>
+    public sealed class Handler(ISender sender, TriggerBatcher batcher, TimeProvider clock) : ICommandHandler<Command, Result>
     {
         public async ValueTask<Result> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -36,8 +37,8 @@ internal static class TriggerDagRun
             if (plan is null)
                 return new Result(false, null);
             var logicalDate = (command.LogicalDate ?? clock.GetUtcNow()).ToUniversalTime();
-            var ids = await engine.CreateRunsAsync([new NewRun(plan, logicalDate, "manual", command.Conf ?? [], command.Actor)], cancellationToken);
-            return new Result(true, ids[0]);
+            var id = await batcher.CreateAsync(new NewRun(plan, logicalDate, "manual", command.Conf ?? [], command.Actor), dateChosen: command.LogicalDate is not null);
+            return new Result(true, id);
         }
     }
 
