@@ -31,6 +31,7 @@ def main():
     ap.add_argument("--clients", type=int, default=50); ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--prefix", default=f"burst_{int(time.time())}")
     ap.add_argument("--timeout", type=float, default=180, help="how long to wait for the runs to finish")
+    ap.add_argument("--abort", action="store_true", help="at the end, drop the clients' connections with their requests in flight, as a load generator that is stopped does")
     a = ap.parse_args()
     dag = f"{a.prefix}_dag"
     s, _ = Api(a.url, a.key).call("PUT", f"/dags/{dag}", {"name": dag, "max_active_runs": 10000,
@@ -38,11 +39,17 @@ def main():
     assert s in (200, 201), s
     ids, latencies, errors, lock = [], [], {}, threading.Lock()
     end = time.time() + a.seconds
+    apis = []
     def client():
         api = Api(a.url, a.key)
+        with lock: apis.append(api)
         while time.time() < end:
             t0 = time.perf_counter()
-            status, body = api.call("POST", f"/dags/{dag}/runs", {})
+            try:
+                status, body = api.call("POST", f"/dags/{dag}/runs", {})
+            except (OSError, http.client.HTTPException):
+                if a.abort and time.time() >= end: return
+                raise
             dt = (time.perf_counter() - t0) * 1000
             with lock:
                 if status == 201:
@@ -52,6 +59,14 @@ def main():
     threads = [threading.Thread(target=client) for _ in range(a.clients)]
     started = time.time()
     for t in threads: t.start()
+    if a.abort:
+        time.sleep(max(0, end - time.time()))
+        with lock:
+            for api in apis:
+                try:
+                    api.c.sock and api.c.sock.shutdown(2)
+                except OSError:
+                    pass
     for t in threads: t.join()
     wall = time.time() - started
     api = Api(a.url, a.key)
@@ -60,17 +75,23 @@ def main():
         busy = [api.call("GET", f"/dags/{dag}/runs?state={st}&limit=1")[1]["items"] for st in ("queued", "running")]
         if not any(busy): break
         time.sleep(0.2)
-    lags, states = [], {}
-    for run_id in ids:
-        _, run = api.call("GET", f"/runs/{run_id}")
+    # Every run of the DAG, read from its run list: a run whose trigger request was dropped
+    # (--abort) was created all the same and must finish like the others.
+    lags, states, runs, cursor = [], {}, [], ""
+    while True:
+        _, page = api.call("GET", f"/dags/{dag}/runs?limit=200" + (f"&cursor={cursor}" if cursor else ""))
+        runs += page["items"]
+        cursor = page.get("next_cursor")
+        if not cursor: break
+    for run in runs:
         states[run["state"]] = states.get(run["state"], 0) + 1
         if run.get("finished_at"):
             lags.append(ts(run["finished_at"]) - ts(run["queued_at"]))
-    unfinished = len(ids) - len(lags)
+    unfinished = len(runs) - len(lags)
     print(f"burst {a.clients} clients x {a.seconds:.0f} s on one DAG: {len(ids)} runs, {len(ids) / wall:.0f} triggers/s, "
           f"trigger p50={pct(latencies, 50):.1f} ms p99={pct(latencies, 99):.1f} ms; errors {errors or 'none'}")
     print(f"burst run end - queued: p50={pct(lags, 50):.2f} s p99={pct(lags, 99):.2f} s max={max(lags) if lags else float('nan'):.2f} s; "
-          f"states {states}; unfinished after {a.timeout:.0f} s: {unfinished}")
+          f"{len(runs)} runs in the DAG's list; states {states}; unfinished after {a.timeout:.0f} s: {unfinished}")
 
 if __name__ == "__main__":
     main()
