@@ -28,7 +28,7 @@ internal static class TriggerDagRun
             RuleFor(c => c.Conf).Must(c => c!.ToJsonString().Length <= 1_000_000).WithMessage("'conf' must be at most 1 MB of JSON.").When(c => c.Conf is not null);
     }
 
-    public sealed class Handler(ISender sender, RunEngine engine, TimeProvider clock) : ICommandHandler<Command, Result>
+    public sealed class Handler(ISender sender, RunCreator creator, TimeProvider clock) : ICommandHandler<Command, Result>
     {
         public async ValueTask<Result> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -36,7 +36,7 @@ internal static class TriggerDagRun
             if (plan is null)
                 return new Result(false, null);
             var logicalDate = (command.LogicalDate ?? clock.GetUtcNow()).ToUniversalTime();
-            var ids = await engine.CreateRunsAsync([new NewRun(plan, logicalDate, "manual", command.Conf ?? [], command.Actor)], cancellationToken);
+            var ids = await creator.CreateRunsAsync([new NewRun(plan, logicalDate, "manual", command.Conf ?? [], command.Actor)], cancellationToken);
             return new Result(true, ids[0]);
         }
     }
