@@ -134,4 +134,21 @@ public sealed class EngineDefectTests(ServerFixture server) : ServerTest(server)
         using var log = await Viewer.GetAsync($"runs/{runId}/tasks/a/logs");
         Assert.Contains("--- lost: delivered 3 times", await log.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task DeliveriesHandedBackOnShutdown_DoNotCountTowardsTheCap()
+    {
+        await Admin.PutJsonAsync("pools/held", """{"slots":0,"description":"nobody claims these"}""").ExpectAsync(HttpStatusCode.OK);
+        await Admin.PostJsonAsync("dags", """{"name":"restarted","tasks":[{"id":"a","pool":"held"}]}""").ExpectAsync(HttpStatusCode.Created);
+        var runId = await Operator.TriggerAsync("restarted");
+        for (var restart = 0; restart < 3; restart++)
+        {
+            var (id, _) = await FakeWorker.ClaimAsync(runId, "a", LostWorker, TimeSpan.FromMinutes(1));
+            Assert.Equal(1, await SendAsync(new ReleaseTasks(LostWorker, [id])));
+        }
+        await DeliverToLostWorkerAsync(runId, "a");
+
+        var task = await WaitForStateAsync(runId, "a", "queued");
+        Assert.Equal(4, task.GetProperty("attempts")[0].GetProperty("deliveries").GetInt32());
+    }
 }

@@ -52,17 +52,6 @@ public sealed class OutcomePolicyTests
         Assert.Equal(TaskStates.Failed, OutcomePolicy.Decide(AttemptOutcome.Failed, 1, 3, null, Now, 0.5).State);
     }
 
-    [Theory]
-    [InlineData(1, 3, false)]
-    [InlineData(2, 3, false)]
-    [InlineData(3, 3, true)]
-    [InlineData(4, 3, true)]
-    [InlineData(1, 1, true)]
-    public void IsLastDelivery_IsTrue_WhenDeliveriesReachTheCap(int deliveries, int max, bool last)
-    {
-        Assert.Equal(last, OutcomePolicy.IsLastDelivery(deliveries, max));
-    }
-
     [Fact]
     public void Lost_FailsTheTaskWithALostAttempt_WhenDeliveriesAreUsedUp()
     {

@@ -2,9 +2,10 @@ namespace Scheduler.Modules.Runs.Engine;
 
 /// <summary>The engine's settings, read once at start-up.</summary>
 /// <param name="MaxDeliveries">
-/// <c>Workers:MaxDeliveries</c>: how many times one attempt is delivered to a worker that is
-/// then lost (its lease expires) before the task fails instead of being requeued. Read from
-/// configuration here, not from the Workers module's options, which are that module's own.
+/// <c>Workers:MaxDeliveries</c>: how many deliveries of one attempt may lose their worker (the
+/// lease expires) before the task fails instead of being requeued; hand-backs on graceful
+/// shutdown do not count. Read from configuration here, not from the Workers module's
+/// options, which are that module's own.
 /// </param>
 internal sealed record EngineOptions(int MaxDeliveries)
 {

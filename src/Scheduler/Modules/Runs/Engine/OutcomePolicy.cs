@@ -41,9 +41,6 @@ internal static class OutcomePolicy
     /// </summary>
     public static readonly TaskDecision Lost = new(TaskStates.Failed, null, "lost");
 
-    /// <summary>True when a delivery lost with its worker is the last one allowed.</summary>
-    public static bool IsLastDelivery(int deliveries, int maxDeliveries) => deliveries >= maxDeliveries;
-
     public static string LostError(int deliveries) =>
         $"delivered {deliveries} times and its worker was lost each time (crashed, killed or out of memory); not delivered again";
 }

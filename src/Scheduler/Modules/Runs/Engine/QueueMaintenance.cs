@@ -37,9 +37,9 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
     /// <summary>
     /// Requeues running tasks whose lease expired: their worker died or lost the database.
     /// The attempt number is kept, so the re-delivery carries the same idempotency key:
-    /// this is what makes execution AT LEAST once, never zero times. An attempt whose
-    /// <see cref="EngineOptions.MaxDeliveries"/>-th delivery is lost is not requeued but
-    /// failed: a task that kills its worker would otherwise kill one after another forever.
+    /// this is what makes execution AT LEAST once, never zero times. An attempt that loses
+    /// its worker for the <see cref="EngineOptions.MaxDeliveries"/>-th time is not requeued
+    /// but failed: a task that kills its worker would otherwise kill one after another forever.
     /// </summary>
     public async Task<int> ReapExpiredLeasesAsync(CancellationToken ct)
     {
@@ -47,15 +47,15 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
         await using var cmd = new NpgsqlCommand("""
             with expired as (
                 select ti.id from runs.task_instances ti
-                join runs.task_attempts a on a.task_instance_id = ti.id and a.attempt = ti.attempt
-                where ti.state = 'running' and ti.lease_expires_at < now() and a.deliveries < @max
+                left join runs.task_attempts a on a.task_instance_id = ti.id and a.attempt = ti.attempt
+                where ti.state = 'running' and ti.lease_expires_at < now() and coalesce(a.lost_deliveries, 0) + 1 < @max
                 for update of ti skip locked),
             requeued as (
                 update runs.task_instances ti
                 set state = 'queued', attempt = ti.attempt - 1, worker_id = null, lease_expires_at = null, queued_at = now()
                 from expired where ti.id = expired.id
                 returning ti.id, ti.attempt + 1 as attempt, ti.constrained)
-            update runs.task_attempts a set state = 'lost', finished_at = now()
+            update runs.task_attempts a set state = 'lost', finished_at = now(), lost_deliveries = a.lost_deliveries + 1
             from requeued r where a.task_instance_id = r.id and a.attempt = r.attempt
             returning r.constrained
             """, connection);
@@ -75,10 +75,10 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
     {
         var lost = new List<CompleteTask>();
         await using (var cmd = new NpgsqlCommand("""
-            select ti.id, ti.run_id, ti.task_id, ti.attempt, ti.worker_id, a.deliveries
+            select ti.id, ti.run_id, ti.task_id, ti.attempt, ti.worker_id, a.lost_deliveries + 1
             from runs.task_instances ti
             join runs.task_attempts a on a.task_instance_id = ti.id and a.attempt = ti.attempt
-            where ti.state = 'running' and ti.lease_expires_at < now() and a.deliveries >= @max
+            where ti.state = 'running' and ti.lease_expires_at < now() and a.lost_deliveries + 1 >= @max
             order by ti.id
             limit 500
             """, connection))
