@@ -1,7 +1,6 @@
 using System.Net;
 using Mediator;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Scheduler.IntegrationTests.Infrastructure;
 using Scheduler.Modules.Runs.Contracts;
 
@@ -17,29 +16,13 @@ public sealed class CompletionBatchTests(ServerFixture server) : ServerTest(serv
     private const string Worker = "test-worker:1:batch";
 
     /// <summary>
-    /// Claims a queued task for <see cref="Worker"/> the way the engine's claim does. The
-    /// tasks sit in a pool without slots, so the server's own worker never takes them.
+    /// Claims a queued task for <see cref="Worker"/>. The tasks sit in a pool without slots,
+    /// so the server's own worker never takes them.
     /// </summary>
     private static async Task<CompleteTaskRef> ClaimAsync(long runId, string taskId)
     {
-        await using var connection = new NpgsqlConnection(TestDatabase.ConnectionString);
-        await connection.OpenAsync();
-        await using var cmd = new NpgsqlCommand("""
-            with claimed as (
-                update runs.task_instances set state = 'running', attempt = attempt + 1, worker_id = @w, started_at = now(), lease_expires_at = now() + interval '1 minute'
-                where run_id = @r and task_id = @t and state = 'queued'
-                returning id, run_id, task_id, attempt, started_at),
-            attempts as (
-                insert into runs.task_attempts (task_instance_id, attempt, run_id, task_id, worker_id, state, started_at)
-                select id, attempt, run_id, task_id, @w, 'running', started_at from claimed)
-            select id, attempt from claimed
-            """, connection);
-        cmd.Parameters.AddWithValue("w", Worker);
-        cmd.Parameters.AddWithValue("r", runId);
-        cmd.Parameters.AddWithValue("t", taskId);
-        await using var reader = await cmd.ExecuteReaderAsync();
-        Assert.True(await reader.ReadAsync(), $"task {taskId} of run {runId} is not queued");
-        return new CompleteTaskRef(reader.GetInt64(0), runId, taskId, reader.GetInt32(1));
+        var (id, attempt) = await FakeWorker.ClaimAsync(runId, taskId, Worker, TimeSpan.FromMinutes(1));
+        return new CompleteTaskRef(id, runId, taskId, attempt);
     }
 
     private sealed record CompleteTaskRef(long TaskInstanceId, long RunId, string TaskId, int Attempt)

@@ -31,7 +31,7 @@ internal static class DeadLetters
         }
     }
 
-    public sealed class Handler(RunsDbContext db, RunEngine engine, TimeProvider clock) : IQueryHandler<Query, Page<Item>>, ICommandHandler<Requeue, RequeueOutcome>
+    public sealed class Handler(RunsDbContext db, RunOperations operations, TimeProvider clock) : IQueryHandler<Query, Page<Item>>, ICommandHandler<Requeue, RequeueOutcome>
     {
         public async ValueTask<Page<Item>> Handle(Query query, CancellationToken cancellationToken)
         {
@@ -55,7 +55,7 @@ internal static class DeadLetters
                 return new(RequeueResult.NotFound);
             if (letter.RequeuedAt is not null)
                 return new(RequeueResult.AlreadyRequeued);
-            var cleared = await engine.ClearAsync(letter.RunId, letter.TaskId, downstream: true, cancellationToken);
+            var cleared = await operations.ClearAsync(letter.RunId, letter.TaskId, downstream: true, cancellationToken);
             if (cleared?.Cleared is null)
                 return new(cleared is null ? RequeueResult.NotFound : RequeueResult.Busy);
             letter.RequeuedAt = clock.GetUtcNow();

@@ -24,16 +24,16 @@ internal static class OperateRun
             .WithMessage("'state' must be 'success' or 'failed'.");
     }
 
-    public sealed class Handler(RunEngine engine) : ICommandHandler<Cancel, CancelResult?>, ICommandHandler<Clear, ClearResult?>, ICommandHandler<Mark, MarkResult?>
+    public sealed class Handler(RunOperations operations) : ICommandHandler<Cancel, CancelResult?>, ICommandHandler<Clear, ClearResult?>, ICommandHandler<Mark, MarkResult?>
     {
         public async ValueTask<CancelResult?> Handle(Cancel command, CancellationToken cancellationToken) =>
-            await engine.CancelRunAsync(command.RunId, cancellationToken);
+            await operations.CancelRunAsync(command.RunId, cancellationToken);
 
         public async ValueTask<ClearResult?> Handle(Clear command, CancellationToken cancellationToken) =>
-            await engine.ClearAsync(command.RunId, command.TaskId, command.Downstream, cancellationToken);
+            await operations.ClearAsync(command.RunId, command.TaskId, command.Downstream, cancellationToken);
 
         public async ValueTask<MarkResult?> Handle(Mark command, CancellationToken cancellationToken) =>
-            await engine.MarkAsync(command.RunId, command.TaskId, command.State!, cancellationToken);
+            await operations.MarkAsync(command.RunId, command.TaskId, command.State!, cancellationToken);
     }
 
     public static void Map(RouteGroupBuilder api)

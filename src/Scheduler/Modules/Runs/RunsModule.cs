@@ -8,7 +8,13 @@ internal static class RunsModule
     public static IServiceCollection AddRuns(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddModuleDbContext<RunsDbContext>();
-        services.AddScoped<RunEngine>();
+        services.AddSingleton(EngineOptions.From(configuration));
+        services.AddScoped<RunUnitOfWork>();
+        services.AddScoped<RunCreator>();
+        services.AddScoped<TaskClaims>();
+        services.AddScoped<TaskCompletion>();
+        services.AddScoped<QueueMaintenance>();
+        services.AddScoped<RunOperations>();
         services.AddSingleton<TriggerBatcher>();
         if (configuration.GetValue("Scheduler:Enabled", true))
         {

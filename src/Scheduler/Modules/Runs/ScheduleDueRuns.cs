@@ -55,7 +55,7 @@ internal static class ScheduleDueRuns
         {
             await using var scope = scopes.CreateAsyncScope();
             var batchSender = scope.ServiceProvider.GetRequiredService<ISender>();
-            var engine = scope.ServiceProvider.GetRequiredService<RunEngine>();
+            var creator = scope.ServiceProvider.GetRequiredService<RunCreator>();
             var runs = new List<NewRun>();
             var plans = await batchSender.Send(new GetDagPlanVersions(due.Select(s => (s.DagId, s.Version)).ToList()), cancellationToken);
             foreach (var schedule in due)
@@ -65,7 +65,7 @@ internal static class ScheduleDueRuns
                 var type = schedule.LogicalDates.Count > 1 ? "catchup" : "scheduled";
                 runs.AddRange(schedule.LogicalDates.Select(date => new NewRun(plan, date, type, new JsonObject(), "scheduler")));
             }
-            var ids = await engine.CreateRunsAsync(runs, cancellationToken);
+            var ids = await creator.CreateRunsAsync(runs, cancellationToken);
             await batchSender.Send(new AdvanceSchedules(due), cancellationToken);
             return ids.Count(id => id is not null);
         }

@@ -192,7 +192,7 @@ internal sealed class SchedulerLoop(IServiceScopeFactory scopes, IConfiguration 
     {
         await using var scope = scopes.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<ISender>().Send(new RunQueueMaintenance(), ct);
-        var deadlines = await scope.ServiceProvider.GetRequiredService<RunEngine>().QueueDeadlinesAsync(ct);
+        var deadlines = await scope.ServiceProvider.GetRequiredService<QueueMaintenance>().QueueDeadlinesAsync(ct);
         var next = deadlines.Active ? now + every : DateTimeOffset.MaxValue;
         return Earliest(next, Earliest(deadlines.NextRetry ?? DateTimeOffset.MaxValue, deadlines.NextSla ?? DateTimeOffset.MaxValue));
     }

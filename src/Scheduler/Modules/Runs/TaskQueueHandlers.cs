@@ -5,7 +5,7 @@ using Scheduler.Modules.Runs.Engine;
 namespace Scheduler.Modules.Runs;
 
 /// <summary>The engine behind the Workers module's contracts.</summary>
-internal sealed class TaskQueueHandlers(RunEngine engine) :
+internal sealed class TaskQueueHandlers(TaskClaims claims, TaskCompletion completion, QueueMaintenance maintenance) :
     ICommandHandler<ClaimTasks, IReadOnlyList<ClaimedTask>>,
     ICommandHandler<CompleteTasks, int>,
     ICommandHandler<RenewLeases, IReadOnlyList<long>>,
@@ -15,28 +15,28 @@ internal sealed class TaskQueueHandlers(RunEngine engine) :
 {
     public async ValueTask<IReadOnlyList<ClaimedTask>> Handle(ClaimTasks command, CancellationToken cancellationToken)
     {
-        var claimed = await engine.ClaimAsync(command.WorkerId, command.Max, command.Lease, cancellationToken);
+        var claimed = await claims.ClaimAsync(command.WorkerId, command.Max, command.Lease, cancellationToken);
         if (command.IncludeConstrained && claimed.Count < command.Max)
-            claimed.AddRange(await engine.ClaimConstrainedAsync(command.WorkerId, command.Max - claimed.Count, command.Lease, cancellationToken));
+            claimed.AddRange(await claims.ClaimConstrainedAsync(command.WorkerId, command.Max - claimed.Count, command.Lease, cancellationToken));
         return claimed;
     }
 
     public async ValueTask<int> Handle(CompleteTasks command, CancellationToken cancellationToken) =>
-        await engine.CompleteAsync(command.Completions, cancellationToken);
+        await completion.CompleteAsync(command.Completions, cancellationToken);
 
     public async ValueTask<IReadOnlyList<long>> Handle(RenewLeases command, CancellationToken cancellationToken) =>
-        command.Running.Count == 0 ? [] : await engine.HeartbeatAsync(command.WorkerId, command.Running, command.Lease, cancellationToken);
+        command.Running.Count == 0 ? [] : await maintenance.HeartbeatAsync(command.WorkerId, command.Running, command.Lease, cancellationToken);
 
     public async ValueTask<Unit> Handle(AppendTaskLog command, CancellationToken cancellationToken)
     {
-        await engine.AppendLogAsync(command.TaskInstanceId, command.Attempt, command.Text, cancellationToken);
+        await completion.AppendLogAsync(command.TaskInstanceId, command.Attempt, command.Text, cancellationToken);
         return Unit.Value;
     }
 
     public async ValueTask<int> Handle(ReleaseTasks command, CancellationToken cancellationToken) =>
-        await engine.ReleaseAsync(command.WorkerId, command.TaskInstanceIds, cancellationToken);
+        await maintenance.ReleaseAsync(command.WorkerId, command.TaskInstanceIds, cancellationToken);
 
     public async ValueTask<int> Handle(RunQueueMaintenance command, CancellationToken cancellationToken) =>
-        await engine.ReapExpiredLeasesAsync(cancellationToken) + await engine.PromoteDueRetriesAsync(cancellationToken)
-        + await engine.MarkSlaMissesAsync(cancellationToken);
+        await maintenance.ReapExpiredLeasesAsync(cancellationToken) + await maintenance.PromoteDueRetriesAsync(cancellationToken)
+        + await maintenance.MarkSlaMissesAsync(cancellationToken);
 }

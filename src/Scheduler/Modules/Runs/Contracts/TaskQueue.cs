@@ -60,7 +60,10 @@ public sealed record AppendTaskLog(long TaskInstanceId, int Attempt, string Text
 /// <summary>Hands interrupted tasks back to the queue (graceful shutdown).</summary>
 public sealed record ReleaseTasks(string WorkerId, IReadOnlyCollection<long> TaskInstanceIds) : ICommand<int>;
 
-/// <summary>Requeues tasks whose lease expired and promotes retries whose delay has passed.</summary>
+/// <summary>
+/// Requeues tasks whose lease expired (failing those whose last allowed delivery was lost),
+/// promotes retries whose delay has passed and stamps SLA misses. Returns how many rows it moved.
+/// </summary>
 public sealed record RunQueueMaintenance : ICommand<int>;
 
 /// <summary>PostgreSQL NOTIFY channels the engine signals on.</summary>

@@ -14,6 +14,7 @@ internal sealed class RunTransaction
 {
     private readonly NpgsqlConnection _connection;
     private readonly NpgsqlTransaction _tx;
+    private readonly TimeProvider _clock;
     private readonly Dictionary<string, string> _states = new(StringComparer.Ordinal);
     private int _unfinished;
     private int _failed;
@@ -28,7 +29,7 @@ internal sealed class RunTransaction
     public bool RunFinished { get; private set; }
     public List<(string TaskId, string State)> Changes { get; } = [];
 
-    /// <summary>Notification events, written to the outbox in this transaction by the engine's epilogue.</summary>
+    /// <summary>Notification events, written to the outbox in this transaction by <see cref="RunUnitOfWork.CommitRunsAsync"/>.</summary>
     public List<OutboxEvent> Events { get; } = [];
 
     /// <summary>Adds a notification event of this run, saying whether a rule of its DAG names the kind.</summary>
@@ -36,10 +37,11 @@ internal sealed class RunTransaction
         Events.Add(new OutboxEvent(kind, dedupKey, DagName, RunId, taskId, attempt, detail,
             DagRuleNamesIt: Graph.Plan.Notifications?.Any(r => r.On.Contains(kind)) == true));
 
-    private RunTransaction(NpgsqlConnection connection, NpgsqlTransaction tx, long runId, long dagId, string dagName, string state, int unfinished, int failed, RunGraph graph)
+    private RunTransaction(NpgsqlConnection connection, NpgsqlTransaction tx, TimeProvider clock, long runId, long dagId, string dagName, string state, int unfinished, int failed, RunGraph graph)
     {
         _connection = connection;
         _tx = tx;
+        _clock = clock;
         RunId = runId;
         DagId = dagId;
         DagName = dagName;
@@ -59,15 +61,13 @@ internal sealed class RunTransaction
     /// <summary>The run ends (or starts) in this state whatever its counters say: cancel, start.</summary>
     public void ForceState(string state) => _forcedState = state;
 
-    /// <summary>Locks the run and loads its graph; null when the run does not exist.</summary>
-    public static async Task<RunTransaction?> BeginAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long runId, Func<long, int, Task<DagPlan?>> plans, CancellationToken ct) =>
-        (await BeginManyAsync(connection, tx, [runId], plans, ct)).GetValueOrDefault(runId);
-
     /// <summary>
     /// Locks several runs in one statement, in id order (so two batches sharing runs wait for
-    /// each other instead of deadlocking), and loads their graphs. Runs that do not exist are absent.
+    /// each other instead of deadlocking), and loads their graphs. Runs that do not exist are
+    /// absent, and so are runs whose pinned DAG version is gone: a DAG is deleted only while
+    /// none of its runs is active, so such a run is finished and there is nothing to decide.
     /// </summary>
-    public static async Task<Dictionary<long, RunTransaction>> BeginManyAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<long> runIds, Func<long, int, Task<DagPlan?>> plans, CancellationToken ct)
+    public static async Task<Dictionary<long, RunTransaction>> BeginManyAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<long> runIds, Func<long, int, Task<DagPlan?>> plans, TimeProvider clock, CancellationToken ct)
     {
         var rows = new List<(long Id, long DagId, int Version, string State, int Unfinished, int Failed, string DagName)>();
         await using (var cmd = new NpgsqlCommand("select id, dag_id, dag_version, state, unfinished_tasks, failed_tasks, dag_name from runs.dag_runs where id = any(@ids) order by id for update", connection, tx))
@@ -79,10 +79,8 @@ internal sealed class RunTransaction
         }
         var runs = new Dictionary<long, RunTransaction>(rows.Count);
         foreach (var row in rows)
-        {
-            var plan = await plans(row.DagId, row.Version) ?? throw new InvalidOperationException($"Run {row.Id} pins version {row.Version} of DAG {row.DagId}, which no longer exists.");
-            runs[row.Id] = new RunTransaction(connection, tx, row.Id, row.DagId, row.DagName, row.State, row.Unfinished, row.Failed, RunGraph.For(plan));
-        }
+            if (await plans(row.DagId, row.Version) is { } plan)
+                runs[row.Id] = new RunTransaction(connection, tx, clock, row.Id, row.DagId, row.DagName, row.State, row.Unfinished, row.Failed, RunGraph.For(plan));
         return runs;
     }
 
@@ -244,7 +242,7 @@ internal sealed class RunTransaction
         if (RunFinished && newState is RunStates.Success or RunStates.Failed)
         {
             var kind = newState == RunStates.Success ? NotificationEvents.RunSuccess : NotificationEvents.RunFailure;
-            AddEvent(kind, $"{kind}:{RunId}:{DateTime.UtcNow.Ticks}");
+            AddEvent(kind, $"{kind}:{RunId}:{_clock.GetUtcNow().UtcTicks}");
         }
     }
 }

@@ -20,7 +20,10 @@ internal sealed class TriggerBatcher(IServiceScopeFactory scopes, ILogger<Trigge
     private const int MaxBatch = 500;
     private static readonly TimeSpan Microsecond = TimeSpan.FromTicks(10);
 
-    private sealed record Pending(NewRun Run, bool DateChosen, TaskCompletionSource<long?> Created);
+    /// <summary>Instants a trigger without a date tries before it is refused (a run of a DAG deleted meanwhile is refused too).</summary>
+    private const int MaxMoves = 20;
+
+    private sealed record Pending(NewRun Run, bool DateChosen, TaskCompletionSource<long?> Created, int Moves = 0);
 
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = false });
     private readonly Lock _startLock = new();
@@ -33,7 +36,7 @@ internal sealed class TriggerBatcher(IServiceScopeFactory scopes, ILogger<Trigge
     public Task<long?> CreateAsync(NewRun run, bool dateChosen)
     {
         EnsureStarted();
-        var pending = new Pending(run with { LogicalDate = RunEngine.ToMicroseconds(run.LogicalDate) }, dateChosen,
+        var pending = new Pending(run with { LogicalDate = RunCreator.ToMicroseconds(run.LogicalDate) }, dateChosen,
             new TaskCompletionSource<long?>(TaskCreationOptions.RunContinuationsAsynchronously));
         _queue.Writer.TryWrite(pending);
         return pending.Created.Task;
@@ -89,7 +92,7 @@ internal sealed class TriggerBatcher(IServiceScopeFactory scopes, ILogger<Trigge
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            ids = await scope.ServiceProvider.GetRequiredService<RunEngine>().CreateRunsAsync(batch.Select(p => p.Run).ToList(), CancellationToken.None);
+            ids = await scope.ServiceProvider.GetRequiredService<RunCreator>().CreateRunsAsync(batch.Select(p => p.Run).ToList(), CancellationToken.None);
         }
         catch (Exception e) when (batch.Count > 1)
         {
@@ -108,10 +111,10 @@ internal sealed class TriggerBatcher(IServiceScopeFactory scopes, ILogger<Trigge
         for (var i = 0; i < batch.Count; i++)
         {
             var pending = batch[i];
-            if (ids[i] is not null || pending.DateChosen)
+            if (ids[i] is not null || pending.DateChosen || pending.Moves >= MaxMoves)
                 pending.Created.TrySetResult(ids[i]);
             else
-                _queue.Writer.TryWrite(pending with { Run = pending.Run with { LogicalDate = pending.Run.LogicalDate + Microsecond } });
+                _queue.Writer.TryWrite(pending with { Run = pending.Run with { LogicalDate = pending.Run.LogicalDate + Microsecond }, Moves = pending.Moves + 1 });
         }
     }
 }

@@ -1,0 +1,159 @@
+using System.Text.Json.Nodes;
+using Npgsql;
+using NpgsqlTypes;
+using Scheduler.Modules.Dags.Contracts;
+
+namespace Scheduler.Modules.Runs.Engine;
+
+internal sealed record NewRun(DagPlan Plan, DateTimeOffset LogicalDate, string RunType, JsonObject Conf, string? CreatedBy);
+
+/// <summary>
+/// Creates runs in one transaction: one INSERT for the runs, one for all their task instances
+/// (10,000 scheduled runs in a minute are a few statements, not 10,000 transactions).
+/// </summary>
+internal sealed class RunCreator(NpgsqlDataSource dataSource)
+{
+    /// <summary>
+    /// Duplicates of an existing (dag, logical date) are skipped: that is what makes a
+    /// repeated firing a no-op. A run starts at once unless its DAG already has
+    /// max_active_runs running; then it waits as queued. Returns the created runs' ids, with
+    /// null for a duplicate or for a run of a DAG deleted meanwhile.
+    /// </summary>
+    public async Task<long?[]> CreateRunsAsync(IReadOnlyList<NewRun> runs, CancellationToken ct)
+    {
+        // A deadlock victim is rolled back whole and creation is idempotent (unique key), so
+        // trying again is safe; seen with several scans racing while the server's own loops run.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await CreateRunsOnceAsync(runs, ct);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 3)
+            {
+                await Task.Delay(Random.Shared.Next(5, 50) * attempt, ct);
+            }
+        }
+    }
+
+    private async Task<long?[]> CreateRunsOnceAsync(IReadOnlyList<NewRun> runs, CancellationToken ct)
+    {
+        if (runs.Count == 0)
+            return [];
+        // PostgreSQL keeps microseconds; normalise so the dates we match on are the stored ones.
+        runs = runs.Select(r => r with { LogicalDate = ToMicroseconds(r.LogicalDate) }).ToList();
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var dagIds = runs.Select(r => r.Plan.DagId).Distinct().Order().ToArray();
+        // Serialises run starts per DAG with whatever else starts runs of it (finishing runs)
+        // and with deleting it (which checks under this lock that no run is active).
+        await RunUnitOfWork.LockDagsAsync(connection, tx, dagIds, ct);
+        var running = new Dictionary<long, int>();
+        await using (var cmd = new NpgsqlCommand("select dag_id, count(*)::int from runs.dag_runs where dag_id = any(@ids) and state = 'running' group by dag_id", connection, tx))
+        {
+            cmd.Parameters.AddWithValue("ids", dagIds);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                running[reader.GetInt64(0)] = reader.GetInt32(1);
+        }
+        var starts = RunStartPolicy.Decide(runs.Select(r => (r.Plan.DagId, r.Plan.MaxActiveRuns)).ToList(), running);
+
+        var ids = new long?[runs.Count];
+        // The pinned version must still exist once the DAG's lock is held: a delete that won
+        // the lock first has removed it, and a run without its plan could never finish. This
+        // reads the Dags module's table in SQL, not through its contract, because only a read
+        // inside this transaction, after the lock, is ordered against the delete; a contract
+        // request runs on another connection and its answer may be stale by the insert.
+        await using (var cmd = new NpgsqlCommand("""
+            insert into runs.dag_runs (dag_id, dag_name, dag_version, logical_date, run_type, state, conf, params, max_active_tasks, unfinished_tasks, created_by, queued_at, started_at, sla_deadline)
+            select d, n, v, l, t, s, c, p, m, u, b, now(), case when s = 'running' then now() end,
+                   case when t = 'manual' then now() else l end + sla
+            from unnest(@d, @n, @v, @l, @t, @s, @c, @p, @m, @u, @b, @sla) with ordinality as x(d, n, v, l, t, s, c, p, m, u, b, sla, i)
+            where exists (select 1 from dags.dag_versions dv where dv.dag_id = x.d and dv.version = x.v)
+            order by i
+            on conflict (dag_id, logical_date) do nothing
+            returning id, dag_id, logical_date
+            """, connection, tx))
+        {
+            cmd.Parameters.AddWithValue("d", runs.Select(r => r.Plan.DagId).ToArray());
+            cmd.Parameters.AddWithValue("n", runs.Select(r => r.Plan.Name).ToArray());
+            cmd.Parameters.AddWithValue("v", runs.Select(r => r.Plan.Version).ToArray());
+            cmd.Parameters.AddWithValue("l", runs.Select(r => r.LogicalDate).ToArray());
+            cmd.Parameters.AddWithValue("t", runs.Select(r => r.RunType).ToArray());
+            cmd.Parameters.AddWithValue("s", starts.Select(s => s ? RunStates.Running : RunStates.Queued).ToArray());
+            cmd.Parameters.Add(new NpgsqlParameter("c", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = runs.Select(r => r.Conf.ToJsonString()).ToArray() });
+            cmd.Parameters.Add(new NpgsqlParameter("p", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = runs.Select(r => MergeParams(r.Plan.Params, r.Conf).ToJsonString()).ToArray() });
+            cmd.Parameters.Add(new NpgsqlParameter("m", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = runs.Select(r => (object?)r.Plan.MaxActiveTasks ?? DBNull.Value).ToArray() });
+            cmd.Parameters.AddWithValue("u", runs.Select(r => r.Plan.Tasks.Count).ToArray());
+            cmd.Parameters.Add(new NpgsqlParameter("b", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = runs.Select(r => (object?)r.CreatedBy ?? DBNull.Value).ToArray() });
+            cmd.Parameters.Add(new NpgsqlParameter("sla", NpgsqlDbType.Array | NpgsqlDbType.Interval) { Value = runs.Select(r => (object?)r.Plan.Sla ?? DBNull.Value).ToArray() });
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            var index = runs.Select((r, i) => (r, i)).ToDictionary(x => (x.r.Plan.DagId, x.r.LogicalDate.UtcTicks), x => x.i);
+            while (await reader.ReadAsync(ct))
+                ids[index[(reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2).UtcTicks)]] = reader.GetInt64(0);
+        }
+
+        // All task instances of all new runs in one statement.
+        var tiRun = new List<long>();
+        var tiTask = new List<string>();
+        var tiState = new List<string>();
+        var tiMax = new List<int>();
+        var tiPriority = new List<int>();
+        var tiPool = new List<string>();
+        var tiConstrained = new List<bool>();
+        var queuedConstrained = false;
+        var queuedAny = false;
+        for (var i = 0; i < runs.Count; i++)
+        {
+            if (ids[i] is not { } runId)
+                continue;
+            var graph = RunGraph.For(runs[i].Plan);
+            var roots = graph.Roots.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+            foreach (var task in runs[i].Plan.Tasks)
+            {
+                var constrained = task.Pool != "default" || runs[i].Plan.MaxActiveTasks is not null;
+                var queued = starts[i] && roots.Contains(task.Id);
+                tiRun.Add(runId);
+                tiTask.Add(task.Id);
+                tiState.Add(queued ? TaskStates.Queued : TaskStates.Pending);
+                tiMax.Add(task.MaxAttempts);
+                tiPriority.Add(task.Priority);
+                tiPool.Add(task.Pool);
+                tiConstrained.Add(constrained);
+                queuedAny |= queued;
+                queuedConstrained |= queued && constrained;
+            }
+        }
+        if (tiRun.Count > 0)
+        {
+            await using var cmd = new NpgsqlCommand("""
+                insert into runs.task_instances (run_id, task_id, state, max_attempts, priority, pool, constrained, queued_at)
+                select r, t, s, m, p, o, c, case when s = 'queued' then now() end
+                from unnest(@r, @t, @s, @m, @p, @o, @c) as x(r, t, s, m, p, o, c)
+                """, connection, tx);
+            cmd.Parameters.AddWithValue("r", tiRun.ToArray());
+            cmd.Parameters.AddWithValue("t", tiTask.ToArray());
+            cmd.Parameters.AddWithValue("s", tiState.ToArray());
+            cmd.Parameters.AddWithValue("m", tiMax.ToArray());
+            cmd.Parameters.AddWithValue("p", tiPriority.ToArray());
+            cmd.Parameters.AddWithValue("o", tiPool.ToArray());
+            cmd.Parameters.AddWithValue("c", tiConstrained.ToArray());
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        if (queuedAny)
+            await RunUnitOfWork.NotifyQueuedAsync(connection, tx, queuedConstrained, ct);
+        await tx.CommitAsync(ct);
+        return ids;
+    }
+
+    public static DateTimeOffset ToMicroseconds(DateTimeOffset value) =>
+        new(value.UtcTicks - value.UtcTicks % 10, TimeSpan.Zero);
+
+    public static JsonObject MergeParams(JsonObject defaults, JsonObject conf)
+    {
+        var merged = defaults.DeepClone().AsObject();
+        foreach (var (key, value) in conf)
+            merged[key] = value?.DeepClone();
+        return merged;
+    }
+}

@@ -1,0 +1,106 @@
+using Scheduler.Modules.Runs.Contracts;
+
+namespace Scheduler.Modules.Runs.Engine;
+
+/// <summary>
+/// Operator actions on a run (cancel, clear, mark), each one run transaction through the
+/// unit of work, so downstream resolution and the run's end follow exactly as after a task ran.
+/// </summary>
+internal sealed class RunOperations(RunUnitOfWork unit)
+{
+    /// <summary>Cancels every task that has not finished; running ones are told to stop.</summary>
+    public Task<CancelResult?> CancelRunAsync(long runId, CancellationToken ct) => unit.InRunAsync(runId, async run =>
+    {
+        if (RunStates.IsFinal(run.State))
+            return new CancelResult(false, run.State);
+        var open = await OpenTasksAsync(run, ct);
+        await run.SetAsync(open, TaskStates.Cancelled, [TaskStates.Pending, TaskStates.Queued, TaskStates.Running, TaskStates.UpForRetry], ct);
+        await using (var cmd = run.Command("update runs.task_attempts set state = 'cancelled', finished_at = now() where task_instance_id in (select id from runs.task_instances where run_id = @r) and state = 'running'"))
+        {
+            cmd.Parameters.AddWithValue("r", runId);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        run.ForceState(RunStates.Cancelled);
+        await using (var cmd = run.Command($"select pg_notify('{Channels.Cancel}', @p)"))
+        {
+            cmd.Parameters.AddWithValue("p", runId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        return new CancelResult(true, RunStates.Cancelled);
+    }, ct);
+
+    private static async Task<List<string>> OpenTasksAsync(RunTransaction run, CancellationToken ct)
+    {
+        var open = new List<string>();
+        await using var cmd = run.Command("select task_id from runs.task_instances where run_id = @r and state in ('pending', 'queued', 'running', 'up_for_retry')");
+        cmd.Parameters.AddWithValue("r", run.RunId);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            open.Add(reader.GetString(0));
+        return open;
+    }
+
+    /// <summary>
+    /// Reruns a task inside its run (and with <paramref name="downstream"/> everything that
+    /// depends on it, transitively). Cleared tasks get fresh attempts: the attempt counter
+    /// continues and the task's retries apply again. A finished run re-opens.
+    /// </summary>
+    public Task<ClearResult?> ClearAsync(long runId, string taskId, bool downstream, CancellationToken ct) => unit.InRunAsync(runId, async run =>
+    {
+        if (!run.Graph.Tasks.ContainsKey(taskId))
+            return new ClearResult(false, []);
+        var targets = new List<string> { taskId };
+        if (downstream)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal) { taskId };
+            for (var i = 0; i < targets.Count; i++)
+                foreach (var next in run.Graph.Downstream[targets[i]])
+                    if (seen.Add(next))
+                        targets.Add(next);
+        }
+        var states = await run.StatesAsync(targets, ct);
+        if (targets.Any(t => states[t] == TaskStates.Running))
+            return new ClearResult(true, null);
+        await using (var cmd = run.Command("update runs.task_instances set max_attempts = attempt + @extra where run_id = @r and task_id = any(@ids)"))
+        {
+            cmd.Parameters.AddWithValue("r", runId);
+            cmd.Parameters.AddWithValue("ids", targets.ToArray());
+            cmd.Parameters.AddWithValue("extra", run.Graph.Tasks[taskId].MaxAttempts);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        var anyState = TaskStates.All.Where(s => s != TaskStates.Running).ToArray();
+        await run.SetAsync(targets, TaskStates.Pending, anyState, ct);
+        // Re-decide each cleared task from its upstream states, in graph order.
+        var cleared = targets.ToHashSet(StringComparer.Ordinal);
+        var upstreamOfCleared = targets.SelectMany(t => run.Graph.Tasks[t].DependsOn).Where(u => !cleared.Contains(u)).Distinct().ToList();
+        var rootsAmongCleared = targets.Where(t => run.Graph.Tasks[t].DependsOn.Count == 0 || run.Graph.Tasks[t].TriggerRule == "always").ToList();
+        await run.SetAsync(rootsAmongCleared, TaskStates.Queued, [TaskStates.Pending], ct);
+        await run.ResolveDownstreamAsync(upstreamOfCleared, ct);
+        return new ClearResult(true, targets);
+    }, ct);
+
+    /// <summary>Marks a task success or failed by hand; downstream follows as if it had run.</summary>
+    public Task<MarkResult?> MarkAsync(long runId, string taskId, string state, CancellationToken ct) => unit.InRunAsync(runId, async run =>
+    {
+        if (!run.Graph.Tasks.ContainsKey(taskId))
+            return new MarkResult(false, false);
+        var moved = await run.SetAsync([taskId], state, TaskStates.All.Where(s => s != state).ToArray(), ct);
+        if (moved.Count > 0)
+        {
+            await using (var cmd = run.Command("update runs.task_attempts a set state = 'cancelled', finished_at = now() from runs.task_instances ti where ti.run_id = @r and ti.task_id = @t and a.task_instance_id = ti.id and a.state = 'running'"))
+            {
+                cmd.Parameters.AddWithValue("r", runId);
+                cmd.Parameters.AddWithValue("t", taskId);
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+            await run.ResolveDownstreamAsync([taskId], ct);
+        }
+        return new MarkResult(true, moved.Count > 0);
+    }, ct);
+}
+
+internal sealed record CancelResult(bool Cancelled, string State);
+
+internal sealed record ClearResult(bool Found, IReadOnlyList<string>? Cleared);
+
+internal sealed record MarkResult(bool Found, bool Changed);

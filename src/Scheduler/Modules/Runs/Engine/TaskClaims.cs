@@ -1,0 +1,121 @@
+using Npgsql;
+using Scheduler.Modules.Runs.Contracts;
+
+namespace Scheduler.Modules.Runs.Engine;
+
+/// <summary>Hands queued tasks to workers: the one-statement path and the slot-counting path.</summary>
+internal sealed class TaskClaims(NpgsqlDataSource dataSource)
+{
+    /// <summary>
+    /// Claims up to <paramref name="max"/> queued tasks for a worker in ONE statement:
+    /// SKIP LOCKED lets replicas claim side by side without waiting on each other, the
+    /// partial queue index keeps it an index scan, and the attempt row is written in the same
+    /// statement. Constrained tasks (limited pools, max_active_tasks) are left to
+    /// <see cref="ClaimConstrainedAsync"/>.
+    /// </summary>
+    public async Task<List<ClaimedTask>> ClaimAsync(string workerId, int max, TimeSpan lease, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand(ClaimSql("""
+            select id from runs.task_instances
+            where state = 'queued' and not constrained
+            order by priority desc, queued_at, id
+            limit @n
+            for update skip locked
+            """));
+        cmd.Parameters.AddWithValue("n", max);
+        return await ExecuteClaimAsync(cmd, workerId, lease, ct);
+    }
+
+    private static string ClaimSql(string pick) => $"""
+        with picked as ({pick}),
+        claimed as (
+            update runs.task_instances ti
+            set state = 'running', attempt = ti.attempt + 1, worker_id = @w, started_at = now(), lease_expires_at = now() + @lease
+            from picked where ti.id = picked.id
+            returning ti.id, ti.run_id, ti.task_id, ti.attempt, ti.started_at, ti.pool),
+        attempts as (
+            insert into runs.task_attempts (task_instance_id, attempt, run_id, task_id, worker_id, state, started_at)
+            select id, attempt, run_id, task_id, @w, 'running', started_at from claimed
+            on conflict (task_instance_id, attempt) do update
+            set worker_id = excluded.worker_id, state = 'running', started_at = excluded.started_at, finished_at = null,
+                deliveries = runs.task_attempts.deliveries + 1,
+                log = runs.task_attempts.log || E'\n--- delivered again: the previous worker was lost ---\n')
+        select c.id, c.run_id, c.task_id, c.attempt, r.dag_id, r.dag_name, r.dag_version, r.logical_date, r.params::text, c.pool
+        from claimed c join runs.dag_runs r on r.id = c.run_id
+        """;
+
+    private static async Task<List<ClaimedTask>> ExecuteClaimAsync(NpgsqlCommand cmd, string workerId, TimeSpan lease, CancellationToken ct)
+    {
+        cmd.Parameters.AddWithValue("w", workerId);
+        cmd.Parameters.AddWithValue("lease", lease);
+        var claimed = new List<ClaimedTask>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            claimed.Add(new ClaimedTask(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt64(4),
+                reader.GetString(5), reader.GetInt32(6), reader.GetFieldValue<DateTimeOffset>(7), reader.GetString(8), reader.GetString(9)));
+        return claimed;
+    }
+
+    /// <summary>
+    /// Claims tasks in limited pools or DAGs with max_active_tasks. Slot accounting must see
+    /// every replica's claims, so these claims are serialised by an advisory lock and count
+    /// running tasks under it; tasks that finish meanwhile only free slots, never overfill.
+    /// </summary>
+    public async Task<List<ClaimedTask>> ClaimConstrainedAsync(string workerId, int max, TimeSpan lease, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using (var probe = new NpgsqlCommand("select exists (select 1 from runs.task_instances where state = 'queued' and constrained)", connection))
+            if (!(bool)(await probe.ExecuteScalarAsync(ct))!)
+                return [];
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using (var cmd = new NpgsqlCommand("select pg_advisory_xact_lock(2, 0)", connection, tx))
+            await cmd.ExecuteNonQueryAsync(ct);
+
+        var candidates = new List<ConstrainedCandidate>();
+        await using (var cmd = new NpgsqlCommand("""
+            select ti.id, ti.pool, r.dag_id, r.max_active_tasks
+            from runs.task_instances ti join runs.dag_runs r on r.id = ti.run_id
+            where ti.state = 'queued' and ti.constrained
+            order by ti.priority desc, ti.queued_at, ti.id
+            limit 500
+            for update of ti skip locked
+            """, connection, tx))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct))
+                candidates.Add(new ConstrainedCandidate(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt32(3)));
+        if (candidates.Count == 0)
+            return [];
+
+        var poolFree = new Dictionary<string, int?>();
+        await using (var cmd = new NpgsqlCommand("""
+            select p.name, p.slots - (select count(*)::int from runs.task_instances r where r.state = 'running' and r.pool = p.name)
+            from runs.pools p where p.name = any(@pools)
+            """, connection, tx))
+        {
+            cmd.Parameters.AddWithValue("pools", candidates.Select(c => c.Pool).Distinct().ToArray());
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                poolFree[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetInt32(1);
+        }
+        var dagRunning = new Dictionary<long, int>();
+        await using (var cmd = new NpgsqlCommand("""
+            select r.dag_id, count(*)::int from runs.task_instances ti join runs.dag_runs r on r.id = ti.run_id
+            where ti.state = 'running' and r.dag_id = any(@dags) group by r.dag_id
+            """, connection, tx))
+        {
+            cmd.Parameters.AddWithValue("dags", candidates.Select(c => c.DagId).Distinct().ToArray());
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                dagRunning[reader.GetInt64(0)] = reader.GetInt32(1);
+        }
+
+        var chosen = ConstrainedSlots.Choose(candidates, poolFree, dagRunning, max);
+        if (chosen.Count == 0)
+            return [];
+        await using var claim = new NpgsqlCommand(ClaimSql("select unnest(@ids) as id"), connection, tx);
+        claim.Parameters.AddWithValue("ids", chosen.ToArray());
+        var claimed = await ExecuteClaimAsync(claim, workerId, lease, ct);
+        await tx.CommitAsync(ct);
+        return claimed;
+    }
+}

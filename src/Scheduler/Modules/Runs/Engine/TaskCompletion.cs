@@ -1,0 +1,169 @@
+using Npgsql;
+using NpgsqlTypes;
+using Scheduler.Infrastructure.Text;
+using Scheduler.Modules.Notifications.Contracts;
+using Scheduler.Modules.Runs.Contracts;
+
+namespace Scheduler.Modules.Runs.Engine;
+
+/// <summary>
+/// Records the ends of attempts and everything that follows, on raw Npgsql (the hot path).
+/// Text a task produced (log, error) is cleaned by <see cref="PostgresText.Clean"/> here, at
+/// the database boundary, whatever the worker did: a NUL in a task's output must never make
+/// its outcome unrecordable (the lease would expire and the task run again, forever).
+/// </summary>
+internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock)
+{
+    /// <summary>Characters of log kept per attempt; the rest is dropped with a marker by the worker.</summary>
+    public const int LogCap = 1_000_000;
+
+    private sealed record Current(int Attempt, string? Worker, int MaxAttempts, bool LeaseExpired);
+
+    private sealed record Decided(CompleteTask Report, TaskDecision Decision);
+
+    /// <summary>
+    /// Records attempts' outcomes and everything that follows in ONE transaction: the retry
+    /// policy or the final state, dead letters when retries are used up, downstream trigger
+    /// rules, the runs' ends, the next waiting runs. Batching matters: a claim hands a worker
+    /// neighbouring tasks of the same run, whose completions would otherwise queue one by one
+    /// on the run's row lock. A report for an attempt that is no longer this worker's (its
+    /// lease expired and it went to another worker, or the run was cancelled) changes nothing
+    /// but keeps its log. Returns how many reports counted.
+    /// </summary>
+    public Task<int> CompleteAsync(IReadOnlyList<CompleteTask> completions, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        return RecordAsync(completions, (c, row, runs) => OutcomePolicy.Decide(c.Outcome, c.Attempt, row.MaxAttempts,
+            runs[c.RunId].Graph.Tasks.GetValueOrDefault(c.TaskId), now, Random.Shared.NextDouble()), ct);
+    }
+
+    /// <summary>
+    /// Fails attempts whose last allowed delivery lost its worker, as any failure is recorded
+    /// (dead letter, trigger rules, the run's end), with the attempt 'lost'. An attempt whose
+    /// lease was renewed meanwhile (its worker came back) is left alone.
+    /// </summary>
+    public Task<int> FailLostAsync(IReadOnlyList<CompleteTask> lost, CancellationToken ct) =>
+        RecordAsync(lost, (_, row, _) => row.LeaseExpired ? OutcomePolicy.Lost : null, ct);
+
+    /// <summary>A null decision makes the report stale: only its log is kept.</summary>
+    private async Task<int> RecordAsync(IReadOnlyList<CompleteTask> reports, Func<CompleteTask, Current, IReadOnlyDictionary<long, RunTransaction>, TaskDecision?> decide, CancellationToken ct)
+    {
+        if (reports.Count == 0)
+            return 0;
+        reports = reports.Select(c => c with { Error = PostgresText.CleanOrNull(c.Error), LogTail = PostgresText.CleanOrNull(c.LogTail) }).ToList();
+        await using var connection = await unit.DataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var runs = await unit.BeginManyAsync(connection, tx, reports.Select(c => c.RunId).ToList(), ct);
+        // A run deleted meanwhile takes its reports with it.
+        reports = reports.Where(c => runs.ContainsKey(c.RunId)).ToList();
+        var current = new Dictionary<long, Current>();
+        await using (var cmd = new NpgsqlCommand("select id, attempt, worker_id, max_attempts, lease_expires_at < now() from runs.task_instances where id = any(@ids) and state = 'running' order by id for update", connection, tx))
+        {
+            cmd.Parameters.AddWithValue("ids", reports.Select(c => c.TaskInstanceId).ToArray());
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                current[reader.GetInt64(0)] = new(reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt32(3), !reader.IsDBNull(4) && reader.GetBoolean(4));
+        }
+        var valid = new List<Decided>();
+        var stale = new List<CompleteTask>();
+        foreach (var c in reports)
+        {
+            if (current.TryGetValue(c.TaskInstanceId, out var row) && row.Attempt == c.Attempt && row.Worker == c.WorkerId && decide(c, row, runs) is { } decision)
+                valid.Add(new(c, decision));
+            else
+                stale.Add(c);
+        }
+        if (valid.Count > 0)
+            await ApplyAsync(connection, tx, runs, valid, ct);
+        if (stale.Count > 0)
+            await WriteAttemptsAsync(connection, tx, stale.Select(c => (c, (string?)null)).ToList(), ct);
+        await unit.CommitRunsAsync(connection, tx, runs.Values.ToList(), ct);
+        return valid.Count;
+    }
+
+    private static async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyDictionary<long, RunTransaction> runs, List<Decided> valid, CancellationToken ct)
+    {
+        await using (var cmd = new NpgsqlCommand("""
+            update runs.task_instances ti
+            set state = v.s, finished_at = case when v.s = 'up_for_retry' then null else now() end,
+                not_before = v.nb, worker_id = null, lease_expires_at = null
+            from unnest(@ids, @states, @nb) as v(id, s, nb) where ti.id = v.id
+            """, connection, tx))
+        {
+            cmd.Parameters.AddWithValue("ids", valid.Select(v => v.Report.TaskInstanceId).ToArray());
+            cmd.Parameters.AddWithValue("states", valid.Select(v => v.Decision.State).ToArray());
+            cmd.Parameters.Add(new NpgsqlParameter("nb", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = valid.Select(v => (object?)v.Decision.NotBefore ?? DBNull.Value).ToArray() });
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        foreach (var (c, decision) in valid)
+        {
+            var run = runs[c.RunId];
+            run.Track(c.TaskId, TaskStates.Running, decision.State);
+            if (decision.State == TaskStates.UpForRetry)
+                run.AddEvent(NotificationEvents.TaskRetry, $"retry:{c.TaskInstanceId}:{c.Attempt}", c.TaskId, c.Attempt, c.Error);
+            else if (decision.State == TaskStates.Failed)
+            {
+                run.AddEvent(NotificationEvents.TaskFailure, $"task_failure:{c.TaskInstanceId}:{c.Attempt}", c.TaskId, c.Attempt, c.Error);
+                run.AddEvent(NotificationEvents.DeadLetter, $"dead_letter:{c.TaskInstanceId}:{c.Attempt}", c.TaskId, c.Attempt, c.Error);
+            }
+        }
+        await WriteAttemptsAsync(connection, tx, valid.Select(v => (v.Report, (string?)v.Decision.AttemptState)).ToList(), ct);
+        var dead = valid.Where(v => v.Decision.State == TaskStates.Failed).Select(v => v.Report).ToList();
+        if (dead.Count > 0)
+        {
+            await using var cmd = new NpgsqlCommand("""
+                insert into runs.dead_letters (task_instance_id, run_id, dag_name, task_id, attempts, error, created_at)
+                select id, run, dag, task, attempts, error, now() from unnest(@ids, @runs, @dags, @tasks, @attempts, @errors) as v(id, run, dag, task, attempts, error)
+                """, connection, tx);
+            cmd.Parameters.AddWithValue("ids", dead.Select(c => c.TaskInstanceId).ToArray());
+            cmd.Parameters.AddWithValue("runs", dead.Select(c => c.RunId).ToArray());
+            cmd.Parameters.AddWithValue("dags", dead.Select(c => runs[c.RunId].DagName).ToArray());
+            cmd.Parameters.AddWithValue("tasks", dead.Select(c => c.TaskId).ToArray());
+            cmd.Parameters.AddWithValue("attempts", dead.Select(c => c.Attempt).ToArray());
+            cmd.Parameters.Add(new NpgsqlParameter("errors", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = dead.Select(c => (object?)c.Error ?? DBNull.Value).ToArray() });
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        // Trigger rules per run, and only where a finished task has something downstream.
+        foreach (var group in valid.Where(v => TaskStates.IsFinal(v.Decision.State)).GroupBy(v => v.Report.RunId))
+        {
+            var run = runs[group.Key];
+            var final = group.Select(v => v.Report.TaskId).Where(t => run.Graph.Downstream.TryGetValue(t, out var next) && next.Length > 0).ToList();
+            if (final.Count > 0)
+                await run.ResolveDownstreamAsync(final, ct);
+        }
+    }
+
+    /// <summary>Finishes attempt rows; a null state only appends the log (a stale report keeps its evidence).</summary>
+    private static async Task WriteAttemptsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<(CompleteTask C, string? State)> attempts, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            update runs.task_attempts a
+            set state = coalesce(v.s, a.state),
+                finished_at = case when v.s is null then a.finished_at else now() end,
+                code = case when v.s is null then a.code else v.code end,
+                error = case when v.s is null then a.error else v.e end,
+                log = left(a.log || v.log, @cap)
+            from unnest(@ids, @attempts, @states, @codes, @errors, @logs) as v(id, attempt, s, code, e, log)
+            where a.task_instance_id = v.id and a.attempt = v.attempt
+            """, connection, tx);
+        cmd.Parameters.AddWithValue("ids", attempts.Select(a => a.C.TaskInstanceId).ToArray());
+        cmd.Parameters.AddWithValue("attempts", attempts.Select(a => a.C.Attempt).ToArray());
+        cmd.Parameters.Add(new NpgsqlParameter("states", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = attempts.Select(a => (object?)a.State ?? DBNull.Value).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter("codes", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = attempts.Select(a => (object?)a.C.Code ?? DBNull.Value).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter("errors", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = attempts.Select(a => (object?)a.C.Error ?? DBNull.Value).ToArray() });
+        cmd.Parameters.AddWithValue("logs", attempts.Select(a => a.C.LogTail ?? "").ToArray());
+        cmd.Parameters.AddWithValue("cap", LogCap);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Appends to a running attempt's log; output of an attempt that ended meanwhile is dropped.</summary>
+    public async Task AppendLogAsync(long taskInstanceId, int attempt, string text, CancellationToken ct)
+    {
+        await using var cmd = unit.DataSource.CreateCommand("update runs.task_attempts set log = left(log || @log, @cap) where task_instance_id = @id and attempt = @a and state = 'running'");
+        cmd.Parameters.AddWithValue("log", PostgresText.Clean(text));
+        cmd.Parameters.AddWithValue("cap", LogCap);
+        cmd.Parameters.AddWithValue("id", taskInstanceId);
+        cmd.Parameters.AddWithValue("a", attempt);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+}
