@@ -23,6 +23,14 @@ internal static class WorkersModule
         services.AddSingleton<ITaskExecutor, HttpExecutor>();
         services.AddSingleton<ITaskExecutor, SqlExecutor>();
         services.AddSingleton<ExecutorRegistry>();
+        services.AddSingleton<WorkerIdentity>();
+        services.AddSingleton<RunningAttempts>();
+        services.AddSingleton<ClaimSignal>();
+        services.AddSingleton<OutcomeRecorder>();
+        services.AddSingleton<AttemptRunner>();
+        services.AddSingleton<ClaimLoop>();
+        services.AddSingleton<QueueListener>();
+        services.AddSingleton<LeaseHeartbeat>();
         services.AddSingleton<WorkerPool>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerPool>());
         return services;
