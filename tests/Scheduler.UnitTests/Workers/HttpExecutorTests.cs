@@ -6,7 +6,9 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Scheduler.Abstractions;
+using Microsoft.Extensions.Options;
 using Scheduler.Modules.Workers.Executors;
+using Scheduler.Modules.Workers.Pool;
 using static Scheduler.UnitTests.Workers.ExecutorTestKit;
 
 namespace Scheduler.UnitTests.Workers;
@@ -33,7 +35,7 @@ public sealed class HttpExecutorTests : IDisposable
         _listener.Start();
         _ = Task.Run(ServeAsync);
         _services = new ServiceCollection().AddHttpClient().BuildServiceProvider();
-        _http = new HttpExecutor(_services.GetRequiredService<IHttpClientFactory>());
+        _http = new HttpExecutor(_services.GetRequiredService<IHttpClientFactory>(), Options.Create(new WorkerOptions()), TimeProvider.System);
     }
 
     public void Dispose()

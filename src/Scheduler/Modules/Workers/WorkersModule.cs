@@ -17,6 +17,7 @@ internal static class WorkersModule
         services.AddDataProtection().SetApplicationName("scheduler").PersistKeysToDbContext<ConnectionsDbContext>();
         services.AddSingleton<ConnectionSecrets>();
         services.AddSingleton<IConnectionResolver>(sp => sp.GetRequiredService<ConnectionSecrets>());
+        // The executor applies Workers:HttpTimeoutSeconds itself (the task's own timeout governs where set).
         services.AddHttpClient(HttpExecutor.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddSingleton<ITaskExecutor, NoopExecutor>();
         services.AddSingleton<ITaskExecutor, ShellExecutor>();

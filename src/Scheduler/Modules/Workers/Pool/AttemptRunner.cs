@@ -122,7 +122,7 @@ internal sealed class AttemptRunner(
     private async Task<Result> RunExecutorAsync(RunningAttempt attempt, TaskPlan plan, ITaskExecutor executor, ISender sender, AttemptLog log)
     {
         var task = attempt.Task;
-        var timeout = plan.Timeout;
+        var timeout = plan.Timeout ?? _options.DefaultTaskTimeout;
         using var timer = timeout is { } limit ? new CancellationTokenSource(limit, time) : new CancellationTokenSource();
         using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(attempt.Cancel.Token, timer.Token);
         // Flushing outlives the token: what a task prints while it is being killed is kept too.
@@ -143,6 +143,7 @@ internal sealed class AttemptRunner(
                 Params = JsonNode.Parse(task.ParamsJson)?.AsObject() ?? [],
                 Log = log,
                 Connections = connections,
+                Timeout = plan.Timeout,
             }, interrupted.Token);
             var result = outcome.Kind switch
             {
