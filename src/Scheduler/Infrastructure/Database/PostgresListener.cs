@@ -10,7 +10,8 @@ namespace Scheduler.Infrastructure.Database;
 /// lost, which PostgreSQL does not replay: so after every successful LISTEN (the first one
 /// included) <c>onConnected</c> runs, and the owner catches up there (claims, scans) on
 /// whatever it may have missed. Notifications are delivered one at a time, in the order the
-/// server sent them, on the listening loop: a callback must be quick and must not throw.
+/// server sent them, on the listening loop: a callback must be quick. One that throws is
+/// logged and costs only that notification, not the connection.
 /// </summary>
 internal sealed partial class PostgresListener
 {
@@ -57,7 +58,7 @@ internal sealed partial class PostgresListener
             try
             {
                 await using var connection = await _open(ct);
-                connection.Notification += (_, e) => _onNotification(e);
+                connection.Notification += (_, e) => Deliver(e);
                 await using (var listen = new NpgsqlCommand(string.Concat(_channels.Select(c => $"listen {c};")), connection))
                     await listen.ExecuteNonQueryAsync(ct);
                 await _onConnected(connection, ct);
@@ -80,6 +81,18 @@ internal sealed partial class PostgresListener
                     return;
                 }
             }
+        }
+    }
+
+    private void Deliver(NpgsqlNotificationEventArgs e)
+    {
+        try
+        {
+            _onNotification(e);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Handling a notification on {Channel} failed", e.Channel);
         }
     }
 
