@@ -45,6 +45,13 @@ public sealed class TaskExecutionContext
     public required ITaskLog Log { get; init; }
     /// <summary>Resolves a stored connection's secret by name (for <c>sql</c> and plugins).</summary>
     public required IConnectionResolver Connections { get; init; }
+    /// <summary>
+    /// The timeout the DAG definition sets for this task (its own or the DAG's default), or
+    /// null when it sets none. The worker enforces it through the cancellation token; an
+    /// executor reads it only to know whether a limit of its own (an HTTP request timeout,
+    /// say) should apply.
+    /// </summary>
+    public TimeSpan? Timeout { get; init; }
 }
 
 /// <summary>The attempt's log. Writes are buffered and size-capped by the worker.</summary>

@@ -22,6 +22,9 @@ public sealed class RecordingListener : IDisposable
     /// <summary>Decides the answer: (1-based request number, path) to (status, body).</summary>
     public Func<int, string, (int Status, string Body)> Respond { get; set; } = (_, _) => (200, "ok");
 
+    /// <summary>When set, the answer's body as raw bytes (binary, not UTF-8 text), in place of <see cref="Respond"/>'s.</summary>
+    public Func<int, string, byte[]>? RespondBytes { get; set; }
+
     public int Port { get; }
 
     public string Url => $"http://127.0.0.1:{Port}";
@@ -51,9 +54,10 @@ public sealed class RecordingListener : IDisposable
             var body = await reader.ReadToEndAsync();
             var headers = ctx.Request.Headers.AllKeys.OfType<string>().ToDictionary(k => k, k => ctx.Request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
             Requests.Enqueue(new Received(ctx.Request.HttpMethod, ctx.Request.Url!.AbsolutePath, headers, body));
-            var (status, answer) = Respond(Interlocked.Increment(ref _count), ctx.Request.Url!.AbsolutePath);
+            var number = Interlocked.Increment(ref _count);
+            var (status, answer) = Respond(number, ctx.Request.Url!.AbsolutePath);
             ctx.Response.StatusCode = status;
-            var bytes = Encoding.UTF8.GetBytes(answer);
+            var bytes = RespondBytes?.Invoke(number, ctx.Request.Url!.AbsolutePath) ?? Encoding.UTF8.GetBytes(answer);
             try
             {
                 await ctx.Response.OutputStream.WriteAsync(bytes);

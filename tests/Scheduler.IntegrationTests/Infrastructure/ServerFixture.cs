@@ -61,6 +61,8 @@ public sealed class ServerFixture : IAsyncLifetime
             web.UseSetting("Workers:LeaseSeconds", "4");
             web.UseSetting("Workers:PollSeconds", "0.5");
             web.UseSetting("Workers:ShutdownTimeoutSeconds", "2");
+            // A hung endpoint fails within a test's patience (AttemptEndTests).
+            web.UseSetting("Workers:HttpTimeoutSeconds", "5");
             web.UseSetting("Scheduler:MaintenanceSeconds", "0.5");
             // Quick delivery retries (1 s, then 1 s: three attempts). The dispatcher keeps its
             // default 30 s fallback poll and Hangfire its default polls: NOTIFY and the

@@ -104,6 +104,18 @@ public sealed class HttpAndSqlTaskTests(ServerFixture server) : ServerTest(serve
     }
 
     [Fact]
+    public async Task Http_FailsOnTheDefaultRequestTimeout_WhenTheEndpointNeverAnswers()
+    {
+        // The fixture sets Workers:HttpTimeoutSeconds to 5; the task sets no timeout of its own.
+        using var listener = new Listener(_ => 200, TimeSpan.FromSeconds(120));
+        await Admin.PostJsonAsync("dags", $$"""{"name":"silent","tasks":[{"id":"call","type":"http","uri":"http://127.0.0.1:{{listener.Port}}/never","retries":0}]}""").ExpectAsync(HttpStatusCode.Created);
+        var run = await Viewer.WaitForRunAsync(await Operator.TriggerAsync("silent"), TimeSpan.FromSeconds(30));
+        Assert.Equal("failed", RunHelpers.State(run, "call"));
+        var error = RunHelpers.Task(run, "call").GetProperty("attempts")[0].GetProperty("error").GetString();
+        Assert.Contains("no response within 5 s", error);
+    }
+
+    [Fact]
     public async Task Http_FailsClearly_WhenNothingListens()
     {
         await Admin.PostJsonAsync("dags", """{"name":"closed","tasks":[{"id":"x","type":"http","uri":"http://127.0.0.1:9/data"}]}""").ExpectAsync(HttpStatusCode.Created);

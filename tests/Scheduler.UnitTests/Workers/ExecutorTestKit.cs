@@ -35,7 +35,7 @@ internal static class ExecutorTestKit
 {
     public static readonly DateTimeOffset LogicalDate = new(2026, 3, 1, 4, 5, 6, TimeSpan.FromHours(2));
 
-    public static TaskExecutionContext Context(JsonObject task, ITaskLog log, int attempt = 1) => new()
+    public static TaskExecutionContext Context(JsonObject task, ITaskLog log, int attempt = 1, TimeSpan? timeout = null) => new()
     {
         RunId = 42,
         DagName = "unit_dag",
@@ -47,6 +47,7 @@ internal static class ExecutorTestKit
         Params = new JsonObject { ["p"] = 1 },
         Log = log,
         Connections = new NoConnections(),
+        Timeout = timeout,
     };
 
     /// <summary>Polls until the condition holds or the time is up; returns whether it held.</summary>

@@ -6,7 +6,9 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Scheduler.Abstractions;
+using Microsoft.Extensions.Options;
 using Scheduler.Modules.Workers.Executors;
+using Scheduler.Modules.Workers.Pool;
 using static Scheduler.UnitTests.Workers.ExecutorTestKit;
 
 namespace Scheduler.UnitTests.Workers;
@@ -33,7 +35,7 @@ public sealed class HttpExecutorTests : IDisposable
         _listener.Start();
         _ = Task.Run(ServeAsync);
         _services = new ServiceCollection().AddHttpClient().BuildServiceProvider();
-        _http = new HttpExecutor(_services.GetRequiredService<IHttpClientFactory>());
+        _http = new HttpExecutor(_services.GetRequiredService<IHttpClientFactory>(), Options.Create(new WorkerOptions()), TimeProvider.System);
     }
 
     public void Dispose()
@@ -125,6 +127,28 @@ public sealed class HttpExecutorTests : IDisposable
         var (okNotExpected, _) = await RunAsync(new JsonObject { ["uri"] = $"{_base}/status/200", ["expect_status"] = new JsonArray(201) });
         Assert.Equal(TaskOutcomeKind.Failed, okNotExpected.Kind);
         Assert.Equal(200, okNotExpected.Code);
+    }
+
+    private HttpExecutor WithRequestTimeout(double seconds) =>
+        new(_services.GetRequiredService<IHttpClientFactory>(), Options.Create(new WorkerOptions { HttpTimeoutSeconds = seconds }), TimeProvider.System);
+
+    [Fact]
+    public async Task Execute_FailsOnTheRequestTimeout_WhenTheTaskSetsNoTimeout()
+    {
+        var outcome = await WithRequestTimeout(0.3).ExecuteAsync(Context(new JsonObject { ["uri"] = $"{_base}/slow" }, new RecordingLog()), CancellationToken.None);
+        Assert.Equal(TaskOutcomeKind.Failed, outcome.Kind);
+        Assert.StartsWith("no response within 0.3 s", outcome.Error);
+    }
+
+    [Fact]
+    public async Task Execute_IgnoresTheRequestTimeout_WhenTheTaskSetsItsOwn()
+    {
+        // The task's own timeout is the worker's to enforce, through the token (fired here after 1 s).
+        using var taskTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        var context = Context(new JsonObject { ["uri"] = $"{_base}/slow" }, new RecordingLog(), timeout: TimeSpan.FromSeconds(1));
+        var started = DateTime.UtcNow;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => WithRequestTimeout(0.3).ExecuteAsync(context, taskTimeout.Token));
+        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(0.9));
     }
 
     [Fact]

@@ -28,9 +28,10 @@ public sealed class PluginLoadingTests : IDisposable
     public async Task LoadPlugins_FindsExecutorsInFolder_AndTheyRun()
     {
         File.Copy(PluginDll(), Path.Combine(_folder, "Scheduler.TestPlugin.dll"));
-        var executor = Assert.Single(ExecutorRegistry.LoadPlugins(_folder, new EmptyServices(), NullLogger.Instance));
-        Assert.Equal("echo", executor.Type);
-        var log = new AttemptLog(1, 1, 10_000);
+        var executors = ExecutorRegistry.LoadPlugins(_folder, new EmptyServices(), NullLogger.Instance).ToList();
+        Assert.Equal(["echo", "throw_on_cancel"], executors.Select(e => e.Type).Order());
+        var executor = executors.Single(e => e.Type == "echo");
+        var log = new AttemptLog(10_000);
         var outcome = await executor.ExecuteAsync(new TaskExecutionContext
         {
             RunId = 7, DagName = "d", TaskId = "t", Attempt = 1, LogicalDate = DateTimeOffset.UnixEpoch, IdempotencyKey = "7:t:1",
@@ -60,15 +61,16 @@ public sealed class PluginLoadingTests : IDisposable
         File.WriteAllText(Path.Combine(_folder, "broken.dll"), "not an assembly");
         var logger = new RecordingLogger();
         var registry = Registry([new NoopExecutor(), new ShellExecutor()], logger);
-        Assert.Equal(["echo", "noop", "shell"], registry.Types.Order());
+        Assert.Equal(["echo", "noop", "shell", "throw_on_cancel"], registry.Types.Order());
         Assert.True(registry.TryGet("echo", out var echo));
         Assert.Equal("Scheduler.TestPlugin.EchoExecutor", echo.GetType().FullName);
         Assert.False(registry.TryGet("nope", out _));
         Assert.False(registry.TryGet("needs_settings", out _));
         Assert.Contains(logger.Warnings, w => w.Contains("NeedsSettingsExecutor"));
-        Assert.Equal(2, logger.Errors.Count);
+        Assert.Equal(3, logger.Errors.Count);
         Assert.Contains(logger.Errors, e => e.Contains("broken.dll"));
         Assert.Contains(logger.Errors, e => e.Contains("'echo'") && e.Contains("taken"));
+        Assert.Contains(logger.Errors, e => e.Contains("'throw_on_cancel'") && e.Contains("taken"));
     }
 
     [Fact]
@@ -97,7 +99,7 @@ public sealed class PluginLoadingTests : IDisposable
     [Fact]
     public void AttemptLog_CapsOutput_AndSaysHowMuchWasDropped()
     {
-        var log = new AttemptLog(1, 1, 10);
+        var log = new AttemptLog(10);
         log.Write("0123456789abc");
         log.Write("more");
         Assert.Equal("0123456789\n--- log truncated: 7 more characters were dropped ---\n", log.Take(final: true));

@@ -17,12 +17,21 @@ internal static class WorkersModule
         services.AddDataProtection().SetApplicationName("scheduler").PersistKeysToDbContext<ConnectionsDbContext>();
         services.AddSingleton<ConnectionSecrets>();
         services.AddSingleton<IConnectionResolver>(sp => sp.GetRequiredService<ConnectionSecrets>());
+        // The executor applies Workers:HttpTimeoutSeconds itself (the task's own timeout governs where set).
         services.AddHttpClient(HttpExecutor.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddSingleton<ITaskExecutor, NoopExecutor>();
         services.AddSingleton<ITaskExecutor, ShellExecutor>();
         services.AddSingleton<ITaskExecutor, HttpExecutor>();
         services.AddSingleton<ITaskExecutor, SqlExecutor>();
         services.AddSingleton<ExecutorRegistry>();
+        services.AddSingleton<WorkerIdentity>();
+        services.AddSingleton<RunningAttempts>();
+        services.AddSingleton<ClaimSignal>();
+        services.AddSingleton<OutcomeRecorder>();
+        services.AddSingleton<AttemptRunner>();
+        services.AddSingleton<ClaimLoop>();
+        services.AddSingleton<QueueListener>();
+        services.AddSingleton<LeaseHeartbeat>();
         services.AddSingleton<WorkerPool>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerPool>());
         return services;

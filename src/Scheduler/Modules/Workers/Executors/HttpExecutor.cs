@@ -1,17 +1,21 @@
-using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Globalization;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
 using Scheduler.Abstractions;
+using Scheduler.Modules.Workers.Pool;
 
 namespace Scheduler.Modules.Workers.Executors;
 
 /// <summary>
 /// One HTTP request: method, headers, body, expected statuses (2xx by default). Sends
 /// <c>Idempotency-Key</c> so a redelivered attempt can be recognised by the receiver.
-/// No retries of its own: retries are the task's policy. A cancel aborts the request.
+/// No retries of its own: retries are the task's policy. A cancel aborts the request. A
+/// task without a timeout of its own waits at most <see cref="WorkerOptions.HttpTimeoutSeconds"/>
+/// for the response (and the start of its body), so a hung endpoint cannot hold a slot for ever.
 /// </summary>
-internal sealed class HttpExecutor(IHttpClientFactory clients) : ITaskExecutor
+internal sealed class HttpExecutor(IHttpClientFactory clients, IOptions<WorkerOptions> options, TimeProvider time) : ITaskExecutor
 {
     public const string ClientName = "tasks";
     private const int SnippetBytes = 4096;
@@ -49,11 +53,26 @@ internal sealed class HttpExecutor(IHttpClientFactory clients) : ITaskExecutor
         var expected = context.Task["expect_status"] is JsonArray statuses ? statuses.Select(s => s!.GetValue<int>()).ToHashSet() : null;
 
         context.Log.WriteLine($"{method} {uri}");
-        var clock = Stopwatch.StartNew();
-        using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        var limit = context.Timeout is null ? options.Value.HttpTimeout : null;
+        using var timer = limit is { } after ? new CancellationTokenSource(after, time) : new CancellationTokenSource();
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        try
+        {
+            return await SendAsync(context, request, expected, either.Token);
+        }
+        catch (Exception e) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested && e is OperationCanceledException or HttpRequestException or IOException)
+        {
+            return TaskOutcome.Failed($"no response within {limit!.Value.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s (Workers:HttpTimeoutSeconds; a task's own timeout replaces this limit)");
+        }
+    }
+
+    private async Task<TaskOutcome> SendAsync(TaskExecutionContext context, HttpRequestMessage request, HashSet<int>? expected, CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         var status = (int)response.StatusCode;
-        var snippet = await ReadSnippetAsync(response, cancellationToken);
-        context.Log.WriteLine($"{status} {response.ReasonPhrase} in {clock.ElapsedMilliseconds} ms");
+        var snippet = await ReadSnippetAsync(response, ct);
+        context.Log.WriteLine($"{status} {response.ReasonPhrase} in {(long)time.GetElapsedTime(started).TotalMilliseconds} ms");
         if (snippet.Length > 0)
             context.Log.WriteLine(snippet);
         var ok = expected?.Contains(status) ?? status is >= 200 and < 300;

@@ -1,21 +1,38 @@
+using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Scheduler.Abstractions;
+using Scheduler.Modules.Workers.Pool;
 
 namespace Scheduler.Modules.Workers.Executors;
 
 /// <summary>
 /// Runs a statement (or several) on a stored PostgreSQL connection. Logs rows affected and
 /// the first rows of each result. The connection's secret is resolved at run time and never
-/// logged. A cancel cancels the command on the server.
+/// logged. A cancel cancels the command on the server. A task without a timeout of its own
+/// runs its statement under <see cref="WorkerOptions.SqlCommandTimeoutSeconds"/>.
 /// </summary>
-internal sealed class SqlExecutor : ITaskExecutor
+internal sealed class SqlExecutor(IOptions<WorkerOptions> options) : ITaskExecutor
 {
     private const int RowsShown = 20;
 
     public string Type => "sql";
 
     public async Task<TaskOutcome> ExecuteAsync(TaskExecutionContext context, CancellationToken cancellationToken)
+    {
+        var seconds = context.Timeout is null ? (int)Math.Ceiling(Math.Max(0, options.Value.SqlCommandTimeoutSeconds)) : 0;
+        try
+        {
+            return await RunAsync(context, seconds, cancellationToken);
+        }
+        catch (NpgsqlException e) when (e.InnerException is TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            return TaskOutcome.Failed($"the statement did not finish within {seconds.ToString(CultureInfo.InvariantCulture)} s (Workers:SqlCommandTimeoutSeconds; a task's own timeout replaces this limit)");
+        }
+    }
+
+    private static async Task<TaskOutcome> RunAsync(TaskExecutionContext context, int commandTimeout, CancellationToken cancellationToken)
     {
         var name = context.Task["connection"]?.GetValue<string>() ?? throw new InvalidOperationException("a sql task needs 'connection'");
         var statement = context.Task["statement"]?.GetValue<string>() ?? throw new InvalidOperationException("a sql task needs 'statement'");
@@ -28,7 +45,7 @@ internal sealed class SqlExecutor : ITaskExecutor
         var builder = new NpgsqlConnectionStringBuilder(connection.ConnectionString) { ApplicationName = $"scheduler:{context.DagName}.{context.TaskId}" };
         await using var db = new NpgsqlConnection(builder.ConnectionString);
         await db.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(statement, db) { CommandTimeout = 0 };
+        await using var command = new NpgsqlCommand(statement, db) { CommandTimeout = commandTimeout };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         do
         {
@@ -43,7 +60,7 @@ internal sealed class SqlExecutor : ITaskExecutor
                     {
                         var line = new StringBuilder();
                         for (var i = 0; i < reader.FieldCount; i++)
-                            line.Append(i == 0 ? "" : " | ").Append(reader.IsDBNull(i) ? "null" : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture));
+                            line.Append(i == 0 ? "" : " | ").Append(reader.IsDBNull(i) ? "null" : Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture));
                         context.Log.WriteLine(line.ToString());
                     }
                 }

@@ -1,16 +1,19 @@
 using System.Text;
-using Mediator;
 using Scheduler.Abstractions;
-using Scheduler.Modules.Runs.Contracts;
+using Scheduler.Infrastructure.Text;
 
 namespace Scheduler.Modules.Workers.Pool;
 
 /// <summary>
 /// An attempt's log: buffered in memory and flushed about once a second while the task runs
 /// (so the API shows output so far without a write per line), the rest with the completion.
-/// Past the cap, output is counted and dropped, and a marker says how much.
+/// Past the cap, output is counted and dropped, and a marker says how much. What is kept is
+/// cleaned for PostgreSQL text as it is written (a NUL byte, a lone surrogate), so no output
+/// can make a log write fail. A flush that fails puts its text back, ahead of anything
+/// written since: output reaches the database AT LEAST once (a flush whose commit was not
+/// acknowledged may be sent again), in order.
 /// </summary>
-internal sealed class AttemptLog(long taskInstanceId, int attempt, int maxChars) : ITaskLog
+internal sealed class AttemptLog(int maxChars) : ITaskLog
 {
     private readonly StringBuilder _pending = new();
     private readonly Lock _lock = new();
@@ -28,7 +31,7 @@ internal sealed class AttemptLog(long taskInstanceId, int attempt, int maxChars)
                 return;
             }
             var kept = text.Length <= room ? text : text[..(int)room];
-            _pending.Append(kept);
+            _pending.Append(PostgresText.Clean(kept));
             _written += kept.Length;
             _dropped += text.Length - kept.Length;
         }
@@ -49,10 +52,48 @@ internal sealed class AttemptLog(long taskInstanceId, int attempt, int maxChars)
         }
     }
 
-    public async Task FlushAsync(ISender sender, CancellationToken ct)
+    /// <summary>Sends what was written since the last flush; on failure keeps it for the next one, and throws.</summary>
+    public async Task FlushAsync(Func<string, CancellationToken, Task> append, CancellationToken ct)
     {
         var text = Take(final: false);
-        if (text.Length > 0)
-            await sender.Send(new AppendTaskLog(taskInstanceId, attempt, text), ct);
+        if (text.Length == 0)
+            return;
+        try
+        {
+            await append(text, ct);
+        }
+        catch
+        {
+            lock (_lock)
+                _pending.Insert(0, text);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Flushes every <paramref name="period"/> until <paramref name="ct"/> fires. A failed flush
+    /// (the database away for a moment) does not end the loop: its text goes with the next
+    /// flush, or with the completion.
+    /// </summary>
+    public async Task FlushPeriodicallyAsync(Func<string, CancellationToken, Task> append, TimeSpan period, TimeProvider time, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(period, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                try
+                {
+                    await FlushAsync(append, ct);
+                }
+                catch (Exception)
+                {
+                    // Kept for the next flush; a log write never decides the attempt's fate.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 }

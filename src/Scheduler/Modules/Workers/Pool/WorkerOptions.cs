@@ -43,10 +43,28 @@ internal sealed class WorkerOptions
     public int RecordingBacklog { get; set; } = 512;
     /// <summary>Characters of log kept per attempt.</summary>
     public int MaxLogChars { get; set; } = 1_000_000;
+    /// <summary>
+    /// The timeout of a task whose definition sets none (0: none), so a task that hangs
+    /// frees its slot at last. A task's own <c>timeout</c> (or its DAG's default) governs
+    /// where set.
+    /// </summary>
+    public double DefaultTaskTimeoutSeconds { get; set; } = 86_400;
+    /// <summary>
+    /// How long an <c>http</c> task waits for the response of a request (0: no limit), when
+    /// the task sets no timeout: a hung endpoint fails the attempt instead of holding a slot.
+    /// </summary>
+    public double HttpTimeoutSeconds { get; set; } = 300;
+    /// <summary>The command timeout of a <c>sql</c> task's statement (0: no limit), when the task sets no timeout.</summary>
+    public double SqlCommandTimeoutSeconds { get; set; } = 3_600;
 
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
     public TimeSpan Heartbeat => TimeSpan.FromSeconds(HeartbeatSeconds);
     public TimeSpan Poll => TimeSpan.FromSeconds(PollSeconds);
     public TimeSpan IdlePoll => TimeSpan.FromSeconds(Math.Max(PollSeconds, IdlePollSeconds));
     public TimeSpan ShutdownTimeout => TimeSpan.FromSeconds(ShutdownTimeoutSeconds);
+    public TimeSpan? DefaultTaskTimeout => Limit(DefaultTaskTimeoutSeconds);
+    public TimeSpan? HttpTimeout => Limit(HttpTimeoutSeconds);
+
+    /// <summary>Seconds as a limit; zero or less is none.</summary>
+    private static TimeSpan? Limit(double seconds) => seconds > 0 ? TimeSpan.FromSeconds(seconds) : null;
 }

@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Mediator;
+using Microsoft.Extensions.Options;
+using Scheduler.Abstractions;
+using Scheduler.Infrastructure.Text;
+using Scheduler.Modules.Dags.Contracts;
+using Scheduler.Modules.Runs.Contracts;
+using Scheduler.Modules.Workers.Executors;
+
+namespace Scheduler.Modules.Workers.Pool;
+
+/// <summary>
+/// Runs one claimed attempt: its plan, its executor, its timeout and cancellation, its log
+/// flushing; then hands the outcome to the recorder. Whatever the executor does (returns,
+/// throws anything, throws after its token fired), the attempt ends with an outcome and
+/// its slot is freed: timed_out when the timeout fired, cancelled when it was stopped,
+/// failed otherwise. An attempt interrupted by shutdown is not recorded: the pool hands it
+/// back to the queue under the same attempt number.
+/// </summary>
+internal sealed class AttemptRunner(
+    IServiceScopeFactory scopes,
+    WorkerIdentity worker,
+    ExecutorRegistry executors,
+    IConnectionResolver connections,
+    RunningAttempts attempts,
+    ClaimSignal signal,
+    OutcomeRecorder recorder,
+    IOptions<WorkerOptions> options,
+    TimeProvider time)
+{
+    private static readonly TimeSpan FlushPeriod = TimeSpan.FromSeconds(1);
+    private readonly WorkerOptions _options = options.Value;
+
+    private readonly record struct Result(AttemptOutcome Outcome, int? Code, string? Error);
+
+    /// <summary>Takes a slot and starts the attempt on the thread pool.</summary>
+    public void Start(ClaimedTask task)
+    {
+        var attempt = new RunningAttempt(task, new CancellationTokenSource());
+        // The attempt's body starts only once it is in the table, so a stop (cancel, lost
+        // lease, shutdown) can always find it.
+        var started = new TaskCompletionSource();
+        attempt.Execution = Task.Run(async () =>
+        {
+            await started.Task;
+            await RunAsync(attempt);
+        });
+        attempts.Add(attempt);
+        started.SetResult();
+    }
+
+    private async Task RunAsync(RunningAttempt attempt)
+    {
+        var task = attempt.Task;
+        var log = new AttemptLog(_options.MaxLogChars);
+        Result result;
+        try
+        {
+            result = await ExecuteAsync(attempt, log);
+        }
+        catch (Exception e)
+        {
+            // Not the executor's (it is caught below): still the attempt ends and frees its slot.
+            result = new Result(AttemptOutcome.Failed, null, $"the worker failed running the attempt: {e.Message}");
+        }
+
+        if (attempt.StopReason == StopReason.Shutdown)
+        {
+            attempts.Remove(task.TaskInstanceId);
+            attempt.Cancel.Dispose();
+            return;
+        }
+        if (result.Error is not null)
+            log.WriteLine($"--- {result.Error} ---");
+        // The slot frees as soon as the work is done. With a backlog the next claim overlaps
+        // the recording of this outcome; without one, claiming waits for the commit (below),
+        // which is when this task's downstream tasks become claimable.
+        attempts.BeginRecording(task.TaskInstanceId);
+        attempt.Cancel.Dispose();
+        if (signal.Backlog)
+            signal.Wake();
+        try
+        {
+            await recorder.RecordAsync(new CompleteTask(task.TaskInstanceId, task.RunId, task.TaskId, task.Attempt, worker.Id,
+                result.Outcome, result.Code, PostgresText.CleanOrNull(result.Error), log.Take(final: true)));
+        }
+        finally
+        {
+            attempts.Recorded(task.TaskInstanceId);
+            signal.Wake();
+        }
+    }
+
+    private async Task<Result> ExecuteAsync(RunningAttempt attempt, AttemptLog log)
+    {
+        var task = attempt.Task;
+        var stopped = attempt.Cancel.Token;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var sender = scope.ServiceProvider.GetRequiredService<ISender>();
+            // The Dags module caches plans per (dag, version) for the process: no round trip per attempt.
+            var plan = (await sender.Send(new GetDagPlanVersion(task.DagId, task.DagVersion), stopped))?.Tasks.FirstOrDefault(t => t.Id == task.TaskId);
+            if (plan is null)
+                return new Result(AttemptOutcome.Failed, null, $"Task '{task.TaskId}' is not in version {task.DagVersion} of DAG '{task.DagName}'.");
+            if (!executors.TryGet(plan.Type, out var executor))
+                return new Result(AttemptOutcome.Failed, null, $"No executor for task type '{plan.Type}' on worker {worker.Id}.");
+            return await RunExecutorAsync(attempt, plan, executor, sender, log);
+        }
+        catch (Exception e) when (!stopped.IsCancellationRequested)
+        {
+            log.WriteLine($"--- the attempt failed: {e.GetType().Name}: {e.Message} ---");
+            return new Result(AttemptOutcome.Failed, null, e.Message);
+        }
+        catch (Exception)
+        {
+            return new Result(AttemptOutcome.Cancelled, null, "cancelled before it started");
+        }
+    }
+
+    private async Task<Result> RunExecutorAsync(RunningAttempt attempt, TaskPlan plan, ITaskExecutor executor, ISender sender, AttemptLog log)
+    {
+        var task = attempt.Task;
+        var timeout = plan.Timeout ?? _options.DefaultTaskTimeout;
+        using var timer = timeout is { } limit ? new CancellationTokenSource(limit, time) : new CancellationTokenSource();
+        using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(attempt.Cancel.Token, timer.Token);
+        // Flushing outlives the token: what a task prints while it is being killed is kept too.
+        using var stopFlushing = new CancellationTokenSource();
+        var flushing = log.FlushPeriodicallyAsync(
+            (text, ct) => sender.Send(new AppendTaskLog(task.TaskInstanceId, task.Attempt, text), ct).AsTask(), FlushPeriod, time, stopFlushing.Token);
+        try
+        {
+            var outcome = await executor.ExecuteAsync(new TaskExecutionContext
+            {
+                RunId = task.RunId,
+                DagName = task.DagName,
+                TaskId = task.TaskId,
+                Attempt = task.Attempt,
+                LogicalDate = task.LogicalDate,
+                IdempotencyKey = $"{task.RunId.ToString(CultureInfo.InvariantCulture)}:{task.TaskId}:{task.Attempt.ToString(CultureInfo.InvariantCulture)}",
+                Task = plan.Spec.DeepClone().AsObject(),
+                Params = JsonNode.Parse(task.ParamsJson)?.AsObject() ?? [],
+                Log = log,
+                Connections = connections,
+                Timeout = plan.Timeout,
+            }, interrupted.Token);
+            var result = outcome.Kind switch
+            {
+                TaskOutcomeKind.Success => new Result(AttemptOutcome.Success, outcome.Code, null),
+                TaskOutcomeKind.Skipped => new Result(AttemptOutcome.Skipped, outcome.Code, null),
+                _ => new Result(AttemptOutcome.Failed, outcome.Code, outcome.Error),
+            };
+            return interrupted.IsCancellationRequested && result.Outcome == AttemptOutcome.Failed
+                ? Interrupted(attempt, timeout) with { Code = outcome.Code }
+                : result;
+        }
+        // Whatever an executor throws once its token fired (a plugin may wrap the cancellation
+        // in an exception of its own), the interruption is the attempt's outcome.
+        catch (Exception e) when (interrupted.IsCancellationRequested)
+        {
+            if (e is not OperationCanceledException)
+                log.WriteLine($"--- on interruption the executor threw {e.GetType().Name}: {e.Message} ---");
+            return Interrupted(attempt, timeout);
+        }
+        catch (Exception e)
+        {
+            log.WriteLine($"--- the attempt failed: {e.GetType().Name}: {e.Message} ---");
+            return new Result(AttemptOutcome.Failed, null, e.Message);
+        }
+        finally
+        {
+            await stopFlushing.CancelAsync();
+            await flushing;
+        }
+    }
+
+    /// <summary>A stop names its reason; a token that fired with none is the timeout's.</summary>
+    private static Result Interrupted(RunningAttempt attempt, TimeSpan? timeout) => attempt.StopReason switch
+    {
+        StopReason.Cancelled => new Result(AttemptOutcome.Cancelled, null, "cancelled"),
+        StopReason.Lost => new Result(AttemptOutcome.Cancelled, null, "stopped: the task is no longer this worker's"),
+        StopReason.Shutdown => new Result(AttemptOutcome.Cancelled, null, "interrupted by shutdown"),
+        _ => new Result(AttemptOutcome.TimedOut, null, $"timed out after {timeout}"),
+    };
+}

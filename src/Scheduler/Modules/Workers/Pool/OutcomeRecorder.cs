@@ -1,0 +1,163 @@
+using Mediator;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Scheduler.Modules.Runs.Contracts;
+
+namespace Scheduler.Modules.Workers.Pool;
+
+/// <summary>
+/// Records attempts' outcomes. Up to <see cref="WorkerOptions.RecordingConcurrency"/>
+/// recordings are in flight; each takes every waiting outcome of runs not already in flight,
+/// so a lone completion is recorded at once (no added latency), while under load one
+/// transaction records many runs' outcomes (10,000 single-task runs finishing do not cost
+/// 10,000 transactions). A run has at most one recording in flight: its completions never
+/// queue on its row lock.
+/// </summary>
+internal sealed class OutcomeRecorder(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, TimeProvider time, ILogger<OutcomeRecorder> logger)
+{
+    private readonly WorkerOptions _options = options.Value;
+    private readonly Lock _lock = new();
+    // Outcomes waiting to be recorded, by run, and the runs with a recording in flight.
+    private readonly Dictionary<long, List<Pending>> _pending = [];
+    private readonly HashSet<long> _inFlight = [];
+    private int _recordings;
+
+    private sealed record Pending(CompleteTask Completion, TaskCompletionSource Recorded);
+
+    /// <summary>
+    /// Completes when the outcome is recorded, or when recording it was given up (then its
+    /// lease runs out and the task is requeued: run again rather than lost). Never faults.
+    /// </summary>
+    public Task RecordAsync(CompleteTask completion)
+    {
+        var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            if (!_pending.TryGetValue(completion.RunId, out var items))
+                _pending[completion.RunId] = items = [];
+            items.Add(new Pending(completion, recorded));
+        }
+        StartRecordings();
+        return recorded.Task;
+    }
+
+    private void StartRecordings()
+    {
+        while (true)
+        {
+            var batch = new List<Pending>();
+            var runs = new List<long>();
+            lock (_lock)
+            {
+                if (_recordings >= _options.RecordingConcurrency)
+                    return;
+                foreach (var (runId, items) in _pending)
+                {
+                    if (_inFlight.Contains(runId))
+                        continue;
+                    runs.Add(runId);
+                    batch.AddRange(items);
+                    if (batch.Count >= _options.MaxRecordingBatch)
+                        break;
+                }
+                if (runs.Count == 0)
+                    return;
+                foreach (var runId in runs)
+                {
+                    _pending.Remove(runId);
+                    _inFlight.Add(runId);
+                }
+                _recordings++;
+            }
+            _ = RecordBatchAsync(batch, runs);
+        }
+    }
+
+    private async Task RecordBatchAsync(List<Pending> batch, List<long> runs)
+    {
+        try
+        {
+            await RecordWithRetriesAsync(batch);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                foreach (var runId in runs)
+                    _inFlight.Remove(runId);
+                _recordings--;
+            }
+            StartRecordings();
+        }
+    }
+
+    /// <summary>
+    /// Retries through a database outage for up to a lease period: the attempts stay this
+    /// worker's meanwhile, so a short outage costs no rerun. An error the database will give
+    /// again (a data error, not an outage) is not retried for the lease period: the batch is
+    /// split by run, and a run's outcomes are tried once more without their log tails, so
+    /// output the database refuses never decides a task's fate.
+    /// </summary>
+    private async Task RecordWithRetriesAsync(List<Pending> items, bool withLogs = true)
+    {
+        try
+        {
+            var giveUp = time.GetUtcNow() + _options.Lease;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await using var scope = scopes.CreateAsyncScope();
+                    var completions = items.Select(i => withLogs ? i.Completion : WithoutLog(i.Completion)).ToList();
+                    await scope.ServiceProvider.GetRequiredService<ISender>().Send(new CompleteTasks(completions));
+                    return;
+                }
+                catch (Exception e) when (time.GetUtcNow() < giveUp && IsOutage(e))
+                {
+                    if (attempt == 1 || attempt % 10 == 0)
+                        logger.LogWarning(e, "Recording {Count} outcome(s) of run {Run} failed (try {Try}); retrying", items.Count, items[0].Completion.RunId, attempt);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(200 * attempt, 2000)), time);
+                }
+                catch (Exception e) when (items.Select(i => i.Completion.RunId).Distinct().Count() > 1)
+                {
+                    // One run's problem must not cost the others their outcomes: record run by run.
+                    logger.LogWarning(e, "Recording {Count} outcome(s) of several runs failed; recording them run by run", items.Count);
+                    foreach (var run in items.GroupBy(i => i.Completion.RunId))
+                        await RecordWithRetriesAsync(run.ToList(), withLogs);
+                    return;
+                }
+                catch (Exception e) when (withLogs && !IsOutage(e))
+                {
+                    logger.LogWarning(e, "Recording {Count} outcome(s) of run {Run} failed; recording them without their log tails", items.Count, items[0].Completion.RunId);
+                    await RecordWithRetriesAsync(items, withLogs: false);
+                    return;
+                }
+                catch (Exception e)
+                {
+                    logger.LogError(e, "Could not record {Count} outcome(s) of run {Run}; their leases will expire and they will be requeued", items.Count, items[0].Completion.RunId);
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            foreach (var item in items)
+                item.Recorded.TrySetResult();
+        }
+    }
+
+    /// <summary>The database may answer differently next time: it was unreachable, busy or restarting.</summary>
+    private static bool IsOutage(Exception e) => e switch
+    {
+        PostgresException postgres => postgres.IsTransient,
+        NpgsqlException or TimeoutException => true,
+        // Npgsql's pool and a broken connection's state report this way.
+        InvalidOperationException => true,
+        _ => false,
+    };
+
+    private static CompleteTask WithoutLog(CompleteTask completion) => completion with
+    {
+        LogTail = "\n--- the rest of this attempt's log could not be stored ---\n",
+    };
+}
