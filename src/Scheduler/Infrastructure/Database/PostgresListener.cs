@@ -26,7 +26,7 @@ internal sealed partial class PostgresListener
     /// <param name="open">Opens the dedicated connection, e.g. <c>dataSource.OpenConnectionAsync</c>; it is disposed when it fails or the token fires.</param>
     /// <param name="channels">Channel names: lower-case identifiers, as NOTIFY spells them unquoted.</param>
     /// <param name="onNotification">Called for each notification on any of the channels.</param>
-    /// <param name="onConnected">Called after each successful LISTEN, with the listening connection; a throw counts as a lost connection.</param>
+    /// <param name="onConnected">Called after each successful LISTEN, with the listening connection and a token that fires when that connection stops listening; a throw counts as a lost connection.</param>
     public PostgresListener(
         Func<CancellationToken, ValueTask<NpgsqlConnection>> open,
         IReadOnlyList<string> channels,
@@ -58,12 +58,22 @@ internal sealed partial class PostgresListener
             try
             {
                 await using var connection = await _open(ct);
-                connection.Notification += (_, e) => Deliver(e);
-                await using (var listen = new NpgsqlCommand(string.Concat(_channels.Select(c => $"listen {c};")), connection))
-                    await listen.ExecuteNonQueryAsync(ct);
-                await _onConnected(connection, ct);
-                while (!ct.IsCancellationRequested)
-                    await connection.WaitAsync(ct);
+                // Fires when this connection stops listening, for whatever reason: work that
+                // onConnected started for this connection (a leader's loop) ends with it.
+                using var listening = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                try
+                {
+                    connection.Notification += (_, e) => Deliver(e);
+                    await using (var listen = new NpgsqlCommand(string.Concat(_channels.Select(c => $"listen {c};")), connection))
+                        await listen.ExecuteNonQueryAsync(ct);
+                    await _onConnected(connection, listening.Token);
+                    while (!ct.IsCancellationRequested)
+                        await connection.WaitAsync(ct);
+                }
+                finally
+                {
+                    await listening.CancelAsync();
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {

@@ -31,48 +31,61 @@ internal sealed class SchedulerLoop(IServiceScopeFactory scopes, IConfiguration 
     private volatile bool _scheduleChanged;
     private volatile bool _queued;
 
+    /// <summary>This process's lead, if any: at most one at a time (a new one waits for the old to end).</summary>
+    private Task _leading = Task.CompletedTask;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        await new PostgresListener(OpenAsLeaderAsync, [ScheduleChannels.Changed, Channels.Queue], OnNotification, StartLeading, logger, time: clock)
+            .RunAsync(stoppingToken);
+        await _leading;
+    }
+
+    /// <summary>
+    /// Opens the lock's own connection and returns it once this replica holds the lock (the
+    /// statement blocks inside PostgreSQL until then).
+    /// </summary>
+    private async ValueTask<NpgsqlConnection> OpenAsLeaderAsync(CancellationToken ct)
+    {
+        await _leading;
+        var connection = new NpgsqlConnection(LeaderConnectionString());
+        try
+        {
+            await connection.OpenAsync(ct);
+            await ExecuteAsync(connection, "set tcp_keepalives_idle = 10; set tcp_keepalives_interval = 5; set tcp_keepalives_count = 3", ct);
+            await ExecuteAsync(connection, LeaderLock, ct);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Leads while the lock's connection listens; <paramref name="lost"/> fires when it stops, and leading stops with it.</summary>
+    private Task StartLeading(NpgsqlConnection connection, CancellationToken lost)
+    {
+        logger.LogInformation("This replica now runs the scheduler loop");
+        _leading = Task.Run(async () =>
         {
             try
             {
-                await using var connection = new NpgsqlConnection(LeaderConnectionString());
-                await connection.OpenAsync(stoppingToken);
-                await ExecuteAsync(connection, "set tcp_keepalives_idle = 10; set tcp_keepalives_interval = 5; set tcp_keepalives_count = 3", stoppingToken);
-                await ExecuteAsync(connection, LeaderLock, stoppingToken); // blocks until this replica leads
-                connection.Notification += OnNotification;
-                await ExecuteAsync(connection, $"listen {ScheduleChannels.Changed}; listen {Channels.Queue}", stoppingToken);
-                logger.LogInformation("This replica now runs the scheduler loop");
-                using var lost = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                var listening = ListenAsync(connection, lost);
-                try
-                {
-                    await LeadAsync(lost.Token);
-                }
-                finally
-                {
-                    await lost.CancelAsync();
-                    await listening;
-                }
+                await LeadAsync(lost);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (lost.IsCancellationRequested)
             {
-                return;
+                logger.LogInformation("The scheduler loop's connection closed; this replica stops leading");
             }
             catch (Exception e)
             {
-                logger.LogWarning(e, "The scheduler loop lost or could not take its lock; trying again in a second");
+                // Not expected (an iteration's failure is caught inside): give the lock up so
+                // that another replica, or this one once reconnected, leads.
+                logger.LogError(e, "The scheduler loop stopped; giving up its lock");
+                await connection.CloseAsync();
             }
-            try
-            {
-                await Task.Delay(TimeSpan.FromSeconds(1), clock, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+        }, CancellationToken.None);
+        return Task.CompletedTask;
     }
 
     /// <summary>Not pooled: closing it must end the session, and with it the lock.</summary>
@@ -90,28 +103,7 @@ internal sealed class SchedulerLoop(IServiceScopeFactory scopes, IConfiguration 
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Receives notifications until the connection fails or leading stops; then cancels <paramref name="lost"/>.</summary>
-    private async Task ListenAsync(NpgsqlConnection connection, CancellationTokenSource lost)
-    {
-        try
-        {
-            while (!lost.IsCancellationRequested)
-                await connection.WaitAsync(lost.Token);
-        }
-        catch (Exception e) when (!lost.IsCancellationRequested)
-        {
-            logger.LogWarning(e, "The scheduler loop's connection failed; it stops leading");
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        finally
-        {
-            await lost.CancelAsync();
-        }
-    }
-
-    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
+    private void OnNotification(NpgsqlNotificationEventArgs e)
     {
         if (e.Channel == ScheduleChannels.Changed)
             _scheduleChanged = true;

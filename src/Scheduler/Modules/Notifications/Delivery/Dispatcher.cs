@@ -3,6 +3,7 @@ using Hangfire;
 using Mediator;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Scheduler.Infrastructure.Database;
 using Scheduler.Infrastructure.Schedules;
 using Scheduler.Modules.Dags.Contracts;
 using Scheduler.Modules.Notifications.Contracts;
@@ -130,35 +131,25 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelSt
         return await cmd.ExecuteScalarAsync(ct) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
     }
 
-    private async Task ListenAsync(CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
-        {
-            try
+    /// <summary>
+    /// Woken by every outbox NOTIFY; after each (re)connect too, since a NOTIFY sent while no
+    /// connection listened is gone and the pass it would have started is due now.
+    /// </summary>
+    private Task ListenAsync(CancellationToken ct) =>
+        new PostgresListener(dataSource.OpenConnectionAsync, [NotificationOutbox.WakeChannel],
+            e =>
             {
-                await using var connection = await dataSource.OpenConnectionAsync(ct);
-                connection.Notification += (_, e) =>
-                {
-                    if (e.Payload == NotificationOutbox.TimesChanged)
-                        _timesChanged = true;
-                    _wake.Release();
-                };
-                await using (var cmd = new NpgsqlCommand($"listen {NotificationOutbox.WakeChannel}", connection))
-                    await cmd.ExecuteNonQueryAsync(ct);
-                while (!ct.IsCancellationRequested)
-                    await connection.WaitAsync(ct);
-            }
-            catch (Exception e) when (!ct.IsCancellationRequested)
+                if (e.Payload == NotificationOutbox.TimesChanged)
+                    _timesChanged = true;
+                _wake.Release();
+            },
+            (_, _) =>
             {
-                logger.LogDebug(e, "Notification listener lost its connection; reconnecting");
-                await Task.Delay(TimeSpan.FromSeconds(1), ct).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+                _timesChanged = true;
+                _wake.Release();
+                return Task.CompletedTask;
+            },
+            logger, time: clock).RunAsync(ct);
 
     private sealed record EventRow(long Id, string Kind, string? DagName, long? RunId, long? MonitorId, long? ChannelId);
 
