@@ -135,7 +135,7 @@ public sealed class ServerFixture : IAsyncLifetime
     public async Task CreateUserAsync(string username, string role, string password)
     {
         await using var scope = _factory.Services.CreateAsyncScope();
-        var created = await scope.ServiceProvider.GetRequiredService<Mediator.ISender>().Send(new ManageUsers.Create(username, role, password, "test"));
+        var created = await scope.ServiceProvider.GetRequiredService<Mediator.ISender>().Send(new CreateUser.Command(username, role, password, "test"));
         Assert.NotNull(created);
     }
 

@@ -146,6 +146,36 @@ public sealed class DeliveryTests(ServerFixture server) : ServerTest(server)
     }
 
     [Fact]
+    public async Task UnreadableChannel_AndUnstorableError_CountAsAttempts_UntilTheDeliveryFails()
+    {
+        // A receiver whose answer quotes what PostgreSQL text refuses (NUL), a channel whose
+        // stored secret no longer decrypts, and one whose stored settings are no JSON object:
+        // each attempt is counted, and after the configured three the delivery is failed,
+        // not handed to a new job every minute.
+        using var quoting = new RecordingListener { Respond = (_, _) => (500, "down\0 for maintenance") };
+        await ChannelAsync("quoting", "webhook", $$"""{"url":"{{quoting.Url}}/events","secret":"{{Secret}}"}""");
+        await ChannelAsync("locked", "webhook", $$"""{"url":"{{quoting.Url}}/locked","secret":"{{Secret}}"}""");
+        await ChannelAsync("garbled", "webhook", $$"""{"url":"{{quoting.Url}}/garbled","secret":"{{Secret}}"}""");
+        await TestDatabase.ScalarAsync<object>("update notifications.channels set secret = 'CfDJ8-not-a-protected-payload' where name = 'locked'");
+        await TestDatabase.ScalarAsync<object>("""update notifications.channels set settings = '"not an object"'::jsonb where name = 'garbled'""");
+        await Admin.PostJsonAsync("dags", """
+            {"name":"told","notifications":[{"on":["success"],"channel":"quoting"},{"on":["success"],"channel":"locked"},{"on":["success"],"channel":"garbled"}],
+             "tasks":[{"id":"a"}]}
+            """).ExpectAsync(HttpStatusCode.Created);
+        var runId = await Admin.TriggerAsync("told");
+        Assert.Equal("success", (await Admin.WaitForRunAsync(runId)).GetProperty("state").GetString());
+
+        var failed = (await DeliveriesAsync($"run_id={runId}", 3, d => d.GetProperty("status").GetString() == "failed"))
+            .ToDictionary(d => d.GetProperty("channel").GetString()!);
+        Assert.All(failed.Values, d => Assert.Equal(3, d.GetProperty("attempts").GetInt32()));
+        Assert.Contains("answered 500: down\u2400 for maintenance", failed["quoting"].GetProperty("last_error").GetString());
+        Assert.Contains("Cryptographic", failed["locked"].GetProperty("last_error").GetString());
+        Assert.Contains("InvalidOperationException", failed["garbled"].GetProperty("last_error").GetString());
+        Assert.Equal(3, quoting.Requests.Count);
+        Assert.Equal(0L, await TestDatabase.ScalarAsync<long>("select count(*) from notifications.deliveries where status <> 'failed'"));
+    }
+
+    [Fact]
     public async Task SlaMiss_IsReportedOnce_WhileTheRunIsStillRunning()
     {
         using var hook = new RecordingListener();

@@ -28,7 +28,7 @@ internal static class OpenApiSetup
                 [new OpenApiSecuritySchemeReference(ApiKeyAuthenticationHandler.SchemeName, document)] = [],
             });
             options.SupportNonNullableReferenceTypes();
-            options.CustomSchemaIds(type => type.FullName!.Replace("Scheduler.Modules.", "").Replace('+', '.'));
+            options.CustomSchemaIds(SchemaNames.For);
             options.OperationFilter<ExamplesFilter>();
         });
         return services;

@@ -53,9 +53,9 @@ internal static class AdminCookieSetup
         var services = context.HttpContext.RequestServices;
         var cache = services.GetRequiredService<IMemoryCache>();
         var key = "admin-user:" + id;
-        if (!cache.TryGetValue(key, out ManageUsers.UserInfo? user))
+        if (!cache.TryGetValue(key, out UserResponses.UserInfo? user))
         {
-            user = await services.GetRequiredService<ISender>().Send(new ManageUsers.GetById(id), context.HttpContext.RequestAborted);
+            user = await services.GetRequiredService<ISender>().Send(new GetUser.Query(id), context.HttpContext.RequestAborted);
             cache.Set(key, user, RecheckEvery);
         }
         if (user is null)

@@ -17,14 +17,14 @@ internal static class BootstrapAdminUser
         var password = configuration["Auth:BootstrapAdminPassword"];
         if (string.IsNullOrWhiteSpace(username) || string.IsNullOrEmpty(password))
             return;
-        if (password.Length < ManageUsers.MinPasswordLength)
-            throw new InvalidOperationException($"Auth:BootstrapAdminPassword must be at least {ManageUsers.MinPasswordLength} characters.");
+        if (password.Length < UserResponses.MinPasswordLength)
+            throw new InvalidOperationException($"Auth:BootstrapAdminPassword must be at least {UserResponses.MinPasswordLength} characters.");
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AccessDbContext>();
         var now = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow();
         var inserted = await db.Database.ExecuteSqlAsync($"""
             insert into access.users (username, role, password_hash, created_at, created_by, updated_at)
-            values ({username}, {Roles.Admin}, {ManageUsers.Hash(password)}, {now}, 'configuration', {now})
+            values ({username}, {Roles.Admin}, {UserResponses.Hash(password)}, {now}, 'configuration', {now})
             on conflict (username) do nothing
             """, cancellationToken);
         if (inserted > 0)

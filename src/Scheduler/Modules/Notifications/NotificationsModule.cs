@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
+using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Database;
 using Scheduler.Modules.Notifications.Channels;
 using Scheduler.Modules.Notifications.Delivery;
@@ -84,8 +85,21 @@ internal static class NotificationsModule
 
     public static void MapNotifications(this RouteGroupBuilder api)
     {
-        ManageChannels.Map(api);
+        var channels = api.MapGroup("/channels").WithTags("Notifications").RequireAuthorization(Policies.Admin);
+        SaveChannel.Map(channels);
+        ListChannels.Map(channels);
+        GetChannel.Map(channels);
+        DeleteChannel.Map(channels);
+        TestChannel.Map(channels);
         Deliveries.Map(api);
-        ManageMonitors.Map(api);
+        var monitors = api.MapGroup("/monitors").WithTags("Monitors").RequireAuthorization(Policies.Viewer);
+        SaveMonitor.Map(monitors);
+        ListMonitors.Map(monitors);
+        GetMonitor.Map(monitors);
+        ListMonitorPings.Map(monitors);
+        DeleteMonitor.Map(monitors);
+        PauseMonitor.Map(monitors);
+        RotateMonitorToken.Map(monitors);
+        PingMonitor.Map(monitors);
     }
 }

@@ -29,9 +29,13 @@ internal static class RunsModule
         TriggerDagRun.Map(api);
         ListDagRuns.Map(api);
         GetRun.Map(api);
-        OperateRun.Map(api);
+        CancelRun.Map(api);
+        ClearTask.Map(api);
+        MarkTask.Map(api);
         GetTaskLog.Map(api);
-        DeadLetters.Map(api);
-        Pools.Map(api);
+        ListDeadLetters.Map(api);
+        RequeueDeadLetter.Map(api);
+        ListPools.Map(api);
+        UpsertPool.Map(api);
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
 using Scheduler.Abstractions;
+using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Database;
 using Scheduler.Modules.Workers.Connections;
 using Scheduler.Modules.Workers.Executors;
@@ -48,6 +49,10 @@ internal static class WorkersModule
     public static void MapWorkers(this RouteGroupBuilder api)
     {
         ListWorkers.Map(api);
-        ManageConnections.Map(api);
+        var connections = api.MapGroup("/connections").WithTags("Connections").RequireAuthorization(Policies.Admin);
+        SaveConnection.Map(connections);
+        ListConnections.Map(connections);
+        GetConnection.Map(connections);
+        DeleteConnection.Map(connections);
     }
 }

@@ -9,13 +9,13 @@ internal sealed class ConnectionsModel : AdminPageModel
 {
     [BindProperty(SupportsGet = true)] public string? Cursor { get; set; }
 
-    public Page<ManageConnections.Info> Connections { get; private set; } = new([], null);
+    public Page<ConnectionResponses.Info> Connections { get; private set; } = new([], null);
 
     public async Task OnGetAsync() => await Load();
 
     private async Task Load()
     {
-        if (!await TrySendAsync(async () => Connections = await Sender.Send(new ManageConnections.List(50, Cursor), HttpContext.RequestAborted)))
+        if (!await TrySendAsync(async () => Connections = await Sender.Send(new ListConnections.Query(50, Cursor), HttpContext.RequestAborted)))
             Cursor = null;
     }
 
@@ -23,7 +23,7 @@ internal sealed class ConnectionsModel : AdminPageModel
     {
         if (!IsAdmin)
             return Forbid();
-        if (await TrySendAsync(() => Sender.Send(new ManageConnections.Save(name, kind, string.IsNullOrWhiteSpace(description) ? null : description, connectionString, Replace: true), HttpContext.RequestAborted).AsTask()))
+        if (await TrySendAsync(() => Sender.Send(new SaveConnection.Command(name, kind, string.IsNullOrWhiteSpace(description) ? null : description, connectionString, Replace: true), HttpContext.RequestAborted).AsTask()))
         {
             Flash = $"Saved connection {name}.";
             return Redirect("/admin/connections");
@@ -37,7 +37,7 @@ internal sealed class ConnectionsModel : AdminPageModel
     {
         if (!IsAdmin)
             return Forbid();
-        Flash = await Sender.Send(new ManageConnections.Delete(name), HttpContext.RequestAborted) ? $"Deleted connection {name}." : null;
+        Flash = await Sender.Send(new DeleteConnection.Command(name), HttpContext.RequestAborted) ? $"Deleted connection {name}." : null;
         return Redirect("/admin/connections");
     }
 }

@@ -9,11 +9,11 @@ internal sealed class DeadLettersModel : AdminPageModel
     [BindProperty(SupportsGet = true)] public bool All { get; set; }
     [BindProperty(SupportsGet = true)] public string? Cursor { get; set; }
 
-    public Page<DeadLetters.Item> Letters { get; private set; } = new([], null);
+    public Page<ListDeadLetters.Item> Letters { get; private set; } = new([], null);
 
     public async Task<IActionResult> OnGetAsync()
     {
-        if (!await TrySendAsync(async () => Letters = await Sender.Send(new DeadLetters.Query(50, Cursor, All), HttpContext.RequestAborted)))
+        if (!await TrySendAsync(async () => Letters = await Sender.Send(new ListDeadLetters.Query(50, Cursor, All), HttpContext.RequestAborted)))
         {
             FlashError = ErrorText();
             return Redirect("/admin/dead-letters");
@@ -25,16 +25,16 @@ internal sealed class DeadLettersModel : AdminPageModel
     {
         if (!CanOperate)
             return Forbid();
-        var result = await Sender.Send(new DeadLetters.Requeue(id), HttpContext.RequestAborted);
+        var result = await Sender.Send(new RequeueDeadLetter.Command(id), HttpContext.RequestAborted);
         switch (result.Result)
         {
-            case DeadLetters.RequeueResult.Requeued:
+            case RequeueDeadLetter.Result.Requeued:
                 Flash = $"Requeued dead letter {id} in run {result.RunId}.";
                 break;
-            case DeadLetters.RequeueResult.NotFound:
+            case RequeueDeadLetter.Result.NotFound:
                 return NotFound();
             default:
-                FlashError = result.Result == DeadLetters.RequeueResult.Busy ? "The task is running again already." : $"Dead letter {id} was already requeued.";
+                FlashError = result.Result == RequeueDeadLetter.Result.Busy ? "The task is running again already." : $"Dead letter {id} was already requeued.";
                 break;
         }
         return Redirect("/admin/dead-letters");

@@ -7,7 +7,7 @@ internal sealed class DashboardModel(TimeProvider clock) : AdminPageModel
 {
     public RunOverview.Result Overview { get; private set; } = null!;
     public IReadOnlyList<ListWorkers.Item> Workers { get; private set; } = [];
-    public IReadOnlyList<Pools.Item> Pools { get; private set; } = [];
+    public IReadOnlyList<PoolResponses.Item> Pools { get; private set; } = [];
     public DateTimeOffset Now { get; } = clock.GetUtcNow();
 
     public async Task OnGetAsync()
@@ -15,6 +15,6 @@ internal sealed class DashboardModel(TimeProvider clock) : AdminPageModel
         var ct = HttpContext.RequestAborted;
         Overview = await Sender.Send(new RunOverview.Query(), ct);
         Workers = await Sender.Send(new ListWorkers.Query(), ct);
-        Pools = await Sender.Send(new Pools.List(), ct);
+        Pools = await Sender.Send(new ListPools.Query(), ct);
     }
 }

@@ -22,7 +22,7 @@ internal sealed class LoginModel : AdminPageModel
 
     public async Task<IActionResult> OnPostAsync()
     {
-        var user = await Sender.Send(new ManageUsers.SignIn(Username, Password), HttpContext.RequestAborted);
+        var user = await Sender.Send(new SignInUser.Query(Username, Password), HttpContext.RequestAborted);
         if (user is null)
         {
             Failed = true;

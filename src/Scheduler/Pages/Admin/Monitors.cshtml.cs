@@ -11,19 +11,19 @@ internal sealed class MonitorsModel : AdminPageModel
     [BindProperty(SupportsGet = true)] public string? State { get; set; }
     [BindProperty(SupportsGet = true)] public string? Cursor { get; set; }
 
-    public Page<ManageMonitors.Info> Monitors { get; private set; } = new([], null);
-    public ManageMonitors.Info? Selected { get; private set; }
-    public Page<ManageMonitors.PingInfo> Pings { get; private set; } = new([], null);
+    public Page<MonitorResponses.Info> Monitors { get; private set; } = new([], null);
+    public MonitorResponses.Info? Selected { get; private set; }
+    public Page<ListMonitorPings.Ping> Pings { get; private set; } = new([], null);
 
     public async Task<IActionResult> OnGetAsync()
     {
         var ct = HttpContext.RequestAborted;
         if (Name is not null)
         {
-            Selected = await Sender.Send(new ManageMonitors.Get(Name), ct);
+            Selected = await Sender.Send(new GetMonitor.Query(Name), ct);
             if (Selected is null)
                 return NotFound();
-            if (!await TrySendAsync(async () => Pings = await Sender.Send(new ManageMonitors.ListPings(Name, 50, Cursor), ct) ?? new([], null)))
+            if (!await TrySendAsync(async () => Pings = await Sender.Send(new ListMonitorPings.Query(Name, 50, Cursor), ct) ?? new([], null)))
             {
                 FlashError = ErrorText();
                 return Redirect($"/admin/monitors/{Name}");
@@ -31,7 +31,7 @@ internal sealed class MonitorsModel : AdminPageModel
             return Page();
         }
         var state = State is "new" or "up" or "running" or "late" or "failed" or "paused" ? State : null;
-        if (!await TrySendAsync(async () => Monitors = await Sender.Send(new ManageMonitors.List(50, Cursor, state), ct)))
+        if (!await TrySendAsync(async () => Monitors = await Sender.Send(new ListMonitors.Query(50, Cursor, state), ct)))
         {
             FlashError = ErrorText();
             return Redirect("/admin/monitors");
@@ -43,7 +43,7 @@ internal sealed class MonitorsModel : AdminPageModel
     {
         if (!CanOperate)
             return Forbid();
-        if (await Sender.Send(new ManageMonitors.SetPaused(name, paused), HttpContext.RequestAborted) is null)
+        if (await Sender.Send(new PauseMonitor.Command(name, paused), HttpContext.RequestAborted) is null)
             return NotFound();
         Flash = paused ? $"Monitor '{name}' paused." : $"Monitor '{name}' expects pings again.";
         return Back("/admin/monitors");

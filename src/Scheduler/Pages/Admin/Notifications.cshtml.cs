@@ -14,7 +14,7 @@ internal sealed class NotificationsModel : AdminPageModel
     [BindProperty(SupportsGet = true)] public string? Cursor { get; set; }
 
     public Page<Deliveries.Info> Deliveries { get; private set; } = new([], null);
-    public Page<ManageChannels.Info> Channels { get; private set; } = new([], null);
+    public Page<ChannelResponses.Info> Channels { get; private set; } = new([], null);
 
     public string Query(string? cursor = null) =>
         string.Join('&', new[] { ("status", Status), ("channel", Channel), ("dag", Dag), ("cursor", cursor) }
@@ -30,7 +30,7 @@ internal sealed class NotificationsModel : AdminPageModel
             return Redirect("/admin/notifications");
         }
         if (IsAdmin)
-            Channels = await Sender.Send(new ManageChannels.List(200, null), HttpContext.RequestAborted);
+            Channels = await Sender.Send(new ListChannels.Query(200, null), HttpContext.RequestAborted);
         return Page();
     }
 
@@ -51,7 +51,7 @@ internal sealed class NotificationsModel : AdminPageModel
     {
         if (!IsAdmin)
             return Forbid();
-        var result = await Sender.Send(new ManageChannels.TestSend(name), HttpContext.RequestAborted);
+        var result = await Sender.Send(new TestChannel.Command(name), HttpContext.RequestAborted);
         if (result is null)
             return NotFound();
         if (result.Delivered)

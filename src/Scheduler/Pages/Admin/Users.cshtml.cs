@@ -10,13 +10,13 @@ internal sealed class UsersModel(IMemoryCache cache) : AdminPageModel
 {
     [BindProperty(SupportsGet = true)] public string? Cursor { get; set; }
 
-    public Page<ManageUsers.UserInfo> Users { get; private set; } = new([], null);
+    public Page<UserResponses.UserInfo> Users { get; private set; } = new([], null);
 
     public async Task OnGetAsync() => await Load();
 
     private async Task Load()
     {
-        if (!await TrySendAsync(async () => Users = await Sender.Send(new ManageUsers.List(50, Cursor), HttpContext.RequestAborted)))
+        if (!await TrySendAsync(async () => Users = await Sender.Send(new ListUsers.Query(50, Cursor), HttpContext.RequestAborted)))
             Cursor = null;
     }
 
@@ -24,8 +24,8 @@ internal sealed class UsersModel(IMemoryCache cache) : AdminPageModel
     {
         if (!IsAdmin)
             return Forbid();
-        ManageUsers.UserInfo? created = null;
-        if (await TrySendAsync(async () => created = await Sender.Send(new ManageUsers.Create(username, role, password, User.Identity?.Name), HttpContext.RequestAborted)))
+        UserResponses.UserInfo? created = null;
+        if (await TrySendAsync(async () => created = await Sender.Send(new CreateUser.Command(username, role, password, User.Identity?.Name), HttpContext.RequestAborted)))
         {
             if (created is not null)
             {
@@ -43,8 +43,8 @@ internal sealed class UsersModel(IMemoryCache cache) : AdminPageModel
     {
         if (!IsAdmin)
             return Forbid();
-        ManageUsers.UserInfo? updated = null;
-        if (!await TrySendAsync(async () => updated = await Sender.Send(new ManageUsers.Update(id, role, string.IsNullOrEmpty(password) ? null : password), HttpContext.RequestAborted)))
+        UserResponses.UserInfo? updated = null;
+        if (!await TrySendAsync(async () => updated = await Sender.Send(new UpdateUser.Command(id, role, string.IsNullOrEmpty(password) ? null : password), HttpContext.RequestAborted)))
         {
             Response.StatusCode = StatusCodes.Status400BadRequest;
             await Load();
@@ -66,7 +66,7 @@ internal sealed class UsersModel(IMemoryCache cache) : AdminPageModel
             FlashError = "You cannot delete yourself.";
             return Redirect("/admin/users");
         }
-        if (!await Sender.Send(new ManageUsers.Delete(id), HttpContext.RequestAborted))
+        if (!await Sender.Send(new DeleteUser.Command(id), HttpContext.RequestAborted))
             return NotFound();
         AdminCookieSetup.Forget(cache, id);
         Flash = "Deleted the user.";

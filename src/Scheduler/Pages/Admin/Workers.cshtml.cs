@@ -6,12 +6,12 @@ namespace Scheduler.Pages.Admin;
 internal sealed class WorkersModel(TimeProvider clock) : AdminPageModel
 {
     public IReadOnlyList<ListWorkers.Item> Workers { get; private set; } = [];
-    public IReadOnlyList<Pools.Item> Pools { get; private set; } = [];
+    public IReadOnlyList<PoolResponses.Item> Pools { get; private set; } = [];
     public DateTimeOffset Now { get; } = clock.GetUtcNow();
 
     public async Task OnGetAsync()
     {
         Workers = await Sender.Send(new ListWorkers.Query(), HttpContext.RequestAborted);
-        Pools = await Sender.Send(new Pools.List(), HttpContext.RequestAborted);
+        Pools = await Sender.Send(new ListPools.Query(), HttpContext.RequestAborted);
     }
 }

@@ -4,26 +4,16 @@ using Scheduler.Infrastructure.Schedules;
 namespace Scheduler.UnitTests.Infrastructure.Schedules;
 
 /// <summary>
-/// The schedule contract checked against shared/data/cron_vectors.json: ~1,000 cases agreed
-/// by two independent implementations and a brute-force reference, plus the DST-gap cases.
-/// The file is read where it lies (next to the clone), never copied into the repository.
+/// The schedule contract checked against Data/cron_vectors.json (see Data/README.md): ~1,000
+/// cases agreed by two independent implementations and a brute-force reference, plus the
+/// DST-gap cases.
 /// </summary>
 public sealed class CronVectorTests
 {
     private sealed record Case(string Expr, string Tz, DateTimeOffset From, DateTimeOffset[] Next);
 
-    private static string VectorsPath()
-    {
-        if (Environment.GetEnvironmentVariable("SCHEDULER_SHARED_DIR") is { Length: > 0 } shared)
-            return Path.Combine(shared, "data", "cron_vectors.json");
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "cron_vectors.json");
-            if (File.Exists(candidate))
-                return candidate;
-        }
-        throw new FileNotFoundException("shared/data/cron_vectors.json not found above " + AppContext.BaseDirectory + "; set SCHEDULER_SHARED_DIR.");
-    }
+    /// <summary>The copy in Data/, put next to the test assembly by the build.</summary>
+    private static string VectorsPath() => Path.Combine(AppContext.BaseDirectory, "Data", "cron_vectors.json");
 
     private static List<Case> Load(string group)
     {

@@ -1,6 +1,7 @@
 using Hangfire;
 using Mediator;
 using Npgsql;
+using Scheduler.Infrastructure.Text;
 using Scheduler.Modules.Notifications.Channels;
 using Scheduler.Modules.Notifications.Contracts;
 using Scheduler.Modules.Runs.Contracts;
@@ -105,15 +106,22 @@ internal sealed class DeliveryJob(NpgsqlDataSource dataSource, ChannelStore chan
         }
         if (notBefore is not null)
             return; // early: a duplicate job; the dispatcher enqueues the retry when it is due
-        var row = await channels.GetAsync(channelId, cancellationToken);
-        if (row is null)
-            return; // the channel was deleted; its deliveries went with it
-        var channel = channels.ToConfig(row);
+        // Everything that can fail for this delivery, reading the channel's stored settings
+        // included, is inside the counted attempt: a channel whose secret no longer decrypts
+        // or whose settings no longer parse ends 'failed' after the configured attempts,
+        // instead of failing the job before its attempt is recorded (which left the row to
+        // the orphan sweep, once a minute, forever). The savepoint keeps the transaction
+        // usable for that record when a statement of the attempt failed.
         attempts++;
         string? error = null;
         string? reference = null;
+        await tx.SaveAsync("attempt", cancellationToken);
         try
         {
+            var row = await channels.GetAsync(channelId, cancellationToken);
+            if (row is null)
+                return; // the channel was deleted; its deliveries went with it
+            var channel = channels.ToConfig(row);
             var message = await BuildAsync(connection, tx, eventId, channelId, cancellationToken);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.Value.SendTimeout);
@@ -121,8 +129,11 @@ internal sealed class DeliveryJob(NpgsqlDataSource dataSource, ChannelStore chan
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            error = ChannelSender.Describe(e);
-            logger.LogWarning("Delivery {DeliveryId} to channel {Channel} failed (attempt {Attempt}): {Error}", deliveryId, row.Name, attempts, error);
+            await tx.RollbackAsync("attempt", cancellationToken);
+            // Cleaned: a receiver's answer quoted in the error may hold what PostgreSQL text
+            // refuses, and a failing write of the error would undo the attempt's record.
+            error = PostgresText.Clean(ChannelSender.Describe(e));
+            logger.LogWarning("Delivery {DeliveryId} to channel {ChannelId} failed (attempt {Attempt}): {Error}", deliveryId, channelId, attempts, error);
         }
 
         var delays = options.Value.Delays;
@@ -144,7 +155,7 @@ internal sealed class DeliveryJob(NpgsqlDataSource dataSource, ChannelStore chan
         if (reference is not null)
         {
             await using var cmd = new NpgsqlCommand("update notifications.channels set digest_message_ref = @ref where id = @id", connection, tx);
-            cmd.Parameters.AddWithValue("ref", reference);
+            cmd.Parameters.AddWithValue("ref", PostgresText.Clean(reference));
             cmd.Parameters.AddWithValue("id", channelId);
             await cmd.ExecuteNonQueryAsync(cancellationToken);
         }

@@ -71,6 +71,10 @@ internal static class MonitorStore
         return rows;
     }
 
+    /// <summary>The monitor named so, or null; <paramref name="forUpdate"/> locks its row until <paramref name="tx"/> ends.</summary>
+    public static async Task<MonitorRow?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string name, bool forUpdate, CancellationToken ct) =>
+        (await QueryAsync(connection, tx, forUpdate ? "where name = @n for update" : "where name = @n", p => p.AddWithValue("n", name), ct)).FirstOrDefault();
+
     public static async Task<string[]> ChannelsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long monitorId, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand("select channels from notifications.monitors where id = @id", connection, tx);

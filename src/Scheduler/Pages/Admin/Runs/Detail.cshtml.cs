@@ -58,7 +58,7 @@ internal sealed class RunDetailModel(TimeProvider clock) : AdminPageModel
     {
         if (!CanOperate)
             return Forbid();
-        var result = await Sender.Send(new OperateRun.Cancel(Id), HttpContext.RequestAborted);
+        var result = await Sender.Send(new CancelRun.Command(Id), HttpContext.RequestAborted);
         if (result is null)
             return NotFound();
         if (result.Cancelled)
@@ -72,7 +72,7 @@ internal sealed class RunDetailModel(TimeProvider clock) : AdminPageModel
     {
         if (!CanOperate)
             return Forbid();
-        var result = await Sender.Send(new OperateRun.Clear(Id, task, downstream), HttpContext.RequestAborted);
+        var result = await Sender.Send(new ClearTask.Command(Id, task, downstream), HttpContext.RequestAborted);
         if (result is null || !result.Found)
             return NotFound();
         if (result.Cleared is null)
@@ -87,7 +87,7 @@ internal sealed class RunDetailModel(TimeProvider clock) : AdminPageModel
         if (!CanOperate)
             return Forbid();
         MarkResult? result = null;
-        if (!await TrySendAsync(async () => result = await Sender.Send(new OperateRun.Mark(Id, task, state), HttpContext.RequestAborted)))
+        if (!await TrySendAsync(async () => result = await Sender.Send(new MarkTask.Command(Id, task, state), HttpContext.RequestAborted)))
             FlashError = ErrorText();
         else if (result is null || !result.Found)
             return NotFound();

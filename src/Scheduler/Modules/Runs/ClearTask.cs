@@ -1,0 +1,34 @@
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Scheduler.Infrastructure.Auth;
+using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Runs.Engine;
+
+namespace Scheduler.Modules.Runs;
+
+/// <summary>Reruns a task in its run (and, with <c>downstream</c>, everything depending on it); a 409 while one of them runs.</summary>
+internal static class ClearTask
+{
+    public sealed record Command(long RunId, string TaskId, bool Downstream) : ICommand<ClearResult?>;
+
+    public sealed class Handler(RunOperations operations) : ICommandHandler<Command, ClearResult?>
+    {
+        public async ValueTask<ClearResult?> Handle(Command command, CancellationToken cancellationToken) =>
+            await operations.ClearAsync(command.RunId, command.TaskId, command.Downstream, cancellationToken);
+    }
+
+    public static RouteHandlerBuilder Map(RouteGroupBuilder api) => api
+        .MapPost("/runs/{runId:long}/tasks/{taskId}/clear", async Task<Results<Ok<RunDetails>, ProblemHttpResult>> (long runId, string taskId, ISender sender, CancellationToken ct, bool? downstream) =>
+        {
+            var result = await sender.Send(new Command(runId, taskId, downstream ?? false), ct);
+            if (result is null || !result.Found)
+                return Problems.NotFound(result is null ? $"No run {runId}." : $"Run {runId} has no task '{taskId}'.");
+            if (result.Cleared is null)
+                return Problems.Conflict($"A task to clear is running; cancel it or wait for it to finish.");
+            return TypedResults.Ok((await sender.Send(new GetRun.Query(runId), ct))!);
+        })
+        .WithName("ClearTask").WithTags("Runs")
+        .WithSummary("Rerun a task in its run (?downstream=true: and everything depending on it)")
+        .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+        .RequireAuthorization(Policies.Operator);
+}

@@ -1,0 +1,43 @@
+using FluentValidation;
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Scheduler.Infrastructure.Http;
+using Scheduler.Infrastructure.Validation;
+using static Scheduler.Modules.Workers.Connections.ConnectionResponses;
+
+namespace Scheduler.Modules.Workers.Connections;
+
+/// <summary>Connections by name, a page at a time; never their secrets.</summary>
+internal static class ListConnections
+{
+    public sealed record Query(int? Limit, string? Cursor) : IQuery<Page<Info>>;
+
+    public sealed class Validator : AbstractValidator<Query>
+    {
+        public Validator()
+        {
+            RuleFor(q => q.Limit).ValidLimit();
+            RuleFor(q => q.Cursor).ValidCursor();
+        }
+    }
+
+    public sealed class Handler(ConnectionsDbContext db, ConnectionSecrets secrets) : IQueryHandler<Query, Page<Info>>
+    {
+        public async ValueTask<Page<Info>> Handle(Query query, CancellationToken cancellationToken)
+        {
+            var limit = query.Limit ?? Cursor.DefaultLimit;
+            Cursor.TryDecode(query.Cursor, out var after);
+            var rows = db.Connections.AsNoTracking();
+            if (after is not null)
+                rows = rows.Where(c => string.Compare(c.Name, after) > 0);
+            var page = await rows.OrderBy(c => c.Name).Take(limit + 1).ToListAsync(cancellationToken);
+            return Cursor.ToPage(page.Select(c => ToInfo(c, secrets)).ToList(), limit, c => c.Name);
+        }
+    }
+
+    public static RouteHandlerBuilder Map(RouteGroupBuilder connections) => connections
+        .MapGet("/", async Task<Ok<Page<Info>>> (ISender sender, CancellationToken ct, int? limit, string? cursor) =>
+            TypedResults.Ok(await sender.Send(new Query(limit, cursor), ct)))
+        .WithName("ListConnections").WithSummary("List connections (never their secrets)");
+}
