@@ -58,6 +58,7 @@ internal static class NotificationsModule
         services.AddSingleton<ChannelStore>();
         services.AddSingleton<ChannelSender>();
         services.AddScoped<DeliveryJob>();
+        services.AddSingleton<DeliveryEnqueuer>();
         services.AddSingleton<Dispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         return services;

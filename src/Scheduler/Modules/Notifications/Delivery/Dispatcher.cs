@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
-using Hangfire;
 using Mediator;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Scheduler.Infrastructure.Database;
-using Scheduler.Infrastructure.Schedules;
 using Scheduler.Modules.Dags.Contracts;
 using Scheduler.Modules.Notifications.Contracts;
 using Scheduler.Modules.Notifications.Monitors;
@@ -20,7 +18,7 @@ namespace Scheduler.Modules.Notifications.Delivery;
 /// slow poll as a fallback. The same loop checks monitor deadlines and digest times, and
 /// re-enqueues deliveries whose job was lost with a process.
 /// </summary>
-internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelStore channels, IServiceScopeFactory scopes, IBackgroundJobClient jobs,
+internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelStore channels, IServiceScopeFactory scopes, DeliveryEnqueuer enqueuer,
     IOptions<NotificationOptions> options, TimeProvider clock, ILogger<Dispatcher> logger) : BackgroundService
 {
     private const int Batch = 200;
@@ -30,10 +28,6 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelSt
     /// <summary>A monitor's deadline or a digest time was set: recompute when the timed work is due.</summary>
     private volatile bool _timesChanged = true;
 
-    /// <summary>UTC ticks of when to wake Hangfire's delivery workers once more after an enqueue (see <see cref="KickSoon"/>).</summary>
-    private long _kickAt = DateTimeOffset.MaxValue.UtcTicks;
-    private DateTimeOffset KickAt => new(Interlocked.Read(ref _kickAt), TimeSpan.Zero);
-    private static readonly TimeSpan KickAfter = TimeSpan.FromSeconds(2);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -47,8 +41,8 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelSt
             var wait = options.Value.PollInterval;
             try
             {
-                if (clock.GetUtcNow() >= KickAt)
-                    await KickDeliveryWorkersAsync(stoppingToken);
+                if (clock.GetUtcNow() >= enqueuer.KickAt)
+                    await enqueuer.KickDeliveryWorkersAsync(stoppingToken);
                 int taken;
                 while ((taken = await DispatchAsync(stoppingToken)) > 0)
                 {
@@ -60,12 +54,12 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelSt
                 {
                     _timesChanged = false;
                     await MonitorChecks.CheckDeadlinesAsync(dataSource, clock, stoppingToken);
-                    await DigestsDueAsync(stoppingToken);
-                    await RetriesDueAsync(stoppingToken);
-                    await SweepAsync(stoppingToken);
+                    await Digests.DueAsync(dataSource, clock, stoppingToken);
+                    await enqueuer.RetriesDueAsync(stoppingToken);
+                    await enqueuer.SweepAsync(stoppingToken);
                     nextTimed = await NextTimedWorkAsync(stoppingToken) ?? DateTimeOffset.MaxValue;
                 }
-                var untilTimed = (nextTimed < KickAt ? nextTimed : KickAt) - clock.GetUtcNow();
+                var untilTimed = (nextTimed < enqueuer.KickAt ? nextTimed : enqueuer.KickAt) - clock.GetUtcNow();
                 if (untilTimed < wait)
                     wait = untilTimed < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : untilTimed;
             }
@@ -88,33 +82,13 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelSt
     }
 
     /// <summary>
-    /// Hangfire's delivery workers wait for Hangfire.PostgreSql's NOTIFY (long polling); one
-    /// that lands while no worker listens is only found by their queue poll
-    /// (<c>QueuePollInterval</c>, 30 s, kept long because each worker's poll is a transaction).
-    /// So every enqueue here, or through the API's retry, is followed by a second wake-up
-    /// <see cref="KickAfter"/> later: a lost one then costs ~2 s, not the poll.
+    /// An enqueue elsewhere (the API's retry): Hangfire's workers get the second wake-up
+    /// (<see cref="DeliveryEnqueuer.ScheduleKick"/>) and this loop wakes to send it.
     /// </summary>
     public void KickSoon()
     {
-        ScheduleKick();
+        enqueuer.ScheduleKick();
         _wake.Release();
-    }
-
-    private void ScheduleKick()
-    {
-        var at = (clock.GetUtcNow() + KickAfter).UtcTicks;
-        long seen;
-        while (at < (seen = Interlocked.Read(ref _kickAt)) && Interlocked.CompareExchange(ref _kickAt, at, seen) != seen)
-        {
-        }
-    }
-
-    /// <summary>'new_job' is the channel Hangfire.PostgreSql (1.21) listens on: were it renamed, this wakes nobody and the poll still bounds the wait.</summary>
-    private async Task KickDeliveryWorkersAsync(CancellationToken ct)
-    {
-        Interlocked.Exchange(ref _kickAt, DateTimeOffset.MaxValue.UtcTicks);
-        await using var cmd = dataSource.CreateCommand("notify new_job");
-        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>The earliest moment timed work is due: a monitor deadline, a digest, a delivery retry, an orphaned delivery.</summary>
@@ -231,7 +205,7 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelSt
             await cmd.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
-        await EnqueueAsync(created, ct);
+        await enqueuer.EnqueueAsync(created, ct);
         return events.Count;
     }
 
@@ -248,110 +222,4 @@ internal sealed class Dispatcher(NpgsqlDataSource dataSource, Channels.ChannelSt
         return rules;
     }
 
-    /// <summary>
-    /// Hangfire jobs for deliveries whose job id is '' (being enqueued); a crash before this is
-    /// covered by <see cref="SweepAsync"/>. The id is recorded only over that '': the job may
-    /// already have run and failed, leaving null (waiting for its retry), which must stay.
-    /// </summary>
-    private async Task EnqueueAsync(IReadOnlyList<long> deliveries, CancellationToken ct)
-    {
-        if (deliveries.Count == 0)
-            return;
-        var jobIds = deliveries.Select(d => DeliveryJob.Enqueue(jobs, d)).ToArray();
-        ScheduleKick();
-        await using var cmd = dataSource.CreateCommand("update notifications.deliveries d set job_id = x.j from unnest(@ids, @jobs) as x(i, j) where d.id = x.i and d.job_id = ''");
-        cmd.Parameters.AddWithValue("ids", deliveries.ToArray());
-        cmd.Parameters.AddWithValue("jobs", jobIds);
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
-
-    /// <summary>
-    /// Pending deliveries nobody will run: never enqueued (the process died after its commit),
-    /// killed mid-send, or overdue past their retry time (it died between an attempt and
-    /// scheduling the next): due longer than OrphanAfter ago and not attempted since.
-    /// </summary>
-    /// <summary>
-    /// Enqueues the delivery retries that came due (a failed attempt leaves its delivery
-    /// pending with a null job id). Taking them is one conditional update, so two replicas
-    /// never both enqueue one; a crash before the job exists leaves the '' of a job being
-    /// enqueued, which the orphan sweep repairs.
-    /// </summary>
-    private async Task RetriesDueAsync(CancellationToken ct)
-    {
-        var due = new List<long>();
-        await using (var cmd = dataSource.CreateCommand("""
-            update notifications.deliveries set job_id = ''
-            where id in (select id from notifications.deliveries
-                         where status = 'pending' and job_id is null and next_attempt_at <= now()
-                         order by id limit 500 for update skip locked)
-            returning id
-            """))
-        {
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-                due.Add(reader.GetInt64(0));
-        }
-        await EnqueueAsync(due, ct);
-    }
-
-    private async Task SweepAsync(CancellationToken ct)
-    {
-        var orphans = new List<long>();
-        await using (var cmd = dataSource.CreateCommand("""
-            select id from notifications.deliveries
-            where status = 'pending' and coalesce(next_attempt_at, created_at) < now() - @after
-            order by id limit 500
-            """))
-        {
-            cmd.Parameters.AddWithValue("after", options.Value.OrphanAfter);
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-                orphans.Add(reader.GetInt64(0));
-        }
-        if (orphans.Count == 0)
-            return;
-        logger.LogInformation("Re-enqueueing {Count} notification deliveries without a live job", orphans.Count);
-        // Due again from now, so the next sweep waits OrphanAfter for this job before another.
-        await using (var cmd = dataSource.CreateCommand("update notifications.deliveries set next_attempt_at = now(), job_id = '' where id = any(@ids)"))
-        {
-            cmd.Parameters.AddWithValue("ids", orphans.ToArray());
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
-        await EnqueueAsync(orphans, ct);
-    }
-
-    /// <summary>Channels whose digest time came: one digest event each, and the next time.</summary>
-    private async Task DigestsDueAsync(CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var due = new List<(long Id, string Name, string Cron, string Zone, DateTimeOffset At)>();
-        await using (var cmd = new NpgsqlCommand("""
-            select id, name, digest_cron, digest_timezone, digest_next_at from notifications.channels
-            where digest_next_at <= now() order by id limit 100 for update skip locked
-            """, connection, tx))
-        {
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-                due.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4)));
-        }
-        if (due.Count == 0)
-            return;
-        var now = clock.GetUtcNow();
-        foreach (var d in due)
-        {
-            DateTimeOffset? next = null;
-            if (TimeZones.TryFind(d.Zone, out var zone) && CronSchedule.TryParse(d.Cron, zone, out var schedule, out _))
-                next = schedule!.Next(now);
-            await using (var cmd = new NpgsqlCommand("update notifications.channels set digest_next_at = @next where id = @id", connection, tx))
-            {
-                cmd.Parameters.AddWithValue("next", (object?)next ?? DBNull.Value);
-                cmd.Parameters.AddWithValue("id", d.Id);
-                await cmd.ExecuteNonQueryAsync(ct);
-            }
-        }
-        await NotificationOutbox.WriteAsync(connection, tx,
-            due.Select(d => new OutboxEvent(NotificationEvents.Digest, $"digest:{d.Id}:{d.At.UtcTicks}", null, null, ChannelId: d.Id)).ToList(), ct);
-        await tx.CommitAsync(ct);
-    }
 }
