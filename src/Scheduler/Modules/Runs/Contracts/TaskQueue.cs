@@ -62,7 +62,9 @@ public sealed record ReleaseTasks(string WorkerId, IReadOnlyCollection<long> Tas
 
 /// <summary>
 /// Requeues tasks whose lease expired (failing those whose last allowed delivery was lost),
-/// promotes retries whose delay has passed and stamps SLA misses. Returns how many rows it moved.
+/// promotes retries whose delay has passed, stamps SLA misses and starts queued runs whose DAG
+/// has room (left waiting by a process that died between a run's end and starting the next).
+/// Returns how many rows it moved.
 /// </summary>
 public sealed record RunQueueMaintenance : ICommand<int>;
 

@@ -11,7 +11,7 @@ internal sealed record NewRun(DagPlan Plan, DateTimeOffset LogicalDate, string R
 /// Creates runs in one transaction: one INSERT for the runs, one for all their task instances
 /// (10,000 scheduled runs in a minute are a few statements, not 10,000 transactions).
 /// </summary>
-internal sealed class RunCreator(NpgsqlDataSource dataSource)
+internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit)
 {
     /// <summary>
     /// Duplicates of an existing (dag, logical date) are skipped: that is what makes a
@@ -45,8 +45,8 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var dagIds = runs.Select(r => r.Plan.DagId).Distinct().Order().ToArray();
-        // Serialises run starts per DAG with whatever else starts runs of it (finishing runs)
-        // and with deleting it (which checks under this lock that no run is active).
+        // Serialises run starts per DAG with whatever else starts runs of it (waiting runs
+        // started after a run finished) and with deleting it (which checks under this lock that no run is active).
         await RunUnitOfWork.LockDagsAsync(connection, tx, dagIds, ct);
         var running = new Dictionary<long, int>();
         await using (var cmd = new NpgsqlCommand("select dag_id, count(*)::int from runs.dag_runs where dag_id = any(@ids) and state = 'running' group by dag_id", connection, tx))
@@ -143,6 +143,11 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource)
         if (queuedAny)
             await RunUnitOfWork.NotifyQueuedAsync(connection, tx, queuedConstrained, ct);
         await tx.CommitAsync(ct);
+        // Runs created waiting: a run of their DAG that finished while this transaction was open
+        // could not see them, so look again now that they are visible.
+        var waiting = runs.Where((r, i) => ids[i] is not null && !starts[i]).Select(r => (r.Plan.DagId, r.Plan.MaxActiveRuns)).ToList();
+        if (waiting.Count > 0)
+            await unit.TryStartWaitingRunsAsync(connection, waiting, ct);
         return ids;
     }
 

@@ -11,7 +11,7 @@ namespace Scheduler.Modules.Runs.Engine;
 /// loaded) and ends them with the one shared epilogue, so every path that changes task
 /// states saves counters, writes events, starts waiting runs and wakes workers the same way.
 /// </summary>
-internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender, TimeProvider clock)
+internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender, TimeProvider clock, ILogger<RunUnitOfWork> logger)
 {
     private Task<DagPlan?> Plan(long dagId, int version) => sender.Send(new GetDagPlanVersion(dagId, version)).AsTask();
 
@@ -39,8 +39,8 @@ internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender,
 
     /// <summary>
     /// The shared epilogue of run transactions: the changed runs' counters and states in one
-    /// statement, their notification events in one, queued runs of finished runs' DAGs
-    /// started, workers woken once, commit.
+    /// statement, their notification events in one, workers woken once, commit; then the
+    /// waiting runs of finished runs' DAGs started (<see cref="TryStartWaitingRunsAsync"/>).
     /// </summary>
     public async Task CommitRunsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<RunTransaction> runs, CancellationToken ct)
     {
@@ -49,26 +49,60 @@ internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender,
         {
             await RunTransaction.SaveRunsAsync(changed, ct);
             await NotificationOutbox.WriteAsync(connection, tx, changed.SelectMany(r => r.Events).ToList(), ct);
-            var finished = changed.Where(r => r.RunFinished).ToList();
-            if (finished.Count > 0)
-                await StartWaitingRunsAsync(connection, tx, finished, ct);
             if (changed.Any(r => r.QueuedAny))
                 await NotifyQueuedAsync(connection, tx, changed.Any(r => r.QueuedConstrained), ct);
         }
         await tx.CommitAsync(ct);
+        var finished = changed.Where(r => r.RunFinished).Select(r => (r.DagId, r.Graph.Plan.MaxActiveRuns)).ToList();
+        if (finished.Count > 0)
+            await TryStartWaitingRunsAsync(connection, finished, ct);
     }
 
     /// <summary>
-    /// Starts the oldest queued runs of the finished runs' DAGs while each is under
-    /// max_active_runs, in the transaction that just finished those runs.
+    /// Starts the oldest queued runs of these DAGs while each is under max_active_runs, in a
+    /// transaction of its own, AFTER the transaction that finished runs of them (or queued runs
+    /// of them) committed. Why after, and why on both sides: a finishing transaction cannot see
+    /// a run queued by a creation that has not committed, and that creation counted the
+    /// finishing run as running. So each side looks once its own change is visible: whichever
+    /// looks last sees both, and the run starts (under the DAG's run-start lock, which keeps
+    /// max_active_runs exact). Looking first without the lock means a finishing run of a DAG
+    /// with nothing waiting (the common case, e.g. 200 runs of one DAG under a high
+    /// max_active_runs) costs one index probe and never waits on that lock. A process that dies
+    /// between the commit and this leaves the queued run to <see cref="StartStrandedRunsAsync"/>.
+    /// Failures are logged, not thrown: the caller's work is committed and must not be redone.
     /// </summary>
-    private async Task StartWaitingRunsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<RunTransaction> finished, CancellationToken ct)
+    public async Task<int> TryStartWaitingRunsAsync(NpgsqlConnection connection, IReadOnlyCollection<(long DagId, int Max)> dags, CancellationToken ct)
     {
-        var dags = finished.GroupBy(r => r.DagId).Select(g => (DagId: g.Key, Max: g.First().Graph.Plan.MaxActiveRuns)).OrderBy(d => d.DagId).ToList();
-        // The same lock run creation takes: a run created meanwhile either sees these runs
-        // finished or is visible to the select below (a fresh snapshot after the lock).
-        await LockDagsAsync(connection, tx, dags.Select(d => d.DagId), ct);
-        var waiting = new List<long>();
+        try
+        {
+            return await StartWaitingRunsAsync(connection, dags, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "Starting the waiting runs of {Count} DAG(s) failed; the scheduler loop's sweep starts them", dags.Count);
+            return 0;
+        }
+    }
+
+    private async Task<int> StartWaitingRunsAsync(NpgsqlConnection connection, IReadOnlyCollection<(long DagId, int Max)> dags, CancellationToken ct)
+    {
+        var candidates = dags.GroupBy(d => d.DagId).Select(g => (DagId: g.Key, Max: g.Max(d => d.Max))).ToList();
+        var waiting = new HashSet<long>();
+        await using (var probe = new NpgsqlCommand("select distinct dag_id from runs.dag_runs where dag_id = any(@ids) and state = 'queued'", connection))
+        {
+            probe.Parameters.AddWithValue("ids", candidates.Select(d => d.DagId).ToArray());
+            await using var reader = await probe.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                waiting.Add(reader.GetInt64(0));
+        }
+        candidates = candidates.Where(d => waiting.Contains(d.DagId)).OrderBy(d => d.DagId).ToList();
+        if (candidates.Count == 0)
+            return 0;
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        // Under the lock the count and the queue are read afresh (each statement's snapshot
+        // follows the lock), so what creation committed meanwhile is seen.
+        await LockDagsAsync(connection, tx, candidates.Select(d => d.DagId), ct);
+        var next = new List<long>();
         await using (var cmd = new NpgsqlCommand("""
             select w.id
             from unnest(@dags, @max) as d(dag_id, max)
@@ -80,24 +114,54 @@ internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender,
             order by d.dag_id, w.logical_date, w.id
             """, connection, tx))
         {
-            cmd.Parameters.AddWithValue("dags", dags.Select(d => d.DagId).ToArray());
-            cmd.Parameters.AddWithValue("max", dags.Select(d => d.Max).ToArray());
+            cmd.Parameters.AddWithValue("dags", candidates.Select(d => d.DagId).ToArray());
+            cmd.Parameters.AddWithValue("max", candidates.Select(d => d.Max).ToArray());
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
-                waiting.Add(reader.GetInt64(0));
+                next.Add(reader.GetInt64(0));
         }
-        foreach (var runId in waiting)
+        // Still queued once locked: a cancel does not take the DAG's lock.
+        var started = (await BeginManyAsync(connection, tx, next, ct)).Values.Where(r => r.State == RunStates.Queued).ToList();
+        foreach (var run in started)
         {
-            var next = (await BeginManyAsync(connection, tx, [runId], ct)).GetValueOrDefault(runId);
-            if (next is null)
-                continue;
-            var roots = next.Graph.Roots.Select(t => t.Id).ToList();
-            await next.SetAsync(roots, TaskStates.Queued, [TaskStates.Pending], ct);
-            next.ForceState(RunStates.Running);
-            await next.SaveRunAsync(ct);
-            if (next.QueuedAny)
-                await NotifyQueuedAsync(connection, tx, next.QueuedConstrained, ct);
+            await run.SetAsync(run.Graph.Roots.Select(t => t.Id).ToList(), TaskStates.Queued, [TaskStates.Pending], ct);
+            run.ForceState(RunStates.Running);
         }
+        if (started.Count > 0)
+        {
+            await RunTransaction.SaveRunsAsync(started, ct);
+            if (started.Any(r => r.QueuedAny))
+                await NotifyQueuedAsync(connection, tx, started.Any(r => r.QueuedConstrained), ct);
+        }
+        await tx.CommitAsync(ct);
+        return started.Count;
+    }
+
+    /// <summary>
+    /// The safety net of <see cref="TryStartWaitingRunsAsync"/>: every DAG with queued runs is
+    /// looked at (one probe of a partial index; the lock only for DAGs with runs waiting).
+    /// Run by the scheduler loop's maintenance. Returns how many runs it started.
+    /// </summary>
+    public async Task<int> StartStrandedRunsAsync(CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var dags = new List<(long DagId, int Version)>();
+        await using (var cmd = new NpgsqlCommand("select dag_id, max(dag_version) from runs.dag_runs where state = 'queued' group by dag_id", connection))
+        {
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                dags.Add((reader.GetInt64(0), reader.GetInt32(1)));
+        }
+        var limits = new List<(long DagId, int Max)>();
+        foreach (var (dagId, version) in dags)
+            if (await Plan(dagId, version) is { } plan)
+                limits.Add((dagId, plan.MaxActiveRuns));
+        if (limits.Count == 0)
+            return 0;
+        var started = await StartWaitingRunsAsync(connection, limits, ct);
+        if (started > 0)
+            logger.LogInformation("Started {Count} queued run(s) that were left waiting", started);
+        return started;
     }
 
     /// <summary>

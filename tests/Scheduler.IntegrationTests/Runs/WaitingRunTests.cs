@@ -1,0 +1,52 @@
+using System.Net;
+using Mediator;
+using Microsoft.Extensions.DependencyInjection;
+using Scheduler.IntegrationTests.Infrastructure;
+using Scheduler.Modules.Runs.Contracts;
+
+namespace Scheduler.IntegrationTests.Runs;
+
+/// <summary>
+/// Runs waiting for max_active_runs: started when a run of their DAG ends, never more than the
+/// limit at once, and none left waiting for good (a process that died between a run's end and
+/// starting the next leaves it to the scheduler loop's sweep).
+/// </summary>
+public sealed class WaitingRunTests(ServerFixture server) : ServerTest(server)
+{
+    [Fact]
+    public async Task BurstOfTriggers_UnderMaxActiveRuns_AllFinish_NeverMoreThanTheLimitAtOnce()
+    {
+        await Admin.PostJsonAsync("dags", """{"name":"two_at_a_time","max_active_runs":2,"tasks":[{"id":"a"},{"id":"b","depends_on":["a"]}]}""").ExpectAsync(HttpStatusCode.Created);
+        var ids = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => Operator.TriggerAsync("two_at_a_time")));
+        var runs = new List<(DateTimeOffset Start, DateTimeOffset End)>();
+        foreach (var id in ids)
+        {
+            var run = await Viewer.WaitForRunAsync(id, TimeSpan.FromSeconds(60));
+            Assert.Equal("success", run.GetProperty("state").GetString());
+            runs.Add((RunHelpers.Time(run, "started_at"), RunHelpers.Time(run, "finished_at")));
+        }
+        // started_at and finished_at are the stamping transactions' start times: a run started
+        // by the transaction after the one that finished its predecessor never overlaps it.
+        var overlap = runs.SelectMany(r => new[] { (r.Start, 1), (r.End, -1) }).OrderBy(e => e.Item1).ThenBy(e => e.Item2)
+            .Aggregate((Current: 0, Max: 0), (acc, e) => (acc.Current + e.Item2, Math.Max(acc.Max, acc.Current + e.Item2))).Max;
+        Assert.InRange(overlap, 1, 2);
+    }
+
+    [Fact]
+    public async Task QueuedRunLeftWaiting_WhileItsDagHasRoom_IsStartedByTheMaintenanceSweep()
+    {
+        await Admin.PostJsonAsync("dags", """{"name":"stranded","max_active_runs":1,"tasks":[{"id":"a","type":"shell","command":"sleep 30"}]}""").ExpectAsync(HttpStatusCode.Created);
+        var first = await Operator.TriggerAsync("stranded");
+        await Viewer.WaitForTaskAsync(first, "a", "running");
+        var second = await Operator.TriggerAsync("stranded");
+        Assert.Equal("queued", (await Viewer.GetAsync($"runs/{second}").ExpectAsync(HttpStatusCode.OK)).GetProperty("state").GetString());
+        // The first run ends behind the engine's back, as if its process died between ending it
+        // and starting the next: nothing but the sweep can start the second now.
+        await TestDatabase.ScalarAsync<int>("update runs.dag_runs set state = 'failed', finished_at = now() where id = @id", ("id", first));
+        await using (var scope = Server.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<ISender>().Send(new RunQueueMaintenance());
+        var state = (await Viewer.GetAsync($"runs/{second}").ExpectAsync(HttpStatusCode.OK)).GetProperty("state").GetString();
+        Assert.Equal("running", state);
+        await Operator.PostAsync($"runs/{second}/cancel", null).ExpectAsync(HttpStatusCode.OK);
+    }
+}
