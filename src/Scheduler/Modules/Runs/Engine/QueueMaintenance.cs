@@ -13,15 +13,23 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
 {
     /// <summary>
     /// Extends the leases of a worker's running tasks and returns the ones it holds that are
-    /// no longer running for it (cancelled or reassigned), which it must stop.
+    /// no longer running for it (cancelled or reassigned), which it must stop. The rows are
+    /// locked in id order, the order a completion locks them in: a plain UPDATE locks them in
+    /// the order its scan meets them (the worker index's, physical), and deadlocked with the
+    /// worker's own completion batches under load (issue 12).
     /// </summary>
     public async Task<IReadOnlyList<long>> HeartbeatAsync(string workerId, IReadOnlyCollection<long> running, TimeSpan lease, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""
-            with extended as (
-                update runs.task_instances set lease_expires_at = now() + @lease
+            with locked as (
+                select id from runs.task_instances
                 where worker_id = @w and state = 'running' and id = any(@ids)
-                returning id)
+                order by id
+                for update),
+            extended as (
+                update runs.task_instances ti set lease_expires_at = now() + @lease
+                from locked where ti.id = locked.id
+                returning ti.id)
             select x from unnest(@ids) as x where x not in (select id from extended)
             """);
         cmd.Parameters.AddWithValue("lease", lease);
