@@ -8,9 +8,10 @@ using Scheduler.Modules.Runs.Contracts;
 namespace Scheduler.IntegrationTests.Runs;
 
 /// <summary>
-/// Issue 12: under a trigger burst a completion batch and the heartbeat of the same worker
-/// deadlocked (40P01, detected a deadlock_timeout after a heartbeat tick): the completion
-/// locks its tasks in id order, the heartbeat's UPDATE locked them in the order it found them.
+/// Issue 12 (a burst's last runs finished a minute late): leases. A completion batch and the
+/// heartbeat of the same worker deadlocked (40P01, a deadlock_timeout after a heartbeat tick):
+/// the completion locks its tasks in id order, the heartbeat's UPDATE locked them in the order
+/// it found them. And an outcome the worker gave up recording waited out the rest of its lease.
 /// </summary>
 public sealed class LeaseRenewalTests(ServerFixture server) : ServerTest(server)
 {
@@ -47,6 +48,40 @@ public sealed class LeaseRenewalTests(ServerFixture server) : ServerTest(server)
         await tx.CommitAsync();
 
         Assert.Empty(await renewing.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task UnrecordableOutcome_IsRequeuedAtTheNextMaintenance_NotALeasePeriodLater()
+    {
+        // The database refuses this task's success for good (not an outage): the worker gives
+        // up recording it. Each delivery then waited out its lease (4 s here): three deliveries
+        // (the cap) took over 9 s. With the lease ended on giving up, they take a few maintenances.
+        await using var connection = new NpgsqlConnection(TestDatabase.ConnectionString);
+        await connection.OpenAsync();
+        await ExecuteAsync(connection, null, """
+            create or replace function runs.test_refuse_doomed() returns trigger language plpgsql as
+            $$ begin raise exception 'test: this outcome cannot be stored'; end $$;
+            drop trigger if exists test_refuse_doomed on runs.task_attempts;
+            create trigger test_refuse_doomed before update on runs.task_attempts for each row
+            when (new.task_id = 'doomed' and new.state = 'success') execute function runs.test_refuse_doomed();
+            """, null);
+        try
+        {
+            await Admin.PostJsonAsync("dags", """{"name":"unrecordable","tasks":[{"id":"doomed"}]}""").ExpectAsync(HttpStatusCode.Created);
+            var started = DateTimeOffset.UtcNow;
+            var runId = await Operator.TriggerAsync("unrecordable");
+            var run = await Viewer.WaitForRunAsync(runId);
+            var took = DateTimeOffset.UtcNow - started;
+
+            Assert.Equal("failed", run.GetProperty("state").GetString());
+            var attempt = RunHelpers.Task(run, "doomed").GetProperty("attempts").EnumerateArray().Single();
+            Assert.Equal(3, attempt.GetProperty("deliveries").GetInt32());
+            Assert.True(took < TimeSpan.FromSeconds(6), $"three unrecordable deliveries took {took}");
+        }
+        finally
+        {
+            await ExecuteAsync(connection, null, "drop trigger if exists test_refuse_doomed on runs.task_attempts; drop function if exists runs.test_refuse_doomed()", null);
+        }
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql, long? id)

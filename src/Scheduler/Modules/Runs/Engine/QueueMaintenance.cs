@@ -43,6 +43,28 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
     }
 
     /// <summary>
+    /// Ends the leases of attempts whose worker gave up recording their outcome, so the next
+    /// maintenance requeues them. The NOTIFY wakes the scheduler loop's maintenance should
+    /// its last look have found nothing to watch.
+    /// </summary>
+    public async Task<int> ExpireLeasesAsync(string workerId, IReadOnlyCollection<(long TaskInstanceId, int Attempt)> attempts, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var cmd = new NpgsqlCommand("""
+            update runs.task_instances ti set lease_expires_at = now()
+            from unnest(@ids, @attempts) as v(id, attempt)
+            where ti.id = v.id and ti.attempt = v.attempt and ti.worker_id = @w and ti.state = 'running'
+            """, connection);
+        cmd.Parameters.AddWithValue("ids", attempts.Select(a => a.TaskInstanceId).ToArray());
+        cmd.Parameters.AddWithValue("attempts", attempts.Select(a => a.Attempt).ToArray());
+        cmd.Parameters.AddWithValue("w", workerId);
+        var expired = await cmd.ExecuteNonQueryAsync(ct);
+        if (expired > 0)
+            await RunUnitOfWork.NotifyQueuedAsync(connection, null, false, ct);
+        return expired;
+    }
+
+    /// <summary>
     /// Requeues running tasks whose lease expired: their worker died or lost the database.
     /// The attempt number is kept, so the re-delivery carries the same idempotency key:
     /// this is what makes execution AT LEAST once, never zero times. An attempt that loses
