@@ -9,6 +9,7 @@ internal sealed class TaskQueueHandlers(TaskClaims claims, TaskCompletion comple
     ICommandHandler<ClaimTasks, IReadOnlyList<ClaimedTask>>,
     ICommandHandler<CompleteTasks, int>,
     ICommandHandler<RenewLeases, IReadOnlyList<long>>,
+    ICommandHandler<ExpireLeases, int>,
     ICommandHandler<AppendTaskLog>,
     ICommandHandler<ReleaseTasks, int>,
     ICommandHandler<RunQueueMaintenance, int>
@@ -26,6 +27,9 @@ internal sealed class TaskQueueHandlers(TaskClaims claims, TaskCompletion comple
 
     public async ValueTask<IReadOnlyList<long>> Handle(RenewLeases command, CancellationToken cancellationToken) =>
         command.Running.Count == 0 ? [] : await maintenance.HeartbeatAsync(command.WorkerId, command.Running, command.Lease, cancellationToken);
+
+    public async ValueTask<int> Handle(ExpireLeases command, CancellationToken cancellationToken) =>
+        command.Attempts.Count == 0 ? 0 : await maintenance.ExpireLeasesAsync(command.WorkerId, command.Attempts, cancellationToken);
 
     public async ValueTask<Unit> Handle(AppendTaskLog command, CancellationToken cancellationToken)
     {

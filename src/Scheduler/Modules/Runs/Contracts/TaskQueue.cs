@@ -54,6 +54,14 @@ public sealed record CompleteTasks(IReadOnlyList<CompleteTask> Completions) : IC
 /// <summary>Extends the worker's leases; returns the tasks it must stop (cancelled or reassigned).</summary>
 public sealed record RenewLeases(string WorkerId, IReadOnlyCollection<long> Running, TimeSpan Lease) : ICommand<IReadOnlyList<long>>;
 
+/// <summary>
+/// Ends the leases of attempts whose outcome the worker gave up recording, so the next
+/// maintenance requeues them (as it does any lost delivery, within the delivery cap) instead
+/// of waiting out the rest of the lease. Only the worker's own running attempts of that
+/// number are touched; returns how many.
+/// </summary>
+public sealed record ExpireLeases(string WorkerId, IReadOnlyCollection<(long TaskInstanceId, int Attempt)> Attempts) : ICommand<int>;
+
 /// <summary>Appends output to a running attempt's log, so the log shows what it printed so far.</summary>
 public sealed record AppendTaskLog(long TaskInstanceId, int Attempt, string Text) : ICommand;
 

@@ -13,15 +13,23 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
 {
     /// <summary>
     /// Extends the leases of a worker's running tasks and returns the ones it holds that are
-    /// no longer running for it (cancelled or reassigned), which it must stop.
+    /// no longer running for it (cancelled or reassigned), which it must stop. The rows are
+    /// locked in id order, the order a completion locks them in: a plain UPDATE locks them in
+    /// the order its scan meets them (the worker index's, physical), and deadlocked with the
+    /// worker's own completion batches under load (issue 12).
     /// </summary>
     public async Task<IReadOnlyList<long>> HeartbeatAsync(string workerId, IReadOnlyCollection<long> running, TimeSpan lease, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""
-            with extended as (
-                update runs.task_instances set lease_expires_at = now() + @lease
+            with locked as (
+                select id from runs.task_instances
                 where worker_id = @w and state = 'running' and id = any(@ids)
-                returning id)
+                order by id
+                for update),
+            extended as (
+                update runs.task_instances ti set lease_expires_at = now() + @lease
+                from locked where ti.id = locked.id
+                returning ti.id)
             select x from unnest(@ids) as x where x not in (select id from extended)
             """);
         cmd.Parameters.AddWithValue("lease", lease);
@@ -32,6 +40,28 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
         while (await reader.ReadAsync(ct))
             lost.Add(reader.GetInt64(0));
         return lost;
+    }
+
+    /// <summary>
+    /// Ends the leases of attempts whose worker gave up recording their outcome, so the next
+    /// maintenance requeues them. The NOTIFY wakes the scheduler loop's maintenance should
+    /// its last look have found nothing to watch.
+    /// </summary>
+    public async Task<int> ExpireLeasesAsync(string workerId, IReadOnlyCollection<(long TaskInstanceId, int Attempt)> attempts, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var cmd = new NpgsqlCommand("""
+            update runs.task_instances ti set lease_expires_at = now()
+            from unnest(@ids, @attempts) as v(id, attempt)
+            where ti.id = v.id and ti.attempt = v.attempt and ti.worker_id = @w and ti.state = 'running'
+            """, connection);
+        cmd.Parameters.AddWithValue("ids", attempts.Select(a => a.TaskInstanceId).ToArray());
+        cmd.Parameters.AddWithValue("attempts", attempts.Select(a => a.Attempt).ToArray());
+        cmd.Parameters.AddWithValue("w", workerId);
+        var expired = await cmd.ExecuteNonQueryAsync(ct);
+        if (expired > 0)
+            await RunUnitOfWork.NotifyQueuedAsync(connection, null, false, ct);
+        return expired;
     }
 
     /// <summary>

@@ -134,7 +134,8 @@ internal sealed class OutcomeRecorder(IServiceScopeFactory scopes, IOptions<Work
                 }
                 catch (Exception e)
                 {
-                    logger.LogError(e, "Could not record {Count} outcome(s) of run {Run}; their leases will expire and they will be requeued", items.Count, items[0].Completion.RunId);
+                    logger.LogError(e, "Could not record {Count} outcome(s) of run {Run}; their leases are ended and they will be requeued", items.Count, items[0].Completion.RunId);
+                    await ExpireLeasesAsync(items);
                     return;
                 }
             }
@@ -143,6 +144,25 @@ internal sealed class OutcomeRecorder(IServiceScopeFactory scopes, IOptions<Work
         {
             foreach (var item in items)
                 item.Recorded.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Ends the leases at once, so the tasks are requeued at the scheduler loop's next
+    /// maintenance rather than a lease period later (issue 12: a give-up after a lease period
+    /// of retries used to cost a second one). If even this fails, the leases run out as before.
+    /// </summary>
+    private async Task ExpireLeasesAsync(List<Pending> items)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var attempts = items.Select(i => (i.Completion.TaskInstanceId, i.Completion.Attempt)).ToList();
+            await scope.ServiceProvider.GetRequiredService<ISender>().Send(new ExpireLeases(items[0].Completion.WorkerId, attempts));
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Could not end the leases of {Count} unrecorded outcome(s); they are requeued once the leases run out", items.Count);
         }
     }
 
