@@ -21,6 +21,9 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock)
 
     private sealed record Decided(CompleteTask Report, TaskDecision Decision);
 
+    /// <summary>Queued tasks a completion's transaction may claim for the worker that reported it.</summary>
+    public sealed record HandOff(string WorkerId, int Max, TimeSpan Lease);
+
     /// <summary>
     /// Records attempts' outcomes and everything that follows in ONE transaction: the retry
     /// policy or the final state, dead letters when retries are used up, downstream trigger
@@ -28,13 +31,15 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock)
     /// neighbouring tasks of the same run, whose completions would otherwise queue one by one
     /// on the run's row lock. A report for an attempt that is no longer this worker's (its
     /// lease expired and it went to another worker, or the run was cancelled) changes nothing
-    /// but keeps its log. Returns how many reports counted.
+    /// but keeps its log. Returns how many reports counted. With a <paramref name="handOff"/>,
+    /// the same transaction also claims up to its Max queued tasks for the reporting worker,
+    /// when it queued any (see <see cref="TaskClaims.HandOffAsync"/>).
     /// </summary>
-    public Task<int> CompleteAsync(IReadOnlyList<CompleteTask> completions, CancellationToken ct)
+    public Task<CompletedTasks> CompleteAsync(IReadOnlyList<CompleteTask> completions, HandOff? handOff, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         return RecordAsync(completions, (c, row, runs) => OutcomePolicy.Decide(c.Outcome, c.Attempt, row.MaxAttempts,
-            runs[c.RunId].Graph.Tasks.GetValueOrDefault(c.TaskId), now, Random.Shared.NextDouble()), ct);
+            runs[c.RunId].Graph.Tasks.GetValueOrDefault(c.TaskId), now, Random.Shared.NextDouble()), handOff, ct);
     }
 
     /// <summary>
@@ -42,14 +47,14 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock)
     /// (dead letter, trigger rules, the run's end), with the attempt 'lost'. An attempt whose
     /// lease was renewed meanwhile (its worker came back) is left alone.
     /// </summary>
-    public Task<int> FailLostAsync(IReadOnlyList<CompleteTask> lost, CancellationToken ct) =>
-        RecordAsync(lost, (_, row, _) => row.LeaseExpired ? OutcomePolicy.Lost : null, ct);
+    public async Task<int> FailLostAsync(IReadOnlyList<CompleteTask> lost, CancellationToken ct) =>
+        (await RecordAsync(lost, (_, row, _) => row.LeaseExpired ? OutcomePolicy.Lost : null, null, ct)).Counted;
 
     /// <summary>A null decision makes the report stale: only its log is kept.</summary>
-    private async Task<int> RecordAsync(IReadOnlyList<CompleteTask> reports, Func<CompleteTask, Current, IReadOnlyDictionary<long, RunTransaction>, TaskDecision?> decide, CancellationToken ct)
+    private async Task<CompletedTasks> RecordAsync(IReadOnlyList<CompleteTask> reports, Func<CompleteTask, Current, IReadOnlyDictionary<long, RunTransaction>, TaskDecision?> decide, HandOff? handOff, CancellationToken ct)
     {
         if (reports.Count == 0)
-            return 0;
+            return new CompletedTasks(0, []);
         reports = reports.Select(c => c with { Error = PostgresText.CleanOrNull(c.Error), LogTail = PostgresText.CleanOrNull(c.LogTail) }).ToList();
         await using var connection = await unit.DataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -77,8 +82,13 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock)
             await ApplyAsync(connection, tx, runs, valid, ct);
         if (stale.Count > 0)
             await WriteAttemptsAsync(connection, tx, stale.Select(c => (c, (string?)null)).ToList(), ct);
+        // Only a completion that queued something pays for the hand-off's statement. The NOTIFY
+        // still goes out at commit: what is not handed off is claimed as usual.
+        var handedOff = handOff is { Max: > 0 } h && runs.Values.Any(r => r.QueuedAny)
+            ? await TaskClaims.HandOffAsync(connection, tx, h.WorkerId, h.Max, h.Lease, ct)
+            : [];
         await unit.CommitRunsAsync(connection, tx, runs.Values.ToList(), ct);
-        return valid.Count;
+        return new CompletedTasks(valid.Count, handedOff);
     }
 
     private static async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyDictionary<long, RunTransaction> runs, List<Decided> valid, CancellationToken ct)
