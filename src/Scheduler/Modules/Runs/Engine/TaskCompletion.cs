@@ -83,10 +83,15 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock)
         if (stale.Count > 0)
             await WriteAttemptsAsync(connection, tx, stale.Select(c => (c, (string?)null)).ToList(), ct);
         // Only a completion that queued something pays for the hand-off's statement. The NOTIFY
-        // still goes out at commit: what is not handed off is claimed as usual.
+        // still goes out at commit for whatever it queued and did not hand off; a run whose
+        // queued tasks were all handed off wakes nobody (its tasks are running, leased, so
+        // the lease reaper is active meanwhile as for any claimed task).
         var handedOff = handOff is { Max: > 0 } h && runs.Values.Any(r => r.QueuedAny)
             ? await TaskClaims.HandOffAsync(connection, tx, h.WorkerId, h.Max, h.Lease, ct)
             : [];
+        foreach (var run in handedOff.GroupBy(t => t.RunId))
+            if (runs.TryGetValue(run.Key, out var handedRun))
+                handedRun.HandedOff(run.Select(t => t.TaskId).ToHashSet(StringComparer.Ordinal));
         await unit.CommitRunsAsync(connection, tx, runs.Values.ToList(), ct);
         return new CompletedTasks(valid.Count, handedOff);
     }

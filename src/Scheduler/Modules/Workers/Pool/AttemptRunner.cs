@@ -84,9 +84,10 @@ internal sealed class AttemptRunner(
         attempt.Cancel.Dispose();
         if (signal.Backlog)
             signal.Wake();
+        ClaimedTask? next = null;
         try
         {
-            var next = await recorder.RecordAsync(new CompleteTask(task.TaskInstanceId, task.RunId, task.TaskId, task.Attempt, worker.Id,
+            next = await recorder.RecordAsync(new CompleteTask(task.TaskInstanceId, task.RunId, task.TaskId, task.Attempt, worker.Id,
                 result.Outcome, result.Code, PostgresText.CleanOrNull(result.Error), log.Take(final: true)), handOff);
             if (next is not null)
                 Start(next);
@@ -96,7 +97,10 @@ internal sealed class AttemptRunner(
             if (handOff)
                 attempts.Release(1);
             attempts.Recorded(task.TaskInstanceId);
-            signal.Wake();
+            // A slot that went to a handed-off task frees nothing to claim for; the claim loop is
+            // still woken when it may be held back by the recording backlog.
+            if (next is null || attempts.RecordingCount >= _options.RecordingBacklog - 1)
+                signal.Wake();
         }
     }
 
