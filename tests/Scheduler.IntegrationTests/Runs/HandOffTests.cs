@@ -1,6 +1,7 @@
 using System.Net;
 using Mediator;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Scheduler.IntegrationTests.Infrastructure;
 using Scheduler.Modules.Runs.Contracts;
 
@@ -56,6 +57,26 @@ public sealed class HandOffTests(ServerFixture server) : ServerTest(server)
             Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<ISender>().Send(new CompleteTasks(
                 [new CompleteTask(handed.TaskInstanceId, run, "b", 1, Worker, AttemptOutcome.Success, 0, null, "b ok\n")])));
         Assert.Equal("success", (await Viewer.GetAsync($"runs/{run}").ExpectAsync(HttpStatusCode.OK)).GetProperty("state").GetString());
+    }
+
+    [Theory]
+    [InlineData("all_handed_off", "", 1, false)]
+    [InlineData("one_left_queued", "{\"id\":\"c\",\"depends_on\":[\"a\"]},", 1, true)]
+    public async Task CompleteAndClaimTasks_WakesWorkers_OnlyForTasksLeftQueued(string dag, string sibling, int handOff, bool notified)
+    {
+        await Admin.PutJsonAsync("pools/held", """{"slots":0,"description":"nobody claims these"}""").ExpectAsync(HttpStatusCode.OK);
+        await Admin.PostJsonAsync("dags", $$"""{"name":"{{dag}}","tasks":[{{sibling}}{"id":"a","pool":"held"},{"id":"b","depends_on":["a"]}]}""")
+            .ExpectAsync(HttpStatusCode.Created);
+        var run = await Admin.TriggerAsync(dag);
+        await using var listener = new NpgsqlConnection(TestDatabase.ConnectionString);
+        await listener.OpenAsync();
+        await using (var listen = new NpgsqlCommand($"listen {Channels.Queue}", listener))
+            await listen.ExecuteNonQueryAsync();
+
+        var completed = await CompleteAAsync(run, handOff);
+
+        Assert.Single(completed.HandedOff);
+        Assert.Equal(notified, await listener.WaitAsync(TimeSpan.FromMilliseconds(notified ? 5000 : 500)));
     }
 
     [Theory]
