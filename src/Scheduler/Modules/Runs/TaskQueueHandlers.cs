@@ -8,6 +8,7 @@ namespace Scheduler.Modules.Runs;
 internal sealed class TaskQueueHandlers(TaskClaims claims, TaskCompletion completion, QueueMaintenance maintenance, RunUnitOfWork unit) :
     ICommandHandler<ClaimTasks, IReadOnlyList<ClaimedTask>>,
     ICommandHandler<CompleteTasks, int>,
+    ICommandHandler<CompleteAndClaimTasks, CompletedTasks>,
     ICommandHandler<RenewLeases, IReadOnlyList<long>>,
     ICommandHandler<ExpireLeases, int>,
     ICommandHandler<AppendTaskLog>,
@@ -23,7 +24,10 @@ internal sealed class TaskQueueHandlers(TaskClaims claims, TaskCompletion comple
     }
 
     public async ValueTask<int> Handle(CompleteTasks command, CancellationToken cancellationToken) =>
-        await completion.CompleteAsync(command.Completions, cancellationToken);
+        (await completion.CompleteAsync(command.Completions, null, cancellationToken)).Counted;
+
+    public async ValueTask<CompletedTasks> Handle(CompleteAndClaimTasks command, CancellationToken cancellationToken) =>
+        await completion.CompleteAsync(command.Completions, new TaskCompletion.HandOff(command.WorkerId, command.HandOff, command.Lease), cancellationToken);
 
     public async ValueTask<IReadOnlyList<long>> Handle(RenewLeases command, CancellationToken cancellationToken) =>
         command.Running.Count == 0 ? [] : await maintenance.HeartbeatAsync(command.WorkerId, command.Running, command.Lease, cancellationToken);

@@ -51,6 +51,20 @@ public sealed record CompleteTask(
 /// </summary>
 public sealed record CompleteTasks(IReadOnlyList<CompleteTask> Completions) : ICommand<int>;
 
+/// <summary>
+/// <see cref="CompleteTasks"/>, and in the same transaction, when it queued tasks, claims up to
+/// <paramref name="HandOff"/> queued tasks for <paramref name="WorkerId"/> exactly as
+/// <see cref="ClaimTasks"/> would (queue order, SKIP LOCKED, leased for <paramref name="Lease"/>,
+/// an attempt row each), constrained tasks excepted: the worker that freed a slot runs the
+/// next task without waiting for a NOTIFY and a claim of its own. The worker must hold
+/// <paramref name="HandOff"/> free slots for the answer; the tasks it gets are its own as
+/// soon as the transaction commits (if it is lost, their leases expire and they are requeued).
+/// </summary>
+public sealed record CompleteAndClaimTasks(IReadOnlyList<CompleteTask> Completions, string WorkerId, int HandOff, TimeSpan Lease) : ICommand<CompletedTasks>;
+
+/// <summary>How many reports counted (as <see cref="CompleteTasks"/> returns) and the tasks handed to the worker.</summary>
+public sealed record CompletedTasks(int Counted, IReadOnlyList<ClaimedTask> HandedOff);
+
 /// <summary>Extends the worker's leases; returns the tasks it must stop (cancelled or reassigned).</summary>
 public sealed record RenewLeases(string WorkerId, IReadOnlyCollection<long> Running, TimeSpan Lease) : ICommand<IReadOnlyList<long>>;
 

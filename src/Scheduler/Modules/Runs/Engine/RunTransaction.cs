@@ -119,6 +119,17 @@ internal sealed class RunTransaction
     }
 
     /// <summary>
+    /// The eager hand-off claimed <paramref name="claimedTaskIds"/> of this run in this
+    /// transaction: when every task it queued is among them, nothing of it is left queued and
+    /// no worker needs waking for it (the epilogue's NOTIFY is for tasks left queued).
+    /// </summary>
+    public void HandedOff(IReadOnlySet<string> claimedTaskIds)
+    {
+        if (QueuedAny && Changes.Where(c => c.State == TaskStates.Queued).All(c => claimedTaskIds.Contains(c.TaskId)))
+            QueuedAny = QueuedConstrained = false;
+    }
+
+    /// <summary>
     /// Moves tasks from one of <paramref name="fromStates"/> to <paramref name="newState"/>;
     /// returns the ones that actually moved (a task in another state is left alone).
     /// </summary>

@@ -15,16 +15,35 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<List<ClaimedTask>> ClaimAsync(string workerId, int max, TimeSpan lease, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand(ClaimSql("""
-            select id from runs.task_instances
-            where state = 'queued' and not constrained
-            order by priority desc, queued_at, id
-            limit @n
-            for update skip locked
-            """));
+        await using var cmd = dataSource.CreateCommand(ClaimSql(PickUnconstrained));
         cmd.Parameters.AddWithValue("n", max);
         return await ExecuteClaimAsync(cmd, workerId, lease, ct);
     }
+
+    /// <summary>
+    /// The eager hand-off: the same claim as <see cref="ClaimAsync"/> (same order, SKIP
+    /// LOCKED, lease, attempt row), made inside a completion's transaction for the worker
+    /// that reported it, so a task queued by that completion starts without a NOTIFY and
+    /// another claim round trip. It takes the head of the queue, not necessarily the tasks
+    /// just queued: older and higher-priority work goes first, as with any claim. Constrained
+    /// tasks are never handed off (their slots are counted only by
+    /// <see cref="ClaimConstrainedAsync"/>). Nothing is handed off unless the transaction
+    /// commits: a rollback leaves the tasks queued.
+    /// </summary>
+    public static async Task<List<ClaimedTask>> HandOffAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string workerId, int max, TimeSpan lease, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(ClaimSql(PickUnconstrained), connection, tx);
+        cmd.Parameters.AddWithValue("n", max);
+        return await ExecuteClaimAsync(cmd, workerId, lease, ct);
+    }
+
+    private const string PickUnconstrained = """
+        select id from runs.task_instances
+        where state = 'queued' and not constrained
+        order by priority desc, queued_at, id
+        limit @n
+        for update skip locked
+        """;
 
     private static string ClaimSql(string pick) => $"""
         with picked as ({pick}),

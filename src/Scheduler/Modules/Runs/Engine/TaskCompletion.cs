@@ -21,6 +21,9 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock)
 
     private sealed record Decided(CompleteTask Report, TaskDecision Decision);
 
+    /// <summary>Queued tasks a completion's transaction may claim for the worker that reported it.</summary>
+    public sealed record HandOff(string WorkerId, int Max, TimeSpan Lease);
+
     /// <summary>
     /// Records attempts' outcomes and everything that follows in ONE transaction: the retry
     /// policy or the final state, dead letters when retries are used up, downstream trigger
@@ -28,13 +31,15 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock)
     /// neighbouring tasks of the same run, whose completions would otherwise queue one by one
     /// on the run's row lock. A report for an attempt that is no longer this worker's (its
     /// lease expired and it went to another worker, or the run was cancelled) changes nothing
-    /// but keeps its log. Returns how many reports counted.
+    /// but keeps its log. Returns how many reports counted. With a <paramref name="handOff"/>,
+    /// the same transaction also claims up to its Max queued tasks for the reporting worker,
+    /// when it queued any (see <see cref="TaskClaims.HandOffAsync"/>).
     /// </summary>
-    public Task<int> CompleteAsync(IReadOnlyList<CompleteTask> completions, CancellationToken ct)
+    public Task<CompletedTasks> CompleteAsync(IReadOnlyList<CompleteTask> completions, HandOff? handOff, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         return RecordAsync(completions, (c, row, runs) => OutcomePolicy.Decide(c.Outcome, c.Attempt, row.MaxAttempts,
-            runs[c.RunId].Graph.Tasks.GetValueOrDefault(c.TaskId), now, Random.Shared.NextDouble()), ct);
+            runs[c.RunId].Graph.Tasks.GetValueOrDefault(c.TaskId), now, Random.Shared.NextDouble()), handOff, ct);
     }
 
     /// <summary>
@@ -42,14 +47,14 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock)
     /// (dead letter, trigger rules, the run's end), with the attempt 'lost'. An attempt whose
     /// lease was renewed meanwhile (its worker came back) is left alone.
     /// </summary>
-    public Task<int> FailLostAsync(IReadOnlyList<CompleteTask> lost, CancellationToken ct) =>
-        RecordAsync(lost, (_, row, _) => row.LeaseExpired ? OutcomePolicy.Lost : null, ct);
+    public async Task<int> FailLostAsync(IReadOnlyList<CompleteTask> lost, CancellationToken ct) =>
+        (await RecordAsync(lost, (_, row, _) => row.LeaseExpired ? OutcomePolicy.Lost : null, null, ct)).Counted;
 
     /// <summary>A null decision makes the report stale: only its log is kept.</summary>
-    private async Task<int> RecordAsync(IReadOnlyList<CompleteTask> reports, Func<CompleteTask, Current, IReadOnlyDictionary<long, RunTransaction>, TaskDecision?> decide, CancellationToken ct)
+    private async Task<CompletedTasks> RecordAsync(IReadOnlyList<CompleteTask> reports, Func<CompleteTask, Current, IReadOnlyDictionary<long, RunTransaction>, TaskDecision?> decide, HandOff? handOff, CancellationToken ct)
     {
         if (reports.Count == 0)
-            return 0;
+            return new CompletedTasks(0, []);
         reports = reports.Select(c => c with { Error = PostgresText.CleanOrNull(c.Error), LogTail = PostgresText.CleanOrNull(c.LogTail) }).ToList();
         await using var connection = await unit.DataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -76,24 +81,47 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock)
         if (valid.Count > 0)
             await ApplyAsync(connection, tx, runs, valid, ct);
         if (stale.Count > 0)
-            await WriteAttemptsAsync(connection, tx, stale.Select(c => (c, (string?)null)).ToList(), ct);
+        {
+            await using var batch = new NpgsqlBatch(connection, tx) { BatchCommands = { AttemptsCommand(stale.Select(c => (c, (string?)null)).ToList()) } };
+            await batch.ExecuteNonQueryAsync(ct);
+        }
+        // Only a completion that queued something pays for the hand-off's statement. The NOTIFY
+        // still goes out at commit for whatever it queued and did not hand off; a run whose
+        // queued tasks were all handed off wakes nobody (its tasks are running, leased, so
+        // the lease reaper is active meanwhile as for any claimed task).
+        var handedOff = handOff is { Max: > 0 } h && runs.Values.Any(r => r.QueuedAny)
+            ? await TaskClaims.HandOffAsync(connection, tx, h.WorkerId, h.Max, h.Lease, ct)
+            : [];
+        foreach (var run in handedOff.GroupBy(t => t.RunId))
+            if (runs.TryGetValue(run.Key, out var handedRun))
+                handedRun.HandedOff(run.Select(t => t.TaskId).ToHashSet(StringComparer.Ordinal));
         await unit.CommitRunsAsync(connection, tx, runs.Values.ToList(), ct);
-        return valid.Count;
+        return new CompletedTasks(valid.Count, handedOff);
     }
 
+    /// <summary>
+    /// The tasks' and attempts' rows (and dead letters) in ONE round trip, then the trigger
+    /// rules: every statement sent is a wait for the database on the way to the next task.
+    /// </summary>
     private static async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyDictionary<long, RunTransaction> runs, List<Decided> valid, CancellationToken ct)
     {
-        await using (var cmd = new NpgsqlCommand("""
-            update runs.task_instances ti
-            set state = v.s, finished_at = case when v.s = 'up_for_retry' then null else now() end,
-                not_before = v.nb, worker_id = null, lease_expires_at = null
-            from unnest(@ids, @states, @nb) as v(id, s, nb) where ti.id = v.id
-            """, connection, tx))
+        await using (var batch = new NpgsqlBatch(connection, tx))
         {
-            cmd.Parameters.AddWithValue("ids", valid.Select(v => v.Report.TaskInstanceId).ToArray());
-            cmd.Parameters.AddWithValue("states", valid.Select(v => v.Decision.State).ToArray());
-            cmd.Parameters.Add(new NpgsqlParameter("nb", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = valid.Select(v => (object?)v.Decision.NotBefore ?? DBNull.Value).ToArray() });
-            await cmd.ExecuteNonQueryAsync(ct);
+            var finish = new NpgsqlBatchCommand("""
+                update runs.task_instances ti
+                set state = v.s, finished_at = case when v.s = 'up_for_retry' then null else now() end,
+                    not_before = v.nb, worker_id = null, lease_expires_at = null
+                from unnest(@ids, @states, @nb) as v(id, s, nb) where ti.id = v.id
+                """);
+            finish.Parameters.AddWithValue("ids", valid.Select(v => v.Report.TaskInstanceId).ToArray());
+            finish.Parameters.AddWithValue("states", valid.Select(v => v.Decision.State).ToArray());
+            finish.Parameters.Add(new NpgsqlParameter("nb", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = valid.Select(v => (object?)v.Decision.NotBefore ?? DBNull.Value).ToArray() });
+            batch.BatchCommands.Add(finish);
+            batch.BatchCommands.Add(AttemptsCommand(valid.Select(v => (v.Report, (string?)v.Decision.AttemptState)).ToList()));
+            var dead = valid.Where(v => v.Decision.State == TaskStates.Failed).Select(v => v.Report).ToList();
+            if (dead.Count > 0)
+                batch.BatchCommands.Add(DeadLettersCommand(runs, dead));
+            await batch.ExecuteNonQueryAsync(ct);
         }
         foreach (var (c, decision) in valid)
         {
@@ -107,22 +135,6 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock)
                 run.AddEvent(NotificationEvents.DeadLetter, $"dead_letter:{c.TaskInstanceId}:{c.Attempt}", c.TaskId, c.Attempt, c.Error);
             }
         }
-        await WriteAttemptsAsync(connection, tx, valid.Select(v => (v.Report, (string?)v.Decision.AttemptState)).ToList(), ct);
-        var dead = valid.Where(v => v.Decision.State == TaskStates.Failed).Select(v => v.Report).ToList();
-        if (dead.Count > 0)
-        {
-            await using var cmd = new NpgsqlCommand("""
-                insert into runs.dead_letters (task_instance_id, run_id, dag_name, task_id, attempts, error, created_at)
-                select id, run, dag, task, attempts, error, now() from unnest(@ids, @runs, @dags, @tasks, @attempts, @errors) as v(id, run, dag, task, attempts, error)
-                """, connection, tx);
-            cmd.Parameters.AddWithValue("ids", dead.Select(c => c.TaskInstanceId).ToArray());
-            cmd.Parameters.AddWithValue("runs", dead.Select(c => c.RunId).ToArray());
-            cmd.Parameters.AddWithValue("dags", dead.Select(c => runs[c.RunId].DagName).ToArray());
-            cmd.Parameters.AddWithValue("tasks", dead.Select(c => c.TaskId).ToArray());
-            cmd.Parameters.AddWithValue("attempts", dead.Select(c => c.Attempt).ToArray());
-            cmd.Parameters.Add(new NpgsqlParameter("errors", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = dead.Select(c => (object?)c.Error ?? DBNull.Value).ToArray() });
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
         // Trigger rules per run, and only where a finished task has something downstream.
         foreach (var group in valid.Where(v => TaskStates.IsFinal(v.Decision.State)).GroupBy(v => v.Report.RunId))
         {
@@ -133,10 +145,25 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock)
         }
     }
 
-    /// <summary>Finishes attempt rows; a null state only appends the log (a stale report keeps its evidence).</summary>
-    private static async Task WriteAttemptsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<(CompleteTask C, string? State)> attempts, CancellationToken ct)
+    private static NpgsqlBatchCommand DeadLettersCommand(IReadOnlyDictionary<long, RunTransaction> runs, List<CompleteTask> dead)
     {
-        await using var cmd = new NpgsqlCommand("""
+        var cmd = new NpgsqlBatchCommand("""
+            insert into runs.dead_letters (task_instance_id, run_id, dag_name, task_id, attempts, error, created_at)
+            select id, run, dag, task, attempts, error, now() from unnest(@ids, @runs, @dags, @tasks, @attempts, @errors) as v(id, run, dag, task, attempts, error)
+            """);
+        cmd.Parameters.AddWithValue("ids", dead.Select(c => c.TaskInstanceId).ToArray());
+        cmd.Parameters.AddWithValue("runs", dead.Select(c => c.RunId).ToArray());
+        cmd.Parameters.AddWithValue("dags", dead.Select(c => runs[c.RunId].DagName).ToArray());
+        cmd.Parameters.AddWithValue("tasks", dead.Select(c => c.TaskId).ToArray());
+        cmd.Parameters.AddWithValue("attempts", dead.Select(c => c.Attempt).ToArray());
+        cmd.Parameters.Add(new NpgsqlParameter("errors", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = dead.Select(c => (object?)c.Error ?? DBNull.Value).ToArray() });
+        return cmd;
+    }
+
+    /// <summary>Finishes attempt rows; a null state only appends the log (a stale report keeps its evidence).</summary>
+    private static NpgsqlBatchCommand AttemptsCommand(List<(CompleteTask C, string? State)> attempts)
+    {
+        var cmd = new NpgsqlBatchCommand("""
             update runs.task_attempts a
             set state = coalesce(v.s, a.state),
                 finished_at = case when v.s is null then a.finished_at else now() end,
@@ -145,7 +172,7 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock)
                 log = left(a.log || v.log, @cap)
             from unnest(@ids, @attempts, @states, @codes, @errors, @logs) as v(id, attempt, s, code, e, log)
             where a.task_instance_id = v.id and a.attempt = v.attempt
-            """, connection, tx);
+            """);
         cmd.Parameters.AddWithValue("ids", attempts.Select(a => a.C.TaskInstanceId).ToArray());
         cmd.Parameters.AddWithValue("attempts", attempts.Select(a => a.C.Attempt).ToArray());
         cmd.Parameters.Add(new NpgsqlParameter("states", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = attempts.Select(a => (object?)a.State ?? DBNull.Value).ToArray() });
@@ -153,7 +180,7 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock)
         cmd.Parameters.Add(new NpgsqlParameter("errors", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = attempts.Select(a => (object?)a.C.Error ?? DBNull.Value).ToArray() });
         cmd.Parameters.AddWithValue("logs", attempts.Select(a => a.C.LogTail ?? "").ToArray());
         cmd.Parameters.AddWithValue("cap", LogCap);
-        await cmd.ExecuteNonQueryAsync(ct);
+        return cmd;
     }
 
     /// <summary>Appends to a running attempt's log; output of an attempt that ended meanwhile is dropped.</summary>

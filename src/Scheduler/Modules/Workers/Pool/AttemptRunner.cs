@@ -75,20 +75,32 @@ internal sealed class AttemptRunner(
             log.WriteLine($"--- {result.Error} ---");
         // The slot frees as soon as the work is done. With a backlog the next claim overlaps
         // the recording of this outcome; without one, claiming waits for the commit (below),
-        // which is when this task's downstream tasks become claimable.
-        attempts.BeginRecording(task.TaskInstanceId);
+        // which is when this task's downstream tasks become claimable. Unless the claim loop
+        // has a backlog to batch (or the worker is stopping, or recordings pile up), the slot
+        // is kept for a hand-off instead: the recording's transaction claims this slot's next
+        // task itself (a chain's next step, without a NOTIFY and a claim round trip).
+        var handOff = attempts.BeginRecording(task.TaskInstanceId,
+            keepSlot: !signal.Stopped && !signal.Backlog && attempts.RecordingCount < _options.RecordingBacklog);
         attempt.Cancel.Dispose();
         if (signal.Backlog)
             signal.Wake();
+        ClaimedTask? next = null;
         try
         {
-            await recorder.RecordAsync(new CompleteTask(task.TaskInstanceId, task.RunId, task.TaskId, task.Attempt, worker.Id,
-                result.Outcome, result.Code, PostgresText.CleanOrNull(result.Error), log.Take(final: true)));
+            next = await recorder.RecordAsync(new CompleteTask(task.TaskInstanceId, task.RunId, task.TaskId, task.Attempt, worker.Id,
+                result.Outcome, result.Code, PostgresText.CleanOrNull(result.Error), log.Take(final: true)), handOff);
+            if (next is not null)
+                Start(next);
         }
         finally
         {
+            if (handOff)
+                attempts.Release(1);
             attempts.Recorded(task.TaskInstanceId);
-            signal.Wake();
+            // A slot that went to a handed-off task frees nothing to claim for; the claim loop is
+            // still woken when it may be held back by the recording backlog.
+            if (next is null || attempts.RecordingCount >= _options.RecordingBacklog - 1)
+                signal.Wake();
         }
     }
 

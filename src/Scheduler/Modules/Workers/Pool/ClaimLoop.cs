@@ -30,7 +30,7 @@ internal sealed class ClaimLoop(
             // Backpressure: while RecordingBacklog outcomes wait for the database, claim nothing
             // more (a slow or unreachable database must not pile up work here). Below it, claims
             // overlap the recordings: short tasks keep the slots busy while outcomes are written.
-            var free = attempts.RecordingCount >= _options.RecordingBacklog ? 0 : _options.Slots - attempts.RunningCount;
+            var free = attempts.RecordingCount >= _options.RecordingBacklog ? 0 : attempts.Reserve(_options.Slots, _options.Slots);
             var polling = time.GetUtcNow() - lastPoll >= PollInterval();
             if (free > 0)
             {
@@ -40,26 +40,17 @@ internal sealed class ClaimLoop(
                 // tasks were queued, after a full batch, and on every fallback poll (a slot freed
                 // in a limited pool is announced by no NOTIFY).
                 var includeConstrained = signal.TakeConstrainedHint() || polling;
-                IReadOnlyList<ClaimedTask> claimed;
-                try
+                var claimed = await ClaimAndStartAsync(free, includeConstrained, stoppingToken);
+                if (claimed is null)
                 {
-                    await using var scope = scopes.CreateAsyncScope();
-                    claimed = await scope.ServiceProvider.GetRequiredService<ISender>()
-                        .Send(new ClaimTasks(worker.Id, free, _options.Lease, includeConstrained), stoppingToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    logger.LogWarning(e, "Claiming tasks failed; retrying after the poll interval");
                     await signal.WaitAsync(_options.Poll, stoppingToken);
                     continue;
                 }
-                foreach (var task in claimed)
-                    runner.Start(task);
-                if (claimed.Count > 0)
+                if (claimed > 0)
                     _lastClaim = time.GetUtcNow();
-                signal.Backlog = claimed.Count == free;
+                signal.Backlog = claimed == free;
                 // A full batch means more may be waiting: claim again as soon as a slot frees.
-                if (claimed.Count == free)
+                if (claimed == free)
                 {
                     if (includeConstrained)
                         signal.HintConstrained();
@@ -68,6 +59,32 @@ internal sealed class ClaimLoop(
                 }
             }
             await signal.WaitAsync(PollInterval(), stoppingToken);
+        }
+    }
+
+    /// <summary>
+    /// Claims for the <paramref name="reserved"/> slots and starts what it got; null when the
+    /// claim failed. The reservation is given back either way, after the attempts were added.
+    /// </summary>
+    private async Task<int?> ClaimAndStartAsync(int reserved, bool includeConstrained, CancellationToken ct)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var claimed = await scope.ServiceProvider.GetRequiredService<ISender>()
+                .Send(new ClaimTasks(worker.Id, reserved, _options.Lease, includeConstrained), ct);
+            foreach (var task in claimed)
+                runner.Start(task);
+            return claimed.Count;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Claiming tasks failed; retrying after the poll interval");
+            return null;
+        }
+        finally
+        {
+            attempts.Release(reserved);
         }
     }
 

@@ -11,9 +11,11 @@ namespace Scheduler.Modules.Workers.Pool;
 /// so a lone completion is recorded at once (no added latency), while under load one
 /// transaction records many runs' outcomes (10,000 single-task runs finishing do not cost
 /// 10,000 transactions). A run has at most one recording in flight: its completions never
-/// queue on its row lock.
+/// queue on its row lock. An outcome whose attempt holds a reserved slot for it asks for a
+/// hand-off: the recording's transaction claims a queued task for that slot, so a chain's
+/// next task starts without a NOTIFY and a claim round trip (see <see cref="CompleteAndClaimTasks"/>).
 /// </summary>
-internal sealed class OutcomeRecorder(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, TimeProvider time, ILogger<OutcomeRecorder> logger)
+internal sealed class OutcomeRecorder(IServiceScopeFactory scopes, WorkerIdentity worker, IOptions<WorkerOptions> options, TimeProvider time, ILogger<OutcomeRecorder> logger)
 {
     private readonly WorkerOptions _options = options.Value;
     private readonly Lock _lock = new();
@@ -22,20 +24,22 @@ internal sealed class OutcomeRecorder(IServiceScopeFactory scopes, IOptions<Work
     private readonly HashSet<long> _inFlight = [];
     private int _recordings;
 
-    private sealed record Pending(CompleteTask Completion, TaskCompletionSource Recorded);
+    private sealed record Pending(CompleteTask Completion, bool HandOff, TaskCompletionSource<ClaimedTask?> Recorded);
 
     /// <summary>
     /// Completes when the outcome is recorded, or when recording it was given up (then its
     /// lease runs out and the task is requeued: run again rather than lost). Never faults.
+    /// With <paramref name="handOff"/> (the caller holds a reserved slot), the answer may be a
+    /// task claimed for that slot in the same transaction: the caller must start it.
     /// </summary>
-    public Task RecordAsync(CompleteTask completion)
+    public Task<ClaimedTask?> RecordAsync(CompleteTask completion, bool handOff)
     {
-        var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var recorded = new TaskCompletionSource<ClaimedTask?>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock)
         {
             if (!_pending.TryGetValue(completion.RunId, out var items))
                 _pending[completion.RunId] = items = [];
-            items.Add(new Pending(completion, recorded));
+            items.Add(new Pending(completion, handOff, recorded));
         }
         StartRecordings();
         return recorded.Task;
@@ -96,10 +100,12 @@ internal sealed class OutcomeRecorder(IServiceScopeFactory scopes, IOptions<Work
     /// worker's meanwhile, so a short outage costs no rerun. An error the database will give
     /// again (a data error, not an outage) is not retried for the lease period: the batch is
     /// split by run, and a run's outcomes are tried once more without their log tails, so
-    /// output the database refuses never decides a task's fate.
+    /// output the database refuses never decides a task's fate. Only the first, whole-batch
+    /// try hands off tasks; the fallbacks record outcomes only.
     /// </summary>
-    private async Task RecordWithRetriesAsync(List<Pending> items, bool withLogs = true)
+    private async Task RecordWithRetriesAsync(List<Pending> items, bool withLogs = true, bool handOff = true)
     {
+        IReadOnlyList<ClaimedTask> handedOff = [];
         try
         {
             var giveUp = time.GetUtcNow() + _options.Lease;
@@ -109,7 +115,9 @@ internal sealed class OutcomeRecorder(IServiceScopeFactory scopes, IOptions<Work
                 {
                     await using var scope = scopes.CreateAsyncScope();
                     var completions = items.Select(i => withLogs ? i.Completion : WithoutLog(i.Completion)).ToList();
-                    await scope.ServiceProvider.GetRequiredService<ISender>().Send(new CompleteTasks(completions));
+                    var slots = handOff ? items.Count(i => i.HandOff) : 0;
+                    handedOff = (await scope.ServiceProvider.GetRequiredService<ISender>()
+                        .Send(new CompleteAndClaimTasks(completions, worker.Id, slots, _options.Lease))).HandedOff;
                     return;
                 }
                 catch (Exception e) when (time.GetUtcNow() < giveUp && IsOutage(e))
@@ -123,13 +131,13 @@ internal sealed class OutcomeRecorder(IServiceScopeFactory scopes, IOptions<Work
                     // One run's problem must not cost the others their outcomes: record run by run.
                     logger.LogWarning(e, "Recording {Count} outcome(s) of several runs failed; recording them run by run", items.Count);
                     foreach (var run in items.GroupBy(i => i.Completion.RunId))
-                        await RecordWithRetriesAsync(run.ToList(), withLogs);
+                        await RecordWithRetriesAsync(run.ToList(), withLogs, handOff: false);
                     return;
                 }
                 catch (Exception e) when (withLogs && !IsOutage(e))
                 {
                     logger.LogWarning(e, "Recording {Count} outcome(s) of run {Run} failed; recording them without their log tails", items.Count, items[0].Completion.RunId);
-                    await RecordWithRetriesAsync(items, withLogs: false);
+                    await RecordWithRetriesAsync(items, withLogs: false, handOff: false);
                     return;
                 }
                 catch (Exception e)
@@ -142,8 +150,10 @@ internal sealed class OutcomeRecorder(IServiceScopeFactory scopes, IOptions<Work
         }
         finally
         {
+            // One handed-off task per reserved slot, to the outcomes that reserved one.
+            var next = 0;
             foreach (var item in items)
-                item.Recorded.TrySetResult();
+                item.Recorded.TrySetResult(item.HandOff && next < handedOff.Count ? handedOff[next++] : null);
         }
     }
 

@@ -44,12 +44,16 @@ internal sealed class RunningAttempt(ClaimedTask task, CancellationTokenSource c
 /// <summary>
 /// The attempts this worker holds leases for: those running (each holds a slot) and those
 /// whose outcome is being recorded (their slot is free already, their lease is still renewed
-/// until the outcome is in, so an outage while recording costs no rerun).
+/// until the outcome is in, so an outage while recording costs no rerun). Slots are reserved
+/// before anything claims for them (the claim loop, a completion's hand-off) and released
+/// only once the claimed attempts are added, so two claims in flight never overfill the slots.
 /// </summary>
 internal sealed class RunningAttempts
 {
     private readonly ConcurrentDictionary<long, RunningAttempt> _running = new();
     private readonly ConcurrentDictionary<long, byte> _recording = new();
+    private readonly Lock _reservations = new();
+    private int _reserved;
 
     public int RunningCount => _running.Count;
     public int RecordingCount => _recording.Count;
@@ -63,14 +67,46 @@ internal sealed class RunningAttempts
 
     public void Add(RunningAttempt attempt) => _running[attempt.Task.TaskInstanceId] = attempt;
 
+    /// <summary>
+    /// Reserves up to <paramref name="wanted"/> of the <paramref name="slots"/> that are neither
+    /// running nor reserved; returns how many. An attempt added while its reservation is still
+    /// held counts twice for a moment: the error is on the side of claiming less, never more.
+    /// </summary>
+    public int Reserve(int wanted, int slots)
+    {
+        lock (_reservations)
+        {
+            var granted = Math.Clamp(slots - _running.Count - _reserved, 0, wanted);
+            _reserved += granted;
+            return granted;
+        }
+    }
+
+    /// <summary>Gives reserved slots back, once what was claimed for them has been <see cref="Add"/>ed.</summary>
+    public void Release(int count)
+    {
+        lock (_reservations)
+            _reserved -= count;
+    }
+
     public StopReason StopReasonOf(long taskInstanceId) =>
         _running.TryGetValue(taskInstanceId, out var attempt) ? attempt.StopReason : StopReason.None;
 
-    /// <summary>Frees the attempt's slot while its lease stays renewed until <see cref="Recorded"/>.</summary>
-    public void BeginRecording(long taskInstanceId)
+    /// <summary>
+    /// Frees the attempt's slot while its lease stays renewed until <see cref="Recorded"/>; with
+    /// <paramref name="keepSlot"/> the slot becomes a reservation instead (never free in between,
+    /// so nothing else can take it), to be <see cref="Release"/>d by the caller. Returns whether it kept one.
+    /// </summary>
+    public bool BeginRecording(long taskInstanceId, bool keepSlot)
     {
         _recording[taskInstanceId] = 0;
-        _running.TryRemove(taskInstanceId, out _);
+        lock (_reservations)
+        {
+            var kept = _running.TryRemove(taskInstanceId, out _) && keepSlot;
+            if (kept)
+                _reserved++;
+            return kept;
+        }
     }
 
     public void Recorded(long taskInstanceId) => _recording.TryRemove(taskInstanceId, out _);
