@@ -49,4 +49,28 @@ public sealed class WaitingRunTests(ServerFixture server) : ServerTest(server)
         Assert.Equal("running", state);
         await Operator.PostAsync($"runs/{second}/cancel", null).ExpectAsync(HttpStatusCode.OK);
     }
+
+    [Fact]
+    public async Task NewRun_WhileAnOlderRunWaitsForRoomJustMade_JoinsTheQueue_AndTheOlderStarts()
+    {
+        // Tasks in a pool of no slots: runs stay running and nothing races the test.
+        await Admin.PutJsonAsync("pools/held", """{"slots":0,"description":"nobody claims these"}""").ExpectAsync(HttpStatusCode.OK);
+        await Admin.PostJsonAsync("dags", """{"name":"fifo","max_active_runs":1,"tasks":[{"id":"a","pool":"held"}]}""").ExpectAsync(HttpStatusCode.Created);
+        var first = await Operator.TriggerAsync("fifo", """{"logical_date":"2030-03-01T00:00:00Z"}""");
+        var older = await Operator.TriggerAsync("fifo", """{"logical_date":"2030-03-02T00:00:00Z"}""");
+        Assert.Equal("queued", await StateAsync(older));
+        // The moment between a run's end and the start of the run waiting for it: room, and a
+        // run still queued. A trigger landing now must not take the room.
+        await TestDatabase.ScalarAsync<int>("update runs.dag_runs set state = 'success', finished_at = now() where id = @id", ("id", first));
+
+        var newer = await Operator.TriggerAsync("fifo", """{"logical_date":"2030-03-03T00:00:00Z"}""");
+
+        Assert.Equal("running", await StateAsync(older));
+        Assert.Equal("queued", await StateAsync(newer));
+        await Operator.PostAsync($"runs/{older}/cancel", null).ExpectAsync(HttpStatusCode.OK);
+        await Operator.PostAsync($"runs/{newer}/cancel", null).ExpectAsync(HttpStatusCode.OK);
+    }
+
+    private async Task<string?> StateAsync(long run) =>
+        (await Viewer.GetAsync($"runs/{run}").ExpectAsync(HttpStatusCode.OK)).GetProperty("state").GetString();
 }

@@ -49,14 +49,24 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         // started after a run finished) and with deleting it (which checks under this lock that no run is active).
         await RunUnitOfWork.LockDagsAsync(connection, tx, dagIds, ct);
         var running = new Dictionary<long, int>();
-        await using (var cmd = new NpgsqlCommand("select dag_id, count(*)::int from runs.dag_runs where dag_id = any(@ids) and state = 'running' group by dag_id", connection, tx))
+        var waiting = new HashSet<long>();
+        await using (var cmd = new NpgsqlCommand("""
+            select d.id,
+                   (select count(*) from runs.dag_runs r where r.dag_id = d.id and r.state = 'running')::int,
+                   exists (select 1 from runs.dag_runs q where q.dag_id = d.id and q.state = 'queued')
+            from unnest(@ids) as d(id)
+            """, connection, tx))
         {
             cmd.Parameters.AddWithValue("ids", dagIds);
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
+            {
                 running[reader.GetInt64(0)] = reader.GetInt32(1);
+                if (reader.GetBoolean(2))
+                    waiting.Add(reader.GetInt64(0));
+            }
         }
-        var starts = RunStartPolicy.Decide(runs.Select(r => (r.Plan.DagId, r.Plan.MaxActiveRuns)).ToList(), running);
+        var starts = RunStartPolicy.Decide(runs.Select(r => (r.Plan.DagId, r.Plan.MaxActiveRuns, r.LogicalDate)).ToList(), running, waiting);
 
         var ids = new long?[runs.Count];
         // The pinned version must still exist once the DAG's lock is held: a delete that won
@@ -145,9 +155,9 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         await tx.CommitAsync(ct);
         // Runs created waiting: a run of their DAG that finished while this transaction was open
         // could not see them, so look again now that they are visible.
-        var waiting = runs.Where((r, i) => ids[i] is not null && !starts[i]).Select(r => (r.Plan.DagId, r.Plan.MaxActiveRuns)).ToList();
-        if (waiting.Count > 0)
-            await unit.TryStartWaitingRunsAsync(connection, waiting, ct);
+        var created = runs.Where((r, i) => ids[i] is not null && !starts[i]).Select(r => (r.Plan.DagId, r.Plan.MaxActiveRuns)).ToList();
+        if (created.Count > 0)
+            await unit.TryStartWaitingRunsAsync(connection, created, ct);
         return ids;
     }
 
