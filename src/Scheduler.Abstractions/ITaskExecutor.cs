@@ -52,6 +52,12 @@ public sealed class TaskExecutionContext
     /// say) should apply.
     /// </summary>
     public TimeSpan? Timeout { get; init; }
+    /// <summary>
+    /// The W3C <c>traceparent</c> of this attempt's span (its run's trace), for executors that
+    /// call out to other systems and want them in the same trace. HttpClient requests made
+    /// while the attempt runs carry it already; a shell task gets it as <c>TRACEPARENT</c>.
+    /// </summary>
+    public string? TraceParent { get; init; }
 }
 
 /// <summary>The attempt's log. Writes are buffered and size-capped by the worker.</summary>

@@ -4,6 +4,7 @@ using Scheduler.Infrastructure.Health;
 using Scheduler.Infrastructure.Logging;
 using Scheduler.Infrastructure.OpenApi;
 using Scheduler.Infrastructure.Quartz;
+using Scheduler.Infrastructure.Telemetry;
 using Scheduler.Modules.Access;
 using Scheduler.Modules.Dags;
 using Scheduler.Modules.Notifications;
@@ -18,6 +19,7 @@ builder.AddLogging();
 builder.Services
     .AddPlatform(builder.Configuration)   // time, database, Mediator + validation, problem documents
     .AddOpenApiDocument()
+    .AddTracing(builder.Configuration)    // OpenTelemetry traces when OTEL_EXPORTER_OTLP_ENDPOINT is set
     .AddHealth()
     .AddAccess()                          // API keys, admin users + cookie, role policies
     .AddAdminPages()                      // Razor Pages at /admin

@@ -88,6 +88,8 @@ public sealed class AdminBrowserTests(ServerFixture server) : ServerTest(server)
         // The run page refreshes itself until the run ends.
         await Expect(page.GetByTestId("run-state")).ToHaveTextAsync("success", new() { Timeout = 30_000 });
         await Expect(page.GetByTestId("gantt")).ToBeVisibleAsync();
+        // The run's trace, to look up in the tracing backend.
+        await Expect(page.GetByTestId("run-trace-id")).ToHaveTextAsync(new Regex("^[0-9a-f]{32}$"));
         await Browser.ScreenshotAsync(page, "05-run-success");
 
         await page.Locator("tr[data-task='hello']").GetByTestId("log-link").ClickAsync();

@@ -32,6 +32,8 @@ public sealed class ServerFixture : IAsyncLifetime
     public HttpClient Operator { get; private set; } = null!;
     public HttpClient Viewer { get; private set; } = null!;
     public IServiceProvider Services => _factory.Services;
+    /// <summary>Where the server exports its traces (OTLP over HTTP), as in production.</summary>
+    public OtlpReceiver Traces { get; private set; } = null!;
 
     /// <summary>A plugins folder holding the test plugin (task type <c>echo</c>), loaded at start-up.</summary>
     private static string PluginsFolder()
@@ -47,6 +49,7 @@ public sealed class ServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var plugins = PluginsFolder();
+        Traces = await OtlpReceiver.StartAsync();
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Testing");
@@ -70,6 +73,10 @@ public sealed class ServerFixture : IAsyncLifetime
             web.UseSetting("Notifications:RetryDelays:0", "00:00:01");
             web.UseSetting("Notifications:RetryDelays:1", "00:00:01");
             web.UseSetting("Notifications:PublicUrl", PublicUrl);
+            // Tracing on, configured the standard way, exported often so tests need not wait.
+            web.UseSetting("OTEL_EXPORTER_OTLP_ENDPOINT", Traces.Url);
+            web.UseSetting("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
+            web.UseSetting("OTEL_BSP_SCHEDULE_DELAY", "200");
         });
         // An explicit loopback port 0: UseKestrel(0) ended up on localhost:5000, which collides
         // with any other test run or server on the machine.
@@ -124,6 +131,7 @@ public sealed class ServerFixture : IAsyncLifetime
             await pools.ExecuteNonQueryAsync();
         }
         ((MemoryCache)_factory.Services.GetRequiredService<IMemoryCache>()).Clear();
+        Traces.Clear();
         var configuration = _factory.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
         await BootstrapAdminKey.EnsureAsync(_factory.Services, configuration);
         await BootstrapAdminUser.EnsureAsync(_factory.Services, configuration);
@@ -152,6 +160,7 @@ public sealed class ServerFixture : IAsyncLifetime
         Anonymous.Dispose();
         Admin.Dispose();
         await _factory.DisposeAsync();
+        await Traces.DisposeAsync();
     }
 }
 

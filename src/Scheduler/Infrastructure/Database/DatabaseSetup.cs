@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Scheduler.Infrastructure.Telemetry;
 
 namespace Scheduler.Infrastructure.Database;
 
@@ -21,7 +22,7 @@ internal static class DatabaseSetup
             // so the reset round trip (DISCARD ALL) on every return is pure cost.
             NoResetOnClose = true,
         };
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(builder.ConnectionString).Build());
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(builder.ConnectionString).TraceOnlyInsideSpans().Build());
         services.AddSingleton<MigrationRunner>();
         return services;
     }

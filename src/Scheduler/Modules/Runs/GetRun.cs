@@ -1,3 +1,4 @@
+using Scheduler.Infrastructure.Telemetry;
 using System.Text.Json.Nodes;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -28,7 +29,7 @@ internal static class GetRun
                     .ToListAsync(cancellationToken))
                 .ToLookup(a => a.TaskInstanceId);
             return new RunDetails(run.Id, run.DagName, run.DagVersion, run.LogicalDate, run.RunType, run.State,
-                JsonNode.Parse(run.Conf), JsonNode.Parse(run.Params), run.QueuedAt, run.StartedAt, run.FinishedAt, run.CreatedBy,
+                JsonNode.Parse(run.Conf), JsonNode.Parse(run.Params), run.QueuedAt, run.StartedAt, run.FinishedAt, run.CreatedBy, RunTracing.TraceId(run.Traceparent),
                 tasks.Select(t => new TaskInstanceDetails(t.TaskId, t.State, t.Attempt, t.MaxAttempts, t.Pool, t.Priority, t.QueuedAt, t.NotBefore,
                     t.StartedAt, t.FinishedAt, t.WorkerId,
                     attempts[t.Id].OrderBy(a => a.Attempt).Select(a => new AttemptDetails(a.Attempt, a.State, a.WorkerId, a.Deliveries, a.StartedAt, a.FinishedAt, a.Code, a.Error)).ToList()))

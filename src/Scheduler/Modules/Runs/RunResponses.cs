@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Scheduler.Infrastructure.Telemetry;
 
 namespace Scheduler.Modules.Runs;
 
@@ -13,7 +14,8 @@ internal sealed record RunSummary(
     DateTimeOffset QueuedAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? StartedAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? FinishedAt,
-    string? CreatedBy);
+    string? CreatedBy,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? TraceId);
 
 internal sealed record RunDetails(
     long RunId,
@@ -28,6 +30,7 @@ internal sealed record RunDetails(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? StartedAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? FinishedAt,
     string? CreatedBy,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? TraceId,
     IReadOnlyList<TaskInstanceDetails> Tasks);
 
 internal sealed record TaskInstanceDetails(
@@ -57,5 +60,5 @@ internal sealed record AttemptDetails(
 internal static class RunMapping
 {
     public static RunSummary ToSummary(this DagRun r) =>
-        new(r.Id, r.DagName, r.DagVersion, r.LogicalDate, r.RunType, r.State, r.QueuedAt, r.StartedAt, r.FinishedAt, r.CreatedBy);
+        new(r.Id, r.DagName, r.DagVersion, r.LogicalDate, r.RunType, r.State, r.QueuedAt, r.StartedAt, r.FinishedAt, r.CreatedBy, RunTracing.TraceId(r.Traceparent));
 }

@@ -53,6 +53,7 @@ internal sealed class DagRun
     public DateTimeOffset QueuedAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
+    public string? Traceparent { get; set; }
 }
 
 internal sealed class TaskInstance

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using FluentValidation;
 using Mediator;
@@ -37,7 +38,9 @@ internal static class TriggerDagRun
             if (plan is null)
                 return new Result(false, null);
             var logicalDate = (command.LogicalDate ?? clock.GetUtcNow()).ToUniversalTime();
-            var id = await batcher.CreateAsync(new NewRun(plan, logicalDate, "manual", command.Conf ?? [], command.Actor), dateChosen: command.LogicalDate is not null);
+            // The trigger request's trace (its caller's traceparent, when sent) is the run's parent.
+            var parent = Activity.Current?.Context ?? default;
+            var id = await batcher.CreateAsync(new NewRun(plan, logicalDate, "manual", command.Conf ?? [], command.Actor, parent), dateChosen: command.LogicalDate is not null);
             return new Result(true, id);
         }
     }

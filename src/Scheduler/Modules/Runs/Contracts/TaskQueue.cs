@@ -13,7 +13,8 @@ public sealed record ClaimedTask(
     int DagVersion,
     DateTimeOffset LogicalDate,
     string ParamsJson,
-    string Pool);
+    string Pool,
+    string? TraceParent = null);
 
 /// <summary>
 /// Claims up to <paramref name="Max"/> queued tasks for the worker, leased for
@@ -29,6 +30,19 @@ public enum AttemptOutcome
     Skipped,
     TimedOut,
     Cancelled,
+}
+
+public static class AttemptOutcomes
+{
+    /// <summary>The attempt state an outcome is stored as (task_attempts.state).</summary>
+    public static string StateName(this AttemptOutcome outcome) => outcome switch
+    {
+        AttemptOutcome.Success => "success",
+        AttemptOutcome.Skipped => "skipped",
+        AttemptOutcome.TimedOut => "timed_out",
+        AttemptOutcome.Cancelled => "cancelled",
+        _ => "failed",
+    };
 }
 
 /// <summary>An attempt's end, as reported by the worker that ran it.</summary>

@@ -17,14 +17,7 @@ internal static class OutcomePolicy
     /// <param name="jitter">A number in [0, 1) for the backoff's jitter.</param>
     public static TaskDecision Decide(AttemptOutcome outcome, int attempt, int maxAttempts, TaskPlan? plan, DateTimeOffset now, double jitter)
     {
-        var attemptState = outcome switch
-        {
-            AttemptOutcome.Success => "success",
-            AttemptOutcome.Skipped => "skipped",
-            AttemptOutcome.TimedOut => "timed_out",
-            AttemptOutcome.Cancelled => "cancelled",
-            _ => "failed",
-        };
+        var attemptState = outcome.StateName();
         return outcome switch
         {
             AttemptOutcome.Success => new(TaskStates.Success, null, attemptState),

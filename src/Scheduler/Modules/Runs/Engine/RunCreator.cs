@@ -1,11 +1,14 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Npgsql;
 using NpgsqlTypes;
+using Scheduler.Infrastructure.Telemetry;
 using Scheduler.Modules.Dags.Contracts;
 
 namespace Scheduler.Modules.Runs.Engine;
 
-internal sealed record NewRun(DagPlan Plan, DateTimeOffset LogicalDate, string RunType, JsonObject Conf, string? CreatedBy);
+/// <param name="Parent">The trace the run joins (a trigger request's); none starts a trace of its own.</param>
+internal sealed record NewRun(DagPlan Plan, DateTimeOffset LogicalDate, string RunType, JsonObject Conf, string? CreatedBy, ActivityContext Parent = default);
 
 /// <summary>
 /// Creates runs in one transaction: one INSERT for the runs, one for all their task instances
@@ -68,6 +71,23 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         }
         var starts = RunStartPolicy.Decide(runs.Select(r => (r.Plan.DagId, r.Plan.MaxActiveRuns, r.LogicalDate)).ToList(), running, waiting);
 
+        // One trace per run: the span of its creation, ended once the run is committed.
+        var spans = runs.Select(r => RunTracing.StartRunCreation(r.Plan.Name, r.RunType, r.LogicalDate, r.Parent)).ToArray();
+        var traceParents = runs.Select((r, i) => spans[i]?.Id ?? RunTracing.NewTraceParent(r.Parent)).ToArray();
+        try
+        {
+            return await InsertRunsAsync(connection, tx, runs, starts, traceParents, spans, ct);
+        }
+        finally
+        {
+            foreach (var span in spans)
+                span?.Dispose();
+        }
+    }
+
+    private async Task<long?[]> InsertRunsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<NewRun> runs, bool[] starts,
+        string[] traceParents, Activity?[] spans, CancellationToken ct)
+    {
         var ids = new long?[runs.Count];
         // The pinned version must still exist once the DAG's lock is held: a delete that won
         // the lock first has removed it, and a run without its plan could never finish. This
@@ -75,10 +95,10 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         // inside this transaction, after the lock, is ordered against the delete; a contract
         // request runs on another connection and its answer may be stale by the insert.
         await using (var cmd = new NpgsqlCommand("""
-            insert into runs.dag_runs (dag_id, dag_name, dag_version, logical_date, run_type, state, conf, params, max_active_tasks, unfinished_tasks, created_by, queued_at, started_at, sla_deadline)
+            insert into runs.dag_runs (dag_id, dag_name, dag_version, logical_date, run_type, state, conf, params, max_active_tasks, unfinished_tasks, created_by, queued_at, started_at, sla_deadline, traceparent)
             select d, n, v, l, t, s, c, p, m, u, b, now(), case when s = 'running' then now() end,
-                   case when t = 'manual' then now() else l end + sla
-            from unnest(@d, @n, @v, @l, @t, @s, @c, @p, @m, @u, @b, @sla) with ordinality as x(d, n, v, l, t, s, c, p, m, u, b, sla, i)
+                   case when t = 'manual' then now() else l end + sla, tp
+            from unnest(@d, @n, @v, @l, @t, @s, @c, @p, @m, @u, @b, @sla, @tp) with ordinality as x(d, n, v, l, t, s, c, p, m, u, b, sla, tp, i)
             where exists (select 1 from dags.dag_versions dv where dv.dag_id = x.d and dv.version = x.v)
             order by i
             on conflict (dag_id, logical_date) do nothing
@@ -97,11 +117,17 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
             cmd.Parameters.AddWithValue("u", runs.Select(r => r.Plan.Tasks.Count).ToArray());
             cmd.Parameters.Add(new NpgsqlParameter("b", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = runs.Select(r => (object?)r.CreatedBy ?? DBNull.Value).ToArray() });
             cmd.Parameters.Add(new NpgsqlParameter("sla", NpgsqlDbType.Array | NpgsqlDbType.Interval) { Value = runs.Select(r => (object?)r.Plan.Sla ?? DBNull.Value).ToArray() });
+            cmd.Parameters.AddWithValue("tp", traceParents);
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             var index = runs.Select((r, i) => (r, i)).ToDictionary(x => (x.r.Plan.DagId, x.r.LogicalDate.UtcTicks), x => x.i);
             while (await reader.ReadAsync(ct))
                 ids[index[(reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2).UtcTicks)]] = reader.GetInt64(0);
         }
+        for (var i = 0; i < runs.Count; i++)
+            if (ids[i] is { } runId)
+                spans[i]?.SetTag("scheduler.run_id", runId);
+            else
+                spans[i]?.SetTag("scheduler.duplicate", true);
 
         // All task instances of all new runs in one statement.
         var tiRun = new List<long>();

@@ -49,8 +49,11 @@ internal sealed class TriggerBatcher(IServiceScopeFactory scopes, ILogger<Trigge
             if (_started)
                 return;
             _started = true;
-            for (var i = 0; i < Writers; i++)
-                _ = Task.Run(WriteLoopAsync);
+            // Started by the first trigger request, but belongs to none: without this the
+            // request's context (its trace, its log scope) would flow into the loops for good.
+            using (ExecutionContext.SuppressFlow())
+                for (var i = 0; i < Writers; i++)
+                    _ = Task.Run(WriteLoopAsync);
         }
     }
 

@@ -53,6 +53,8 @@ internal sealed partial class ShellExecutor : ITaskExecutor
         start.Environment["SCHEDULER_ATTEMPT"] = context.Attempt.ToString(CultureInfo.InvariantCulture);
         start.Environment["SCHEDULER_LOGICAL_DATE"] = context.LogicalDate.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         start.Environment["SCHEDULER_PARAMS"] = context.Params.ToJsonString();
+        if (context.TraceParent is not null)
+            start.Environment["TRACEPARENT"] = context.TraceParent;
         if (context.Task["env"] is JsonObject env)
             foreach (var (key, value) in env)
                 start.Environment[key] = value?.GetValue<string>() ?? "";

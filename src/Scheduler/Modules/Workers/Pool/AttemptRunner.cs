@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Mediator;
 using Microsoft.Extensions.Options;
 using Scheduler.Abstractions;
+using Scheduler.Infrastructure.Telemetry;
 using Scheduler.Infrastructure.Text;
 using Scheduler.Modules.Dags.Contracts;
 using Scheduler.Modules.Runs.Contracts;
@@ -27,7 +29,8 @@ internal sealed class AttemptRunner(
     ClaimSignal signal,
     OutcomeRecorder recorder,
     IOptions<WorkerOptions> options,
-    TimeProvider time)
+    TimeProvider time,
+    ILogger<AttemptRunner> logger)
 {
     private static readonly TimeSpan FlushPeriod = TimeSpan.FromSeconds(1);
     private readonly WorkerOptions _options = options.Value;
@@ -41,11 +44,15 @@ internal sealed class AttemptRunner(
         // The attempt's body starts only once it is in the table, so a stop (cancel, lost
         // lease, shutdown) can always find it.
         var started = new TaskCompletionSource();
-        attempt.Execution = Task.Run(async () =>
-        {
-            await started.Task;
-            await RunAsync(attempt);
-        });
+        // Each attempt starts from a clean context: a handed-off task is started from inside
+        // its predecessor's recording, whose log scope would otherwise nest into every next
+        // step of a chain.
+        using (ExecutionContext.SuppressFlow())
+            attempt.Execution = Task.Run(async () =>
+            {
+                await started.Task;
+                await RunAsync(attempt);
+            });
         attempts.Add(attempt);
         started.SetResult();
     }
@@ -53,6 +60,15 @@ internal sealed class AttemptRunner(
     private async Task RunAsync(RunningAttempt attempt)
     {
         var task = attempt.Task;
+        // Whatever is logged about this attempt (by executors, the recorder, the engine) says which it is.
+        using var scope = logger.BeginScope(new Dictionary<string, object?>
+        {
+            ["run_id"] = task.RunId,
+            ["dag"] = task.DagName,
+            ["task_id"] = task.TaskId,
+            ["attempt"] = task.Attempt,
+            ["trace_id"] = RunTracing.TraceId(task.TraceParent),
+        });
         var log = new AttemptLog(_options.MaxLogChars);
         Result result;
         try
@@ -134,6 +150,20 @@ internal sealed class AttemptRunner(
     private async Task<Result> RunExecutorAsync(RunningAttempt attempt, TaskPlan plan, ITaskExecutor executor, ISender sender, AttemptLog log)
     {
         var task = attempt.Task;
+        // The attempt's span is the ambient activity while the executor runs (HttpClient and
+        // Npgsql spans nest under it); it ends here, before the outcome is recorded, so a
+        // handed-off next task does not start inside it.
+        using var span = RunTracing.StartAttempt(task.TraceParent, task.DagName, task.RunId, task.TaskId, task.Attempt, plan.Type);
+        var result = await RunTracedExecutorAsync(attempt, plan, executor, sender, log, span);
+        span.SetTag("scheduler.state", result.Outcome.StateName());
+        if (result.Outcome != AttemptOutcome.Success && result.Outcome != AttemptOutcome.Skipped)
+            span.SetStatus(ActivityStatusCode.Error, result.Error);
+        return result;
+    }
+
+    private async Task<Result> RunTracedExecutorAsync(RunningAttempt attempt, TaskPlan plan, ITaskExecutor executor, ISender sender, AttemptLog log, Activity span)
+    {
+        var task = attempt.Task;
         var timeout = plan.Timeout ?? _options.DefaultTaskTimeout;
         using var timer = timeout is { } limit ? new CancellationTokenSource(limit, time) : new CancellationTokenSource();
         using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(attempt.Cancel.Token, timer.Token);
@@ -156,6 +186,7 @@ internal sealed class AttemptRunner(
                 Log = log,
                 Connections = connections,
                 Timeout = plan.Timeout,
+                TraceParent = span.Id,
             }, interrupted.Token);
             var result = outcome.Kind switch
             {
