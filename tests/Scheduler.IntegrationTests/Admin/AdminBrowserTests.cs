@@ -100,6 +100,12 @@ public sealed class AdminBrowserTests(ServerFixture server) : ServerTest(server)
         await page.GetByRole(AriaRole.Link, new() { Name = "browser_dag" }).First.ClickAsync();
         await Expect(page.Locator("svg[data-testid=graph] g[data-task='after']")).ToHaveAttributeAsync("data-state", "success");
         await Expect(page.GetByTestId("grid")).ToBeVisibleAsync();
+        // The charts of the last runs: one bar each, linking to the run, with its figure as title.
+        foreach (var chart in new[] { "chart-duration", "chart-landing", "chart-tries" })
+            await Expect(page.Locator($"svg[data-testid={chart}] rect")).ToHaveCountAsync(1);
+        await Expect(page.Locator("svg[data-testid=chart-tries] rect title")).ToContainTextAsync("2 tries for 2 tasks");
+        await page.Locator("#charts").ScrollIntoViewIfNeededAsync();
+        await Browser.ScreenshotAsync(page, "06b-dag-charts");
         await page.GetByTestId("pause").ClickAsync();
         await Expect(page.GetByTestId("paused-badge")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("unpause")).ToBeVisibleAsync();

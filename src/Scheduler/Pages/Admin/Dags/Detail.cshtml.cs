@@ -10,7 +10,7 @@ namespace Scheduler.Pages.Admin.Dags;
 
 /// <summary>
 /// One DAG: graph (coloured by a chosen run), grid (last runs × a page of tasks, one query),
-/// next fire times, definition with version history and diff; pause and trigger actions.
+/// charts of the last runs (duration, landing against due time, tries), next fire times, definition with version history and diff; pause and trigger actions.
 /// </summary>
 internal sealed class DagDetailModel : AdminPageModel
 {
@@ -36,6 +36,7 @@ internal sealed class DagDetailModel : AdminPageModel
     public IReadOnlyList<string> GridTasks { get; private set; } = [];
     public int GridPages { get; private set; }
     public IReadOnlyList<DateTimeOffset> NextFires { get; private set; } = [];
+    public IReadOnlyList<RunFigures.Run> Figures { get; private set; } = [];
     public Page<ListDagVersions.VersionInfo> Versions { get; private set; } = new([], null);
     public string DefinitionJson { get; private set; } = "";
     public IReadOnlyList<TextDiff.Line>? Diff { get; private set; }
@@ -61,6 +62,7 @@ internal sealed class DagDetailModel : AdminPageModel
             GraphStates = run.Tasks.ToDictionary(t => t.TaskId, t => t.State);
         }
         NextFires = (await Sender.Send(new GetDagSchedule.Query(Name, 5, null), ct))?.Items ?? [];
+        Figures = await Sender.Send(new RunFigures.Query(Name, GridRuns), ct);
         Versions = await Sender.Send(new ListDagVersions.Query(Name, 50, null), ct) ?? new([], null);
         DefinitionJson = JsonSerializer.Serialize(dag.Definition, Indented);
         if (From is { } from && To is { } to
