@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Scheduler.IntegrationTests.Infrastructure;
@@ -88,6 +89,15 @@ public sealed class AdminBrowserTests(ServerFixture server) : ServerTest(server)
         // The run page refreshes itself until the run ends.
         await Expect(page.GetByTestId("run-state")).ToHaveTextAsync("success", new() { Timeout = 30_000 });
         await Expect(page.GetByTestId("gantt")).ToBeVisibleAsync();
+        // The dashboard's last hour: the minute's figures once written (each replica writes a
+        // minute's count as the minute ends; here at once).
+        await Server.Services.GetRequiredService<Scheduler.Modules.Runs.Figures.MinuteFigures>().FlushAsync(CancellationToken.None);
+        var runUrl = page.Url;
+        await page.GotoAsync("/admin");
+        await Expect(page.GetByTestId("spark-throughput")).ToHaveAttributeAsync("aria-label", new Regex(@"peak ([2-9]|\d\d+)/min"));
+        await Expect(page.GetByTestId("spark-queue")).ToBeVisibleAsync();
+        await Browser.ScreenshotAsync(page, "05a-dashboard-last-hour");
+        await page.GotoAsync(runUrl);
         // The run's trace, to look up in the tracing backend.
         await Expect(page.GetByTestId("run-trace-id")).ToHaveTextAsync(new Regex("^[0-9a-f]{32}$"));
         await Browser.ScreenshotAsync(page, "05-run-success");

@@ -1,5 +1,6 @@
 using Scheduler.Infrastructure.Database;
 using Scheduler.Modules.Runs.Engine;
+using Scheduler.Modules.Runs.Figures;
 
 namespace Scheduler.Modules.Runs;
 
@@ -16,6 +17,8 @@ internal static class RunsModule
         services.AddScoped<QueueMaintenance>();
         services.AddScoped<RunOperations>();
         services.AddSingleton<TriggerBatcher>();
+        services.AddSingleton<MinuteFigures>();
+        services.AddHostedService(sp => sp.GetRequiredService<MinuteFigures>());
         if (configuration.GetValue("Scheduler:Enabled", true))
         {
             services.AddSingleton<SchedulerLoop>();

@@ -1,4 +1,5 @@
 using Scheduler.Modules.Runs;
+using Scheduler.Modules.Runs.Figures;
 using Scheduler.Modules.Workers;
 
 namespace Scheduler.Pages.Admin;
@@ -8,6 +9,7 @@ internal sealed class DashboardModel(TimeProvider clock) : AdminPageModel
     public RunOverview.Result Overview { get; private set; } = null!;
     public IReadOnlyList<ListWorkers.Item> Workers { get; private set; } = [];
     public IReadOnlyList<PoolResponses.Item> Pools { get; private set; } = [];
+    public LastHourFigures.Result LastHour { get; private set; } = new([], []);
     public DateTimeOffset Now { get; } = clock.GetUtcNow();
 
     public async Task OnGetAsync()
@@ -16,5 +18,6 @@ internal sealed class DashboardModel(TimeProvider clock) : AdminPageModel
         Overview = await Sender.Send(new RunOverview.Query(), ct);
         Workers = await Sender.Send(new ListWorkers.Query(), ct);
         Pools = await Sender.Send(new ListPools.Query(), ct);
+        LastHour = await Sender.Send(new LastHourFigures.Query(), ct);
     }
 }

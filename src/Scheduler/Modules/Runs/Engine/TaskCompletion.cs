@@ -4,6 +4,8 @@ using Scheduler.Infrastructure.Text;
 using Scheduler.Modules.Notifications.Contracts;
 using Scheduler.Modules.Runs.Contracts;
 
+using Scheduler.Modules.Runs.Figures;
+
 namespace Scheduler.Modules.Runs.Engine;
 
 /// <summary>
@@ -12,7 +14,7 @@ namespace Scheduler.Modules.Runs.Engine;
 /// the database boundary, whatever the worker did: a NUL in a task's output must never make
 /// its outcome unrecordable (the lease would expire and the task run again, forever).
 /// </summary>
-internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock)
+internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, MinuteFigures figures)
 {
     /// <summary>Characters of log kept per attempt; the rest is dropped with a marker by the worker.</summary>
     public const int LogCap = 1_000_000;
@@ -96,6 +98,7 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock)
             if (runs.TryGetValue(run.Key, out var handedRun))
                 handedRun.HandedOff(run.Select(t => t.TaskId).ToHashSet(StringComparer.Ordinal));
         await unit.CommitRunsAsync(connection, tx, runs.Values.ToList(), ct);
+        figures.Finished(valid.Count);
         return new CompletedTasks(valid.Count, handedOff);
     }
 
