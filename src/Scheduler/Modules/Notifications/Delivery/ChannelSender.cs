@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
+using Scheduler.Infrastructure.Text;
 using Scheduler.Modules.Notifications.Channels;
 using Scheduler.Modules.Notifications.Contracts;
 
@@ -47,14 +48,17 @@ internal sealed class ChannelSender(IHttpClientFactory http, TimeProvider clock,
         }
     }
 
-    /// <summary>A short, secret-free description of a failure for the delivery history.</summary>
-    public static string Describe(Exception e) => e switch
+    /// <summary>
+    /// A short, secret-free description of a failure for the delivery history: credentials
+    /// in a URI (the receiver's answer quoted in it included) are masked.
+    /// </summary>
+    public static string Describe(Exception e) => SecretMask.Mask(e switch
     {
         ChannelException c => c.Message,
         HttpRequestException h => $"HTTP request failed: {h.Message}",
         TaskCanceledException or OperationCanceledException => "Timed out.",
         _ => $"{e.GetType().Name}: {e.Message}",
-    };
+    });
 
     // ------------------------------------------------------------------ Slack
 
@@ -280,9 +284,12 @@ internal sealed class ChannelSender(IHttpClientFactory http, TimeProvider clock,
         using var response = await http.CreateClient(ClientName).SendAsync(request, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
         if (!response.IsSuccessStatusCode)
-            throw new ChannelException($"{request.RequestUri?.GetLeftPart(UriPartial.Authority)} answered {(int)response.StatusCode}: {Limit(text, 300)}");
+            throw new ChannelException($"{Origin(request.RequestUri)} answered {(int)response.StatusCode}: {Limit(text, 300)}");
         return text;
     }
+
+    /// <summary>scheme://host:port of a request, without the user information a URL may carry.</summary>
+    private static string Origin(Uri? uri) => uri is null ? "" : $"{uri.Scheme}://{uri.Authority}";
 
     private static string Limit(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 }

@@ -122,8 +122,8 @@ internal sealed class AttemptRunner(
         }
         catch (Exception e) when (!stopped.IsCancellationRequested)
         {
-            log.WriteLine($"--- the attempt failed: {e.GetType().Name}: {e.Message} ---");
-            return new Result(AttemptOutcome.Failed, null, e.Message);
+            log.WriteLine(SecretMask.Mask($"--- the attempt failed: {e.GetType().Name}: {e.Message} ---"));
+            return new Result(AttemptOutcome.Failed, null, SecretMask.Mask(e.Message));
         }
         catch (Exception)
         {
@@ -177,8 +177,8 @@ internal sealed class AttemptRunner(
         }
         catch (Exception e)
         {
-            log.WriteLine($"--- the attempt failed: {e.GetType().Name}: {e.Message} ---");
-            return new Result(AttemptOutcome.Failed, null, e.Message);
+            log.WriteLine(SecretMask.Mask($"--- the attempt failed: {e.GetType().Name}: {e.Message} ---"));
+            return new Result(AttemptOutcome.Failed, null, SecretMask.Mask(e.Message));
         }
         finally
         {
