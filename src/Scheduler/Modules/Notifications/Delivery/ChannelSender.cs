@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
+using Scheduler.Infrastructure.Net;
 using Scheduler.Infrastructure.Text;
 using Scheduler.Modules.Notifications.Channels;
 using Scheduler.Modules.Notifications.Contracts;
@@ -20,7 +21,7 @@ internal sealed class ChannelException(string message) : Exception(message);
 /// Renders a message in each channel's own format and sends it. Throws on any failure, so the
 /// caller (a delivery job, or the test-send endpoint) decides about retries.
 /// </summary>
-internal sealed class ChannelSender(IHttpClientFactory http, TimeProvider clock, ILogger<ChannelSender> logger)
+internal sealed class ChannelSender(IHttpClientFactory http, EgressConnector egress, TimeProvider clock, ILogger<ChannelSender> logger)
 {
     public const string ClientName = "notifications";
 
@@ -197,9 +198,10 @@ internal sealed class ChannelSender(IHttpClientFactory http, TimeProvider clock,
 
     private static string Html(string text) => System.Net.WebUtility.HtmlEncode(text);
 
-    private static async Task EmailAsync(ChannelConfig channel, NotificationMessage message, CancellationToken ct)
+    private async Task EmailAsync(ChannelConfig channel, NotificationMessage message, CancellationToken ct)
     {
         using var smtp = new SmtpClient { Timeout = 15_000 };
+        var (host, port) = (channel.Text("host")!, channel.Int("port", 587));
         var tls = channel.Text("tls") switch
         {
             "none" => SecureSocketOptions.None,
@@ -209,7 +211,8 @@ internal sealed class ChannelSender(IHttpClientFactory http, TimeProvider clock,
         };
         try
         {
-            await smtp.ConnectAsync(channel.Text("host")!, channel.Int("port", 587), tls, ct);
+            // The egress policy opens the socket; MailKit owns it from there (TLS, SMTP).
+            await smtp.ConnectAsync(await egress.ConnectSocketAsync(host, port, ct), host, port, tls, ct);
             if (channel.Text("username") is { } user)
                 await smtp.AuthenticateAsync(user, channel.Text("password") ?? "", ct);
             await smtp.SendAsync(Mail(channel, message), ct);
@@ -217,7 +220,7 @@ internal sealed class ChannelSender(IHttpClientFactory http, TimeProvider clock,
         }
         catch (Exception e) when (e is MailKit.ProtocolException or MailKit.CommandException or System.Net.Sockets.SocketException or IOException or AuthenticationException)
         {
-            throw new ChannelException($"SMTP {channel.Text("host")}:{channel.Int("port", 587)}: {e.Message}");
+            throw new ChannelException($"SMTP {host}:{port}: {e.Message}");
         }
     }
 
