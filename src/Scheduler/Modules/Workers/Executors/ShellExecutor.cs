@@ -17,7 +17,7 @@ internal sealed partial class ShellExecutor : ITaskExecutor
 {
     public const int DefaultSkipExitCode = 99;
     private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(3);
-    private static readonly string[] WithheldPrefixes = ["ConnectionStrings__", "Auth__", "SCHEDULER_TEST_CONNECTION", "SCHEDULER_PG_ADMIN_CONNECTION", "PGPASSWORD"];
+    private static readonly string[] WithheldPrefixes = Infrastructure.Security.ServerSecrets.Prefixes;
 
     public string Type => "shell";
 
