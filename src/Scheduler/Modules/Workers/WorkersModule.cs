@@ -22,7 +22,7 @@ internal static class WorkersModule
         // The executor applies Workers:HttpTimeoutSeconds itself (the task's own timeout governs where set).
         services.AddHttpClient(HttpExecutor.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan).WithEgressPolicy();
         services.AddSingleton<ITaskExecutor, NoopExecutor>();
-        services.AddSingleton<ITaskExecutor, ShellExecutor>();
+        services.AddSingleton<ITaskExecutor>(sp => new ShellExecutor(ShellUser.Resolve(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value.Shell.RunAsUser)));
         services.AddSingleton<ITaskExecutor, HttpExecutor>();
         services.AddSingleton<ITaskExecutor, SqlExecutor>();
         services.AddSingleton<ExecutorRegistry>();

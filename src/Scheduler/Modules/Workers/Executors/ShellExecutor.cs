@@ -13,7 +13,7 @@ namespace Scheduler.Modules.Workers.Executors;
 /// Output is streamed into the attempt's log as it arrives. The
 /// server's own secrets (connection strings, keys) are not passed on to tasks.
 /// </summary>
-internal sealed partial class ShellExecutor : ITaskExecutor
+internal sealed partial class ShellExecutor(ShellUser? user = null) : ITaskExecutor
 {
     public const int DefaultSkipExitCode = 99;
     private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(3);
@@ -66,6 +66,12 @@ internal sealed partial class ShellExecutor : ITaskExecutor
         process.ErrorDataReceived += (_, e) => { if (e.Data is null) errorDone.TrySetResult(); else context.Log.Write(e.Data + "\n"); };
         try
         {
+            if (user is not null)
+            {
+                user.Apply(start);
+                if (scratch is not null)
+                    user.Own(scratch);
+            }
             process.Start();
             process.StandardInput.Close();
             process.BeginOutputReadLine();
