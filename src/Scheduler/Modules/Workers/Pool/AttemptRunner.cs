@@ -65,6 +65,9 @@ internal sealed class AttemptRunner(
             result = new Result(AttemptOutcome.Failed, null, $"the worker failed running the attempt: {e.Message}");
         }
 
+        // An error may quote a URI with its credentials (an exception's message): masked, as the log is.
+        if (result.Error is not null)
+            result = result with { Error = SecretMask.Mask(result.Error) };
         if (attempt.StopReason == StopReason.Shutdown)
         {
             attempts.Remove(task.TaskInstanceId);
@@ -123,7 +126,7 @@ internal sealed class AttemptRunner(
         catch (Exception e) when (!stopped.IsCancellationRequested)
         {
             log.WriteLine(SecretMask.Mask($"--- the attempt failed: {e.GetType().Name}: {e.Message} ---"));
-            return new Result(AttemptOutcome.Failed, null, SecretMask.Mask(e.Message));
+            return new Result(AttemptOutcome.Failed, null, e.Message);
         }
         catch (Exception)
         {
@@ -178,7 +181,7 @@ internal sealed class AttemptRunner(
         catch (Exception e)
         {
             log.WriteLine(SecretMask.Mask($"--- the attempt failed: {e.GetType().Name}: {e.Message} ---"));
-            return new Result(AttemptOutcome.Failed, null, SecretMask.Mask(e.Message));
+            return new Result(AttemptOutcome.Failed, null, e.Message);
         }
         finally
         {
