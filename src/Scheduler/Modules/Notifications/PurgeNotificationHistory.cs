@@ -20,18 +20,18 @@ internal sealed class PurgeNotificationHistoryHandler(NpgsqlDataSource dataSourc
         var eventDays = configuration.GetValue("Notifications:RetentionDays", 30);
         var pingDays = configuration.GetValue("Notifications:PingRetentionDays", 30);
         var events = eventDays <= 0 ? 0 : await BatchedDelete.RunAsync(dataSource, """
-            delete from notifications.events where id in (
+            delete from notifications.events where id = any(array(
                 select e.id from notifications.events e
                 where e.occurred_at < now() - make_interval(days => @days) and e.dispatched_at is not null
                   and not exists (select 1 from notifications.deliveries d where d.event_id = e.id and d.status = 'pending')
                 order by e.occurred_at
-                limit @batch)
+                limit @batch))
             """, new Dictionary<string, object> { ["days"] = eventDays }, cancellationToken);
         var pings = pingDays <= 0 ? 0 : await BatchedDelete.RunAsync(dataSource, """
-            delete from notifications.pings where id in (
+            delete from notifications.pings where id = any(array(
                 select id from notifications.pings where received_at < now() - make_interval(days => @days)
                 order by received_at
-                limit @batch)
+                limit @batch))
             """, new Dictionary<string, object> { ["days"] = pingDays }, cancellationToken);
         if (events + pings > 0)
             logger.LogInformation("Retention removed {Events} notification event(s) older than {EventDays} days with their deliveries, and {Pings} monitor ping(s) older than {PingDays} days",

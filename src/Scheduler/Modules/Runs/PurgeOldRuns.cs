@@ -21,10 +21,10 @@ internal static class PurgeOldRuns
             if (days <= 0)
                 return 0;
             var total = await BatchedDelete.RunAsync(dataSource, """
-                delete from runs.dag_runs where id in (
+                delete from runs.dag_runs where id = any(array(
                     select id from runs.dag_runs
                     where state in ('success', 'failed', 'cancelled') and finished_at < now() - make_interval(days => @days)
-                    limit @batch)
+                    limit @batch))
                 """, new Dictionary<string, object> { ["days"] = days }, cancellationToken);
             if (total > 0)
                 logger.LogInformation("Retention removed {Count} run(s) finished more than {Days} days ago", total, days);
