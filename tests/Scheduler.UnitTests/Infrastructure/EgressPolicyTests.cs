@@ -13,6 +13,7 @@ public sealed class EgressPolicyTests
     [InlineData("169.254.0.1")]
     [InlineData("fe80::1")]
     [InlineData("::ffff:169.254.169.254")]
+    [InlineData("64:ff9b::a9fe:a9fe")]
     public void Refusal_DeniesLinkLocal_ByDefault(string address)
     {
         Assert.Contains("link-local", Refusal(new EgressOptions(), "metadata.internal", address));

@@ -27,11 +27,13 @@ internal sealed class EgressOptions
 /// what a host name resolved to at connect time, so a name that resolves elsewhere than it
 /// did (DNS rebinding) or a redirect to another host is judged by where it really goes.
 /// Always refused: the unspecified addresses (0.0.0.0/8, ::), which reach the local host.
+/// IPv4-mapped and NAT64 (64:ff9b::/96) addresses are judged by the IPv4 address they carry.
 /// </summary>
 internal sealed class EgressPolicy
 {
     private static readonly IPNetwork[] LinkLocal = [IPNetwork.Parse("169.254.0.0/16"), IPNetwork.Parse("fe80::/10")];
     private static readonly IPNetwork[] Unspecified = [IPNetwork.Parse("0.0.0.0/8"), IPNetwork.Parse("::/128")];
+    private static readonly IPNetwork Nat64 = IPNetwork.Parse("64:ff9b::/96");
 
     private readonly Rules _allow;
     private readonly Rules _deny;
@@ -59,8 +61,11 @@ internal sealed class EgressPolicy
     /// <summary>Null when <paramref name="host"/> may be reached at <paramref name="address"/>, else why not.</summary>
     public string? Refusal(string host, IPAddress address)
     {
+        // An IPv4 address in IPv6 form (mapped, or NAT64's well-known prefix) is judged as that IPv4 address.
         if (address.IsIPv4MappedToIPv6)
             address = address.MapToIPv4();
+        else if (Nat64.Contains(address))
+            address = new IPAddress(address.GetAddressBytes()[12..]);
         var shown = host == address.ToString() ? host : $"{host} ({address})";
         if (Unspecified.Any(n => n.Contains(address)))
             return $"{shown} is an unspecified address, which is never allowed";
