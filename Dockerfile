@@ -22,7 +22,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends bash util-linux
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app ./
-RUN mkdir -p /app/plugins && chown -R app:app /app/plugins
+# Everything under /app, plugins included, is root's and read-only to the app user that runs
+# the server and its shell tasks: a task cannot plant a plugin (code the server loads at
+# start-up) or change the server. Mount plugins read-only too (-v ./plugins:/app/plugins:ro).
+RUN mkdir -p /app/plugins && chown -R root:root /app && chmod -R u=rwX,go=rX /app
 USER app
 ENV ASPNETCORE_URLS=http://+:8080 \
     ASPNETCORE_ENVIRONMENT=Production \

@@ -48,4 +48,7 @@ Scheduler ($ASPNETCORE_ENVIRONMENT) on $base
   Admin pages  $base/admin   (user $Auth__BootstrapAdminUser, password in .local/bootstrap-admin-password unless set)
   Admin key    $Auth__BootstrapAdminKey
 INFO
-exec dotnet run --project src/Scheduler -c Release --no-launch-profile --urls "$base"
+# Built, then the server replaces this shell: `dotnet run` would stay on as its parent with
+# the secrets above in its environment, readable by a shell task through /proc.
+dotnet build src/Scheduler -c Release -nologo -v q -clp:ErrorsOnly
+exec dotnet src/Scheduler/bin/Release/net10.0/Scheduler.dll --urls "$base"

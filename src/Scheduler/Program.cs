@@ -4,6 +4,7 @@ using Scheduler.Infrastructure.Health;
 using Scheduler.Infrastructure.Logging;
 using Scheduler.Infrastructure.OpenApi;
 using Scheduler.Infrastructure.Quartz;
+using Scheduler.Infrastructure.Security;
 using Scheduler.Infrastructure.Telemetry;
 using Scheduler.Modules.Access;
 using Scheduler.Modules.Dags;
@@ -30,6 +31,7 @@ builder.Services
     .AddClusteredQuartz(builder.Configuration, SchedulerJobs.Add); // retention
 
 var app = builder.Build();
+app.HideSecretsFromTasks();               // secrets read into configuration leave /proc/<pid>/environ
 
 await app.MigrateAsync();
 app.EnsureKeyRing();                      // the Data Protection key exists before the first request

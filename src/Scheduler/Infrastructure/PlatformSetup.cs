@@ -2,6 +2,7 @@ using FluentValidation;
 using Mediator;
 using Scheduler.Infrastructure.Database;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Infrastructure.Net;
 using Scheduler.Infrastructure.Validation;
 using Serilog;
 
@@ -45,6 +46,7 @@ internal static class PlatformSetup
         });
         services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Scoped, includeInternalTypes: true);
         services.AddHttpConventions();
+        services.AddEgress(configuration);
         return services;
     }
 

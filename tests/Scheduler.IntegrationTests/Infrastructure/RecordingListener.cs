@@ -25,6 +25,9 @@ public sealed class RecordingListener : IDisposable
     /// <summary>When set, the answer's body as raw bytes (binary, not UTF-8 text), in place of <see cref="Respond"/>'s.</summary>
     public Func<int, string, byte[]>? RespondBytes { get; set; }
 
+    /// <summary>Headers added to every answer (a redirect's Location, for example).</summary>
+    public Dictionary<string, string> ResponseHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     public int Port { get; }
 
     public string Url => $"http://127.0.0.1:{Port}";
@@ -57,6 +60,8 @@ public sealed class RecordingListener : IDisposable
             var number = Interlocked.Increment(ref _count);
             var (status, answer) = Respond(number, ctx.Request.Url!.AbsolutePath);
             ctx.Response.StatusCode = status;
+            foreach (var (name, value) in ResponseHeaders)
+                ctx.Response.Headers[name] = value;
             var bytes = RespondBytes?.Invoke(number, ctx.Request.Url!.AbsolutePath) ?? Encoding.UTF8.GetBytes(answer);
             try
             {

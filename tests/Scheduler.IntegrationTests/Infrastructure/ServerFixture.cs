@@ -21,6 +21,7 @@ public sealed class ServerFixture : IAsyncLifetime
     public const string PublicUrl = "https://scheduler.example.test";
     public const string AdminUser = "admin";
     public const string AdminPassword = "admin-test-password";
+    public const string EgressDenied = "127.0.0.2";
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private WebApplicationFactory<Program> _factory = null!;
@@ -77,6 +78,8 @@ public sealed class ServerFixture : IAsyncLifetime
             web.UseSetting("OTEL_EXPORTER_OTLP_ENDPOINT", Traces.Url);
             web.UseSetting("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
             web.UseSetting("OTEL_BSP_SCHEDULE_DELAY", "200");
+            // One loopback address the egress policy refuses (EgressTests); 127.0.0.1 stays allowed.
+            web.UseSetting("Egress:Deny:0", EgressDenied + "/32");
         });
         // An explicit loopback port 0: UseKestrel(0) ended up on localhost:5000, which collides
         // with any other test run or server on the machine.

@@ -12,25 +12,11 @@ public sealed class DeliveryTests(ServerFixture server) : ServerTest(server)
 {
     private const string Secret = "webhook-shared-secret-0123456789";
 
-    private async Task ChannelAsync(string name, string type, string settings) =>
-        await Admin.PostJsonAsync("channels", $$"""{"name":"{{name}}","type":"{{type}}","settings":{{settings}}}""").ExpectAsync(HttpStatusCode.Created);
+    private Task ChannelAsync(string name, string type, string settings) => Admin.ChannelAsync(name, type, settings);
 
     private static JsonElement Json(RecordingListener.Received r) => JsonDocument.Parse(r.Body).RootElement;
 
-    private async Task<List<JsonElement>> DeliveriesAsync(string query, int atLeast, Func<JsonElement, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var items = (await Admin.GetAsync($"notifications/deliveries?{query}").ExpectAsync(HttpStatusCode.OK)).GetProperty("items").EnumerateArray().ToList();
-            if ((items.Count >= atLeast && items.All(done)) || DateTime.UtcNow > deadline)
-            {
-                Assert.True(items.Count >= atLeast && items.All(done), $"deliveries not as expected: {string.Join(" | ", items.Select(i => i.GetRawText()))}");
-                return items;
-            }
-            await Task.Delay(100);
-        }
-    }
+    private Task<List<JsonElement>> DeliveriesAsync(string query, int atLeast, Func<JsonElement, bool> done) => Admin.DeliveriesAsync(query, atLeast, done);
 
     [Fact]
     public async Task FailedRun_NotifiesEachChannelOnce_WithTheFactsAndALink()

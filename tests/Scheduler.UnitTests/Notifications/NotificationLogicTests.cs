@@ -24,6 +24,48 @@ public sealed class NotificationLogicTests
     }
 
     [Theory]
+    [InlineData("email", """{"host":"smtp.other.test","from":"a@example.test","to":["b@example.test"]}""", "settings.password")]
+    [InlineData("email", """{"host":"SMTP.example.test","from":"a@example.test","to":["b@example.test"]}""", null)]
+    [InlineData("sms", """{"base_url":"https://sms.other.test","account_sid":"AC1","from":"+1","to":["+2"]}""", "settings.auth_token")]
+    [InlineData("sms", """{"base_url":"http://sms.example.test","account_sid":"AC1","from":"+1","to":["+2"]}""", "settings.auth_token")]
+    [InlineData("sms", """{"base_url":"https://sms.example.test:8443","account_sid":"AC1","from":"+1","to":["+2"]}""", "settings.auth_token")]
+    [InlineData("sms", """{"base_url":"https://sms.example.test/v2","account_sid":"AC1","from":"+1","to":["+2"]}""", null)]
+    [InlineData("sms", """{"account_sid":"AC1","from":"+1","to":["+2"]}""", "settings.auth_token")]
+    [InlineData("slack", """{"api_url":"https://slack.other.test/api","slack_channel":"#ops"}""", "settings.bot_token")]
+    [InlineData("webhook", """{"url":"https://hooks.other.test/in"}""", "settings.secret")]
+    [InlineData("webhook", """{"url":"https://hooks.example.test/elsewhere?x=1"}""", null)]
+    public void Split_DropsAKeptSecret_WhenItsDestinationMoves(string type, string json, string? refused)
+    {
+        var previousSettings = JsonNode.Parse("""
+            {"host":"smtp.example.test","base_url":"https://sms.example.test","api_url":"https://slack.example.test/api","url":"https://hooks.example.test/in"}
+            """)!.AsObject();
+        var previousSecrets = JsonNode.Parse("""{"password":"pw","auth_token":"t0k","bot_token":"xoxb","secret":"0123456789abcdef"}""")!.AsObject();
+        var (_, secrets, errors) = ChannelTypes.Split(type, JsonNode.Parse(json)!.AsObject(), previousSecrets, previousSettings);
+        if (refused is null)
+        {
+            Assert.Empty(errors);
+            Assert.NotEmpty(secrets);
+        }
+        else
+            Assert.Contains(errors, e => e.PropertyName == refused && e.ErrorMessage.Contains("must be given again"));
+    }
+
+    [Fact]
+    public void Split_RemovesASecretGivenAsNull_AndKeepsOneGivenAgain_WhenTheHostMoves()
+    {
+        var previousSettings = JsonNode.Parse("""{"host":"smtp.example.test"}""")!.AsObject();
+        var previousSecrets = JsonNode.Parse("""{"password":"old"}""")!.AsObject();
+        var (_, removed, errors) = ChannelTypes.Split("email",
+            JsonNode.Parse("""{"host":"smtp.other.test","password":null,"from":"a@example.test","to":["b@example.test"]}""")!.AsObject(), previousSecrets, previousSettings);
+        Assert.Empty(errors);
+        Assert.Null(removed["password"]);
+        var (_, given, givenErrors) = ChannelTypes.Split("email",
+            JsonNode.Parse("""{"host":"smtp.other.test","password":"new","from":"a@example.test","to":["b@example.test"]}""")!.AsObject(), previousSecrets, previousSettings);
+        Assert.Empty(givenErrors);
+        Assert.Equal("new", given["password"]!.GetValue<string>());
+    }
+
+    [Theory]
     [InlineData("slack", """{}""", "settings.webhook_url")]
     [InlineData("slack", """{"bot_token":"x"}""", "settings.webhook_url")]
     [InlineData("teams", """{"webhook_url":"not a url"}""", "settings.webhook_url")]

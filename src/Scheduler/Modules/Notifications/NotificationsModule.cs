@@ -3,6 +3,7 @@ using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Database;
+using Scheduler.Infrastructure.Net;
 using Scheduler.Modules.Notifications.Channels;
 using Scheduler.Modules.Notifications.Delivery;
 using Scheduler.Modules.Notifications.Monitors;
@@ -54,7 +55,7 @@ internal static class NotificationsModule
                 server.ShutdownTimeout = TimeSpan.FromSeconds(10);
             });
 
-        services.AddHttpClient(ChannelSender.ClientName, client => client.Timeout = options.SendTimeout);
+        services.AddHttpClient(ChannelSender.ClientName, client => client.Timeout = options.SendTimeout).WithEgressPolicy();
         services.AddSingleton<ChannelStore>();
         services.AddSingleton<ChannelSender>();
         services.AddScoped<DeliveryJob>();

@@ -1,5 +1,6 @@
 using Mediator;
 using Npgsql;
+using Scheduler.Infrastructure.Database;
 
 namespace Scheduler.Modules.Runs;
 
@@ -19,21 +20,12 @@ internal static class PurgeOldRuns
             var days = configuration.GetValue("Runs:RetentionDays", 90);
             if (days <= 0)
                 return 0;
-            var total = 0;
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                await using var cmd = dataSource.CreateCommand("""
-                    delete from runs.dag_runs where id in (
-                        select id from runs.dag_runs
-                        where state in ('success', 'failed', 'cancelled') and finished_at < now() - make_interval(days => @days)
-                        limit 1000)
-                    """);
-                cmd.Parameters.AddWithValue("days", days);
-                var deleted = await cmd.ExecuteNonQueryAsync(cancellationToken);
-                total += deleted;
-                if (deleted < 1000)
-                    break;
-            }
+            var total = await BatchedDelete.RunAsync(dataSource, """
+                delete from runs.dag_runs where id = any(array(
+                    select id from runs.dag_runs
+                    where state in ('success', 'failed', 'cancelled') and finished_at < now() - make_interval(days => @days)
+                    limit @batch))
+                """, new Dictionary<string, object> { ["days"] = days }, cancellationToken);
             if (total > 0)
                 logger.LogInformation("Retention removed {Count} run(s) finished more than {Days} days ago", total, days);
             return total;

@@ -1,21 +1,28 @@
 using Mediator;
 using Quartz;
+using Scheduler.Modules.Notifications.Contracts;
+using Scheduler.Modules.Workers.Contracts;
 
 namespace Scheduler.Modules.Runs;
 
 /// <summary>
-/// The Runs module's periodic work on the clustered Quartz scheduler: only the hourly
-/// retention now. The scheduler loop itself is <see cref="SchedulerLoop"/>, which sleeps
-/// until it has work instead of being fired on a period.
+/// The periodic work on the clustered Quartz scheduler: only the hourly retention now, of
+/// runs and of the other modules' history (through their contracts). The scheduler loop
+/// itself is <see cref="SchedulerLoop"/>, which sleeps until it has work instead of being
+/// fired on a period.
 /// </summary>
 internal static class SchedulerJobs
 {
-    /// <summary>Deletes runs past the retention period.</summary>
+    /// <summary>Deletes runs, notification history and dead worker rows past their retention periods.</summary>
     [DisallowConcurrentExecution]
     public sealed class Retention(ISender sender) : IJob
     {
-        public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
+        public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+        {
             await sender.Send(new PurgeOldRuns.Command(), cancellationToken);
+            await sender.Send(new PurgeNotificationHistory(), cancellationToken);
+            await sender.Send(new PurgeDeadWorkers(), cancellationToken);
+        }
     }
 
     public static void Add(IQuartzBuilder q) =>

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Scheduler.Abstractions;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Database;
+using Scheduler.Infrastructure.Net;
 using Scheduler.Modules.Workers.Connections;
 using Scheduler.Modules.Workers.Executors;
 using Scheduler.Modules.Workers.Pool;
@@ -19,9 +20,9 @@ internal static class WorkersModule
         services.AddSingleton<ConnectionSecrets>();
         services.AddSingleton<IConnectionResolver>(sp => sp.GetRequiredService<ConnectionSecrets>());
         // The executor applies Workers:HttpTimeoutSeconds itself (the task's own timeout governs where set).
-        services.AddHttpClient(HttpExecutor.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddHttpClient(HttpExecutor.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan).WithEgressPolicy();
         services.AddSingleton<ITaskExecutor, NoopExecutor>();
-        services.AddSingleton<ITaskExecutor, ShellExecutor>();
+        services.AddSingleton<ITaskExecutor>(sp => new ShellExecutor(ShellUser.Resolve(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value.Shell.RunAsUser)));
         services.AddSingleton<ITaskExecutor, HttpExecutor>();
         services.AddSingleton<ITaskExecutor, SqlExecutor>();
         services.AddSingleton<ExecutorRegistry>();

@@ -6,8 +6,11 @@ namespace Scheduler.Modules.Notifications.Channels;
 
 internal enum FieldKind { Text, Url, Port, Email, EmailList, TextList, Choice }
 
-/// <summary>One settings field of a channel type. Secret fields are stored encrypted and never returned.</summary>
-internal sealed record FieldSpec(string Name, FieldKind Kind, bool Secret = false, bool Required = false, string[]? Choices = null, JsonNode? Default = null);
+/// <summary>
+/// One settings field of a channel type. Secret fields are stored encrypted and never returned;
+/// <see cref="SentTo"/> names the field that says where a secret goes (a URL or host).
+/// </summary>
+internal sealed record FieldSpec(string Name, FieldKind Kind, bool Secret = false, bool Required = false, string[]? Choices = null, JsonNode? Default = null, string? SentTo = null);
 
 /// <summary>The five channel types and the settings each takes.</summary>
 internal static class ChannelTypes
@@ -23,7 +26,7 @@ internal static class ChannelTypes
         [Slack] =
         [
             new("webhook_url", FieldKind.Url, Secret: true),
-            new("bot_token", FieldKind.Text, Secret: true),
+            new("bot_token", FieldKind.Text, Secret: true, SentTo: "api_url"),
             new("slack_channel", FieldKind.Text),
             new("api_url", FieldKind.Url, Default: "https://slack.com/api"),
         ],
@@ -34,7 +37,7 @@ internal static class ChannelTypes
             new("port", FieldKind.Port, Default: 587),
             new("tls", FieldKind.Choice, Choices: ["auto", "none", "starttls", "ssl"], Default: "auto"),
             new("username", FieldKind.Text),
-            new("password", FieldKind.Text, Secret: true),
+            new("password", FieldKind.Text, Secret: true, SentTo: "host"),
             new("from", FieldKind.Email, Required: true),
             new("to", FieldKind.EmailList, Required: true),
         ],
@@ -42,14 +45,14 @@ internal static class ChannelTypes
         [
             new("base_url", FieldKind.Url, Default: "https://api.twilio.com"),
             new("account_sid", FieldKind.Text, Required: true),
-            new("auth_token", FieldKind.Text, Secret: true, Required: true),
+            new("auth_token", FieldKind.Text, Secret: true, Required: true, SentTo: "base_url"),
             new("from", FieldKind.Text, Required: true),
             new("to", FieldKind.TextList, Required: true),
         ],
         [Webhook] =
         [
             new("url", FieldKind.Url, Required: true),
-            new("secret", FieldKind.Text, Secret: true, Required: true),
+            new("secret", FieldKind.Text, Secret: true, Required: true, SentTo: "url"),
         ],
     };
 
@@ -58,9 +61,13 @@ internal static class ChannelTypes
     /// <summary>
     /// Checks <paramref name="given"/> against the type's fields and splits it into shown settings and
     /// secrets; a secret field left out keeps its <paramref name="previousSecrets"/> value (so a replace
-    /// need not repeat secrets). Errors are keyed by JSON path (settings.field).
+    /// need not repeat secrets), one given as null is removed. A kept secret is never sent to a new
+    /// destination: when its <see cref="FieldSpec.SentTo"/> field points to another origin (URL) or
+    /// host than <paramref name="previousSettings"/> says, it must be given again (or set to null).
+    /// Errors are keyed by JSON path (settings.field).
     /// </summary>
-    public static (JsonObject Settings, JsonObject Secrets, List<ValidationFailure> Errors) Split(string type, JsonObject? given, JsonObject? previousSecrets)
+    public static (JsonObject Settings, JsonObject Secrets, List<ValidationFailure> Errors) Split(
+        string type, JsonObject? given, JsonObject? previousSecrets, JsonObject? previousSettings = null)
     {
         var errors = new List<ValidationFailure>();
         var settings = new JsonObject();
@@ -74,8 +81,16 @@ internal static class ChannelTypes
         foreach (var spec in specs)
         {
             var value = given[spec.Name];
-            if (value is null && spec.Secret && previousSecrets?[spec.Name] is { } kept)
+            if (value is null && spec.Secret && !given.ContainsKey(spec.Name) && previousSecrets?[spec.Name] is { } kept)
+            {
+                if (spec.SentTo is { } destination && Moved(specs.Single(s => s.Name == destination), given, previousSettings))
+                {
+                    errors.Add(new ValidationFailure($"settings.{spec.Name}",
+                        $"'{spec.Name}' must be given again (or set to null to remove it): '{destination}' now points to another destination, and a stored secret is never sent to a new one."));
+                    continue;
+                }
                 value = kept.DeepClone();
+            }
             if (value is null)
             {
                 if (spec.Required)
@@ -96,6 +111,26 @@ internal static class ChannelTypes
         if (type == Webhook && secrets["secret"]?.GetValue<string>() is { Length: < 16 })
             errors.Add(new ValidationFailure("settings.secret", "'secret' must be at least 16 characters."));
         return (settings, secrets, errors);
+    }
+
+    /// <summary>
+    /// True when the destination field's new value (given, or its default) is not where the
+    /// stored one pointed: another scheme, host or port for a URL, another host name for a host.
+    /// A value that does not parse counts as moved.
+    /// </summary>
+    private static bool Moved(FieldSpec destination, JsonObject given, JsonObject? previousSettings)
+    {
+        static string? Text(JsonNode? node) => node?.GetValueKind() == System.Text.Json.JsonValueKind.String ? node.GetValue<string>().Trim() : null;
+        var before = Text(previousSettings?[destination.Name]);
+        var after = Text(given[destination.Name] ?? destination.Default);
+        if (before is null || after is null)
+            return true;
+        if (destination.Kind != FieldKind.Url)
+            return !string.Equals(before, after, StringComparison.OrdinalIgnoreCase);
+        return !Uri.TryCreate(before, UriKind.Absolute, out var old) || !Uri.TryCreate(after, UriKind.Absolute, out var now)
+            || !string.Equals(old.Scheme, now.Scheme, StringComparison.OrdinalIgnoreCase)
+            || !string.Equals(old.IdnHost, now.IdnHost, StringComparison.OrdinalIgnoreCase)
+            || old.Port != now.Port;
     }
 
     private static string? Check(FieldSpec spec, JsonNode value)

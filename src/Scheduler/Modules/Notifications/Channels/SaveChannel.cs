@@ -15,7 +15,8 @@ namespace Scheduler.Modules.Notifications.Channels;
 
 /// <summary>
 /// Creates a channel (POST, a 409 when the name is taken) or creates or replaces one (PUT).
-/// A replace that leaves a secret setting out keeps its stored value, if the type is unchanged.
+/// A replace that leaves a secret setting out keeps its stored value, if the type is unchanged
+/// and the secret's destination (URL or host) is too (<see cref="ChannelTypes.Split"/>).
 /// </summary>
 internal static class SaveChannel
 {
@@ -63,8 +64,9 @@ internal static class SaveChannel
             var existing = await store.GetAsync(command.Name!, cancellationToken);
             if (existing is not null && !command.Replace)
                 return (null, false);
-            var previousSecrets = existing is not null && existing.Type == command.Type ? store.Unprotect(existing.Secret) : null;
-            var (settings, secrets, errors) = ChannelTypes.Split(command.Type!, command.Settings, previousSecrets);
+            var sameType = existing is not null && existing.Type == command.Type;
+            var (settings, secrets, errors) = ChannelTypes.Split(command.Type!, command.Settings,
+                sameType ? store.Unprotect(existing!.Secret) : null, sameType ? existing!.Settings : null);
             var (digest, digestErrors) = ParseDigest(command.Digest);
             errors.AddRange(digestErrors);
             if (errors.Count > 0)
@@ -124,6 +126,6 @@ internal static class SaveChannel
                 var (channel, created) = await sender.Send(new Command(name, r.Type, r.Settings, r.Digest, Replace: true), ct);
                 return created ? TypedResults.Created($"/api/v1/channels/{name}", channel!) : TypedResults.Ok(channel!);
             })
-            .WithName("UpsertChannel").WithSummary("Create or replace a channel; secret settings left out keep their stored values");
+            .WithName("UpsertChannel").WithSummary("Create or replace a channel; secret settings left out keep their stored values, unless their URL or host changes");
     }
 }

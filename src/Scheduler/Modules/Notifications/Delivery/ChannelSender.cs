@@ -7,6 +7,8 @@ using System.Text.Json.Nodes;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
+using Scheduler.Infrastructure.Net;
+using Scheduler.Infrastructure.Text;
 using Scheduler.Modules.Notifications.Channels;
 using Scheduler.Modules.Notifications.Contracts;
 
@@ -19,7 +21,7 @@ internal sealed class ChannelException(string message) : Exception(message);
 /// Renders a message in each channel's own format and sends it. Throws on any failure, so the
 /// caller (a delivery job, or the test-send endpoint) decides about retries.
 /// </summary>
-internal sealed class ChannelSender(IHttpClientFactory http, TimeProvider clock, ILogger<ChannelSender> logger)
+internal sealed class ChannelSender(IHttpClientFactory http, EgressConnector egress, TimeProvider clock, ILogger<ChannelSender> logger)
 {
     public const string ClientName = "notifications";
 
@@ -47,14 +49,17 @@ internal sealed class ChannelSender(IHttpClientFactory http, TimeProvider clock,
         }
     }
 
-    /// <summary>A short, secret-free description of a failure for the delivery history.</summary>
-    public static string Describe(Exception e) => e switch
+    /// <summary>
+    /// A short, secret-free description of a failure for the delivery history: credentials
+    /// in a URI (the receiver's answer quoted in it included) are masked.
+    /// </summary>
+    public static string Describe(Exception e) => SecretMask.Mask(e switch
     {
         ChannelException c => c.Message,
         HttpRequestException h => $"HTTP request failed: {h.Message}",
         TaskCanceledException or OperationCanceledException => "Timed out.",
         _ => $"{e.GetType().Name}: {e.Message}",
-    };
+    });
 
     // ------------------------------------------------------------------ Slack
 
@@ -193,9 +198,10 @@ internal sealed class ChannelSender(IHttpClientFactory http, TimeProvider clock,
 
     private static string Html(string text) => System.Net.WebUtility.HtmlEncode(text);
 
-    private static async Task EmailAsync(ChannelConfig channel, NotificationMessage message, CancellationToken ct)
+    private async Task EmailAsync(ChannelConfig channel, NotificationMessage message, CancellationToken ct)
     {
         using var smtp = new SmtpClient { Timeout = 15_000 };
+        var (host, port) = (channel.Text("host")!, channel.Int("port", 587));
         var tls = channel.Text("tls") switch
         {
             "none" => SecureSocketOptions.None,
@@ -205,7 +211,8 @@ internal sealed class ChannelSender(IHttpClientFactory http, TimeProvider clock,
         };
         try
         {
-            await smtp.ConnectAsync(channel.Text("host")!, channel.Int("port", 587), tls, ct);
+            // The egress policy opens the socket; MailKit owns it from there (TLS, SMTP).
+            await smtp.ConnectAsync(await egress.ConnectSocketAsync(host, port, ct), host, port, tls, ct);
             if (channel.Text("username") is { } user)
                 await smtp.AuthenticateAsync(user, channel.Text("password") ?? "", ct);
             await smtp.SendAsync(Mail(channel, message), ct);
@@ -213,7 +220,7 @@ internal sealed class ChannelSender(IHttpClientFactory http, TimeProvider clock,
         }
         catch (Exception e) when (e is MailKit.ProtocolException or MailKit.CommandException or System.Net.Sockets.SocketException or IOException or AuthenticationException)
         {
-            throw new ChannelException($"SMTP {channel.Text("host")}:{channel.Int("port", 587)}: {e.Message}");
+            throw new ChannelException($"SMTP {host}:{port}: {e.Message}");
         }
     }
 
@@ -280,9 +287,12 @@ internal sealed class ChannelSender(IHttpClientFactory http, TimeProvider clock,
         using var response = await http.CreateClient(ClientName).SendAsync(request, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
         if (!response.IsSuccessStatusCode)
-            throw new ChannelException($"{request.RequestUri?.GetLeftPart(UriPartial.Authority)} answered {(int)response.StatusCode}: {Limit(text, 300)}");
+            throw new ChannelException($"{Origin(request.RequestUri)} answered {(int)response.StatusCode}: {Limit(text, 300)}");
         return text;
     }
+
+    /// <summary>scheme://host:port of a request, without the user information a URL may carry.</summary>
+    private static string Origin(Uri? uri) => uri is null ? "" : $"{uri.Scheme}://{uri.Authority}";
 
     private static string Limit(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 }

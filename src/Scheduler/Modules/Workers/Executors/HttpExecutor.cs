@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Scheduler.Abstractions;
+using Scheduler.Infrastructure.Text;
 using Scheduler.Modules.Workers.Pool;
 
 namespace Scheduler.Modules.Workers.Executors;
@@ -52,7 +53,8 @@ internal sealed class HttpExecutor(IHttpClientFactory clients, IOptions<WorkerOp
             }
         var expected = context.Task["expect_status"] is JsonArray statuses ? statuses.Select(s => s!.GetValue<int>()).ToHashSet() : null;
 
-        context.Log.WriteLine($"{method} {uri}");
+        // Credentials in the URI (user:password@, ?token=...) never reach the log.
+        context.Log.WriteLine(SecretMask.Mask($"{method} {uri}"));
         var limit = context.Timeout is null ? options.Value.HttpTimeout : null;
         using var timer = limit is { } after ? new CancellationTokenSource(after, time) : new CancellationTokenSource();
         using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
@@ -64,6 +66,10 @@ internal sealed class HttpExecutor(IHttpClientFactory clients, IOptions<WorkerOp
         {
             return TaskOutcome.Failed($"no response within {limit!.Value.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s (Workers:HttpTimeoutSeconds; a task's own timeout replaces this limit)");
         }
+        catch (HttpRequestException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return TaskOutcome.Failed(SecretMask.Mask($"HTTP request failed: {e.Message}"));
+        }
     }
 
     private async Task<TaskOutcome> SendAsync(TaskExecutionContext context, HttpRequestMessage request, HashSet<int>? expected, CancellationToken ct)
@@ -74,7 +80,7 @@ internal sealed class HttpExecutor(IHttpClientFactory clients, IOptions<WorkerOp
         var snippet = await ReadSnippetAsync(response, ct);
         context.Log.WriteLine($"{status} {response.ReasonPhrase} in {(long)time.GetElapsedTime(started).TotalMilliseconds} ms");
         if (snippet.Length > 0)
-            context.Log.WriteLine(snippet);
+            context.Log.WriteLine(SecretMask.Mask(snippet));
         var ok = expected?.Contains(status) ?? status is >= 200 and < 300;
         return ok ? TaskOutcome.Success(status)
             : TaskOutcome.Failed($"HTTP {status}; expected {(expected is null ? "2xx" : string.Join(", ", expected))}", status);

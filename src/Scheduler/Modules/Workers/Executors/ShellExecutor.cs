@@ -13,11 +13,11 @@ namespace Scheduler.Modules.Workers.Executors;
 /// Output is streamed into the attempt's log as it arrives. The
 /// server's own secrets (connection strings, keys) are not passed on to tasks.
 /// </summary>
-internal sealed partial class ShellExecutor : ITaskExecutor
+internal sealed partial class ShellExecutor(ShellUser? user = null) : ITaskExecutor
 {
     public const int DefaultSkipExitCode = 99;
     private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(3);
-    private static readonly string[] WithheldPrefixes = ["ConnectionStrings__", "Auth__", "SCHEDULER_TEST_CONNECTION", "SCHEDULER_PG_ADMIN_CONNECTION", "PGPASSWORD"];
+    private static readonly string[] WithheldPrefixes = Infrastructure.Security.ServerSecrets.Prefixes;
 
     public string Type => "shell";
 
@@ -68,6 +68,12 @@ internal sealed partial class ShellExecutor : ITaskExecutor
         process.ErrorDataReceived += (_, e) => { if (e.Data is null) errorDone.TrySetResult(); else context.Log.Write(e.Data + "\n"); };
         try
         {
+            if (user is not null)
+            {
+                user.Apply(start);
+                if (scratch is not null)
+                    user.Own(scratch);
+            }
             process.Start();
             process.StandardInput.Close();
             process.BeginOutputReadLine();

@@ -81,6 +81,9 @@ internal sealed class AttemptRunner(
             result = new Result(AttemptOutcome.Failed, null, $"the worker failed running the attempt: {e.Message}");
         }
 
+        // An error may quote a URI with its credentials (an exception's message): masked, as the log is.
+        if (result.Error is not null)
+            result = result with { Error = SecretMask.Mask(result.Error) };
         if (attempt.StopReason == StopReason.Shutdown)
         {
             attempts.Remove(task.TaskInstanceId);
@@ -138,7 +141,7 @@ internal sealed class AttemptRunner(
         }
         catch (Exception e) when (!stopped.IsCancellationRequested)
         {
-            log.WriteLine($"--- the attempt failed: {e.GetType().Name}: {e.Message} ---");
+            log.WriteLine(SecretMask.Mask($"--- the attempt failed: {e.GetType().Name}: {e.Message} ---"));
             return new Result(AttemptOutcome.Failed, null, e.Message);
         }
         catch (Exception)
@@ -208,7 +211,7 @@ internal sealed class AttemptRunner(
         }
         catch (Exception e)
         {
-            log.WriteLine($"--- the attempt failed: {e.GetType().Name}: {e.Message} ---");
+            log.WriteLine(SecretMask.Mask($"--- the attempt failed: {e.GetType().Name}: {e.Message} ---"));
             return new Result(AttemptOutcome.Failed, null, e.Message);
         }
         finally

@@ -56,6 +56,11 @@ internal sealed class WorkerOptions
     public double HttpTimeoutSeconds { get; set; } = 300;
     /// <summary>The command timeout of a <c>sql</c> task's statement (0: no limit), when the task sets no timeout.</summary>
     public double SqlCommandTimeoutSeconds { get; set; } = 3_600;
+    /// <summary>
+    /// <c>Workers:Shell:RunAsUser</c>: the OS account shell tasks run as (the server's own when
+    /// empty); switching to it needs a server running as root (<see cref="Executors.ShellUser"/>).
+    /// </summary>
+    public ShellOptions Shell { get; set; } = new();
 
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
     public TimeSpan Heartbeat => TimeSpan.FromSeconds(HeartbeatSeconds);
@@ -67,4 +72,9 @@ internal sealed class WorkerOptions
 
     /// <summary>Seconds as a limit; zero or less is none.</summary>
     private static TimeSpan? Limit(double seconds) => seconds > 0 ? TimeSpan.FromSeconds(seconds) : null;
+}
+
+internal sealed class ShellOptions
+{
+    public string? RunAsUser { get; set; }
 }
