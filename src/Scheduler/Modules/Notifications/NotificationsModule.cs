@@ -56,6 +56,7 @@ internal static class NotificationsModule
 
         services.AddHttpClient(ChannelSender.ClientName, client => client.Timeout = options.SendTimeout);
         services.AddSingleton<ChannelStore>();
+        services.AddSingleton<MonitorPingLimiter>();
         services.AddSingleton<ChannelSender>();
         services.AddScoped<DeliveryJob>();
         services.AddSingleton<DeliveryEnqueuer>();
