@@ -90,6 +90,6 @@ public sealed partial class HttpHardeningTests(ServerFixture server, LimitedServ
             Assert.False(response.Headers.Contains("Strict-Transport-Security"));
     }
 
-    [GeneratedRegex("script-src 'self' 'nonce-([A-Za-z0-9+/=]+)'")]
+    [GeneratedRegex("script-src 'self' 'nonce-([A-Za-z0-9+/=_-]+)'")]
     private static partial Regex Nonce();
 }

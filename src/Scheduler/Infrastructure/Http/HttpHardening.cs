@@ -103,7 +103,7 @@ internal static class HttpHardening
     public static string CspNonce(HttpContext context)
     {
         if (context.Items[NonceItem] is not string nonce)
-            context.Items[NonceItem] = nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+            context.Items[NonceItem] = nonce = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)); // hex: nothing for HTML to encode
         return nonce;
     }
 
