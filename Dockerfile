@@ -22,8 +22,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends bash util-linux
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app ./
+RUN mkdir -p /app/plugins && chown -R app:app /app/plugins
 # /app/data: where a generated bootstrap admin key is written (0600) when none is configured.
-RUN mkdir -p /app/plugins /app/data && chown -R app:app /app/plugins /app/data && chmod 700 /app/data
+RUN mkdir -p /app/data && chown app:app /app/data && chmod 700 /app/data
 USER app
 ENV ASPNETCORE_URLS=http://+:8080 \
     ASPNETCORE_ENVIRONMENT=Production \
