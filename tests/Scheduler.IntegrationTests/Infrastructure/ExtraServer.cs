@@ -25,7 +25,18 @@ public sealed class ExtraServer : IAsyncDisposable
         };
         foreach (var (key, value) in settings)
             all[key] = value;
-        _factory = ServerFixture.Start(all, services);
+        // Hangfire keeps its storage in a static (JobStorage.Current) that every host's start
+        // overwrites: the fixture's server must keep its own, not this one's (which may go away,
+        // or reach the database through a relay that is cut).
+        var fixtureStorage = Hangfire.JobStorage.Current;
+        try
+        {
+            _factory = ServerFixture.Start(all, services);
+        }
+        finally
+        {
+            Hangfire.JobStorage.Current = fixtureStorage;
+        }
         BaseAddress = _factory.ClientOptions.BaseAddress;
     }
 

@@ -75,6 +75,9 @@ public sealed class ServerFixture : IAsyncLifetime
             ["RateLimits:MonitorPingsPerMinute"] = "100000",
         });
         BaseAddress = _factory.ClientOptions.BaseAddress;
+        // Hangfire's storage is a process-wide static read when first resolved: resolve this
+        // server's now, before an ExtraServer's start replaces the static with its own.
+        _factory.Services.GetRequiredService<Hangfire.IBackgroundJobClient>();
         Anonymous = new HttpClient { BaseAddress = BaseAddress };
         Admin = NewClient(BootstrapKey);
 
