@@ -26,6 +26,8 @@ COPY --from=build /app ./
 # the server and its shell tasks: a task cannot plant a plugin (code the server loads at
 # start-up) or change the server. Mount plugins read-only too (-v ./plugins:/app/plugins:ro).
 RUN mkdir -p /app/plugins && chown -R root:root /app && chmod -R u=rwX,go=rX /app
+# /app/data: where a generated bootstrap admin key is written (0600) when none is configured.
+RUN mkdir -p /app/data && chown app:app /app/data && chmod 700 /app/data
 USER app
 ENV ASPNETCORE_URLS=http://+:8080 \
     ASPNETCORE_ENVIRONMENT=Production \

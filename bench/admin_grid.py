@@ -40,7 +40,9 @@ def main():
                 pending.discard(run_id)
     print(f"P8 grid setup: {a.runs} runs x {a.tasks} tasks executed in {time.time() - start:.1f} s")
 
-    jar = http.cookiejar.CookieJar()
+    # Outside Development the sign-in cookie is Secure; this harness speaks plain http to a
+    # server on loopback, which a browser treats as a secure context, so send it over http too.
+    jar = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(secure_protocols=("https", "wss", "http")))
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     login = opener.open(a.url + "/admin/login", timeout=30).read().decode()
     token = re.search(r'name="__RequestVerificationToken" type="hidden" value="([^"]+)"', login).group(1)

@@ -47,15 +47,20 @@ internal static class PlatformSetup
         services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Scoped, includeInternalTypes: true);
         services.AddHttpConventions();
         services.AddEgress(configuration);
+        services.AddHttpHardening(configuration);
+        services.AddRateLimits(configuration);
         return services;
     }
 
     public static void UsePlatform(this WebApplication app)
     {
+        // Forwarded headers and security headers first: logs and limits see the real client.
+        app.UseHttpHardening();
         // Request logging wraps the exception handler, so it records the status the client
         // got (a 400 problem document), not the exception on its way to becoming one.
         app.UseSerilogRequestLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRateLimits();
     }
 }

@@ -27,6 +27,9 @@ internal static class AdminPagesSetup
             options.Cookie.SameSite = SameSiteMode.Strict;
             options.FormFieldName = "__RequestVerificationToken";
         });
+        // The antiforgery cookie keeps SameAsRequest: with Always, antiforgery refuses every
+        // plain-http request outright, and the token is worthless without the signed-in cookie
+        // (Secure outside Development) it is bound to.
         return services;
     }
 

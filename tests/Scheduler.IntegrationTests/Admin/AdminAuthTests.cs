@@ -8,8 +8,6 @@ public sealed class AdminAuthTests(ServerFixture server) : ServerTest(server)
 {
     private const string Dag = """{"name":"admin_http","tasks":[{"id":"a"}]}""";
 
-    private static Dictionary<string, string> Form(params (string Key, string Value)[] fields) => fields.ToDictionary(f => f.Key, f => f.Value);
-
     [Fact]
     public async Task Pages_RedirectToSignIn_WhenAnonymous()
     {
@@ -51,7 +49,7 @@ public sealed class AdminAuthTests(ServerFixture server) : ServerTest(server)
         using var session = await AdminSession.SignedInAsync(Server, ServerFixture.AdminUser, ServerFixture.AdminPassword);
         var dashboard = await session.GetHtmlAsync("/admin");
         Assert.Contains("Recent failures", dashboard);
-        using var signOut = await session.PostFormAsync("/admin/logout", Form(), tokenFrom: "/admin");
+        using var signOut = await session.PostFormAsync("/admin/logout", AdminSession.Form(), tokenFrom: "/admin");
         Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await session.GetAsync("/admin")).StatusCode);
     }
@@ -62,7 +60,7 @@ public sealed class AdminAuthTests(ServerFixture server) : ServerTest(server)
         using var session = new AdminSession(Server);
         var token = AdminSession.Token(await session.GetHtmlAsync("/admin/login"));
         using var response = await session.PostFormAsync("/admin/login?returnUrl=https%3A%2F%2Fevil.example%2F",
-            Form(("Username", ServerFixture.AdminUser), ("Password", ServerFixture.AdminPassword), ("__RequestVerificationToken", token)));
+            AdminSession.Form(("Username", ServerFixture.AdminUser), ("Password", ServerFixture.AdminPassword), ("__RequestVerificationToken", token)));
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal("/admin", response.Headers.Location!.OriginalString);
     }
@@ -72,12 +70,12 @@ public sealed class AdminAuthTests(ServerFixture server) : ServerTest(server)
     {
         await Admin.PostJsonAsync("dags", Dag).ExpectAsync(HttpStatusCode.Created);
         using var session = await AdminSession.SignedInAsync(Server, ServerFixture.AdminUser, ServerFixture.AdminPassword);
-        using var response = await session.PostFormAsync("/admin/dags/admin_http?handler=Pause", Form(("paused", "true")));
+        using var response = await session.PostFormAsync("/admin/dags/admin_http?handler=Pause", AdminSession.Form(("paused", "true")));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var dag = await Admin.GetAsync("dags/admin_http").ExpectAsync(HttpStatusCode.OK);
         Assert.False(dag.GetProperty("paused").GetBoolean());
 
-        using var withToken = await session.PostFormAsync("/admin/dags/admin_http?handler=Pause", Form(("paused", "true")), tokenFrom: "/admin/dags/admin_http");
+        using var withToken = await session.PostFormAsync("/admin/dags/admin_http?handler=Pause", AdminSession.Form(("paused", "true")), tokenFrom: "/admin/dags/admin_http");
         Assert.Equal(HttpStatusCode.Redirect, withToken.StatusCode);
         dag = await Admin.GetAsync("dags/admin_http").ExpectAsync(HttpStatusCode.OK);
         Assert.True(dag.GetProperty("paused").GetBoolean());
@@ -98,9 +96,9 @@ public sealed class AdminAuthTests(ServerFixture server) : ServerTest(server)
 
         foreach (var (path, fields) in new (string, Dictionary<string, string>)[]
                  {
-                     ("/admin/dags/admin_http?handler=Pause", Form(("paused", "true"))),
-                     ("/admin/dags/admin_http?handler=Trigger", Form(("conf", "{}"))),
-                     ("/admin/dead-letters?handler=Requeue", Form(("id", "1"))),
+                     ("/admin/dags/admin_http?handler=Pause", AdminSession.Form(("paused", "true"))),
+                     ("/admin/dags/admin_http?handler=Trigger", AdminSession.Form(("conf", "{}"))),
+                     ("/admin/dead-letters?handler=Requeue", AdminSession.Form(("id", "1"))),
                  })
         {
             using var response = await session.PostFormAsync(path, fields, tokenFrom: "/admin/dags");
@@ -118,11 +116,11 @@ public sealed class AdminAuthTests(ServerFixture server) : ServerTest(server)
         await Server.CreateUserAsync("op", "operator", "operator-password");
         using var session = await AdminSession.SignedInAsync(Server, "op", "operator-password");
         Assert.Contains("handler=Trigger", await session.GetHtmlAsync("/admin/dags"));
-        using var trigger = await session.PostFormAsync("/admin/dags/admin_http?handler=Trigger", Form(("conf", """{"x":1}""")), tokenFrom: "/admin/dags");
+        using var trigger = await session.PostFormAsync("/admin/dags/admin_http?handler=Trigger", AdminSession.Form(("conf", """{"x":1}""")), tokenFrom: "/admin/dags");
         Assert.Equal(HttpStatusCode.Redirect, trigger.StatusCode);
         Assert.StartsWith("/admin/runs/", trigger.Headers.Location!.OriginalString);
         Assert.Equal(HttpStatusCode.Forbidden, (await session.GetAsync("/admin/api-keys")).StatusCode);
-        using var edit = await session.PostFormAsync("/admin/dags/admin_http/edit", Form(("Definition", Dag)), tokenFrom: "/admin/dags");
+        using var edit = await session.PostFormAsync("/admin/dags/admin_http/edit", AdminSession.Form(("Definition", Dag)), tokenFrom: "/admin/dags");
         Assert.Equal(HttpStatusCode.Forbidden, edit.StatusCode);
     }
 
@@ -131,14 +129,14 @@ public sealed class AdminAuthTests(ServerFixture server) : ServerTest(server)
     {
         using var admin = await AdminSession.SignedInAsync(Server, ServerFixture.AdminUser, ServerFixture.AdminPassword);
         using var created = await admin.PostFormAsync("/admin/users?handler=Create",
-            Form(("username", "alice"), ("role", "viewer"), ("password", "alice-password")), tokenFrom: "/admin/users");
+            AdminSession.Form(("username", "alice"), ("role", "viewer"), ("password", "alice-password")), tokenFrom: "/admin/users");
         Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
         using var duplicate = await admin.PostFormAsync("/admin/users?handler=Create",
-            Form(("username", "alice"), ("role", "viewer"), ("password", "alice-password")), tokenFrom: "/admin/users");
+            AdminSession.Form(("username", "alice"), ("role", "viewer"), ("password", "alice-password")), tokenFrom: "/admin/users");
         Assert.Equal(HttpStatusCode.BadRequest, duplicate.StatusCode);
         Assert.Contains("already exists", await duplicate.Content.ReadAsStringAsync());
         using var weak = await admin.PostFormAsync("/admin/users?handler=Create",
-            Form(("username", "bob"), ("role", "viewer"), ("password", "short")), tokenFrom: "/admin/users");
+            AdminSession.Form(("username", "bob"), ("role", "viewer"), ("password", "short")), tokenFrom: "/admin/users");
         Assert.Equal(HttpStatusCode.BadRequest, weak.StatusCode);
         Assert.Contains("<code>password</code>", await weak.Content.ReadAsStringAsync());
 
@@ -147,11 +145,15 @@ public sealed class AdminAuthTests(ServerFixture server) : ServerTest(server)
 
         var users = await admin.GetHtmlAsync("/admin/users");
         var id = System.Text.RegularExpressions.Regex.Match(users, "<tr data-user=\"alice\">.*?name=\"id\" value=\"(\\d+)\"", System.Text.RegularExpressions.RegexOptions.Singleline).Groups[1].Value;
-        using var promoted = await admin.PostFormAsync("/admin/users?handler=Update", Form(("id", id), ("role", "admin"), ("password", "")), tokenFrom: "/admin/users");
+        using var promoted = await admin.PostFormAsync("/admin/users?handler=Update", AdminSession.Form(("id", id), ("role", "admin"), ("password", "")), tokenFrom: "/admin/users");
         Assert.Equal(HttpStatusCode.Redirect, promoted.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync("/admin/users")).StatusCode); // the role applies to her live session
+        // A changed role ends her sessions (SessionTests); signed in again, she has it.
+        Assert.Equal(HttpStatusCode.Redirect, (await alice.GetAsync("/admin/users")).StatusCode);
+        using (var signedIn = await alice.SignInAsync("alice", "alice-password"))
+            Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync("/admin/users")).StatusCode);
 
-        using var deleted = await admin.PostFormAsync("/admin/users?handler=Delete", Form(("id", id)), tokenFrom: "/admin/users");
+        using var deleted = await admin.PostFormAsync("/admin/users?handler=Delete", AdminSession.Form(("id", id)), tokenFrom: "/admin/users");
         Assert.Equal(HttpStatusCode.Redirect, deleted.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await alice.GetAsync("/admin")).StatusCode); // signed out on the next request
         using var again = await alice.SignInAsync("alice", "alice-password");

@@ -20,6 +20,9 @@ public sealed class Browser : IAsyncDisposable
 
     public IBrowser Chromium { get; }
 
+    /// <summary>What Chromium refused under the pages' Content-Security-Policy (console errors), for every page opened.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> CspViolations { get; } = new();
+
     public static string ScreenshotFolder { get; } = FindScreenshotFolder();
 
     private Browser(IPlaywright playwright, IBrowser chromium) => (_playwright, Chromium) = (playwright, chromium);
@@ -37,7 +40,13 @@ public sealed class Browser : IAsyncDisposable
     {
         var context = await Chromium.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseAddress.ToString().TrimEnd('/'), ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         context.SetDefaultTimeout(15_000);
-        return await context.NewPageAsync();
+        var page = await context.NewPageAsync();
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
+                CspViolations.Enqueue($"{page.Url}: {message.Text}");
+        };
+        return page;
     }
 
     public static async Task ScreenshotAsync(IPage page, string name) =>

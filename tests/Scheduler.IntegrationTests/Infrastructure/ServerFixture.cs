@@ -51,41 +51,43 @@ public sealed class ServerFixture : IAsyncLifetime
     {
         var plugins = PluginsFolder();
         Traces = await OtlpReceiver.StartAsync();
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        _factory = Start(new Dictionary<string, string?>
         {
-            web.UseEnvironment("Testing");
-            web.UseSetting("ConnectionStrings:Scheduler", TestDatabase.ConnectionString);
-            web.UseSetting("Auth:BootstrapAdminKey", BootstrapKey);
-            web.UseSetting("Auth:BootstrapAdminUser", AdminUser);
-            web.UseSetting("Auth:BootstrapAdminPassword", AdminPassword);
+            ["Auth:BootstrapAdminUser"] = AdminUser,
+            ["Auth:BootstrapAdminPassword"] = AdminPassword,
             // Fast heartbeats and polls so lease and retry behaviour shows within a test's patience.
-            web.UseSetting("Workers:PluginsPath", plugins);
-            web.UseSetting("Workers:Slots", "8");
-            web.UseSetting("Workers:HeartbeatSeconds", "1");
-            web.UseSetting("Workers:LeaseSeconds", "4");
-            web.UseSetting("Workers:PollSeconds", "0.5");
-            web.UseSetting("Workers:ShutdownTimeoutSeconds", "2");
+            ["Workers:PluginsPath"] = plugins,
+            ["Workers:Slots"] = "8",
+            ["Workers:HeartbeatSeconds"] = "1",
+            ["Workers:LeaseSeconds"] = "4",
+            ["Workers:PollSeconds"] = "0.5",
+            ["Workers:ShutdownTimeoutSeconds"] = "2",
             // A hung endpoint fails within a test's patience (AttemptEndTests).
-            web.UseSetting("Workers:HttpTimeoutSeconds", "5");
-            web.UseSetting("Scheduler:MaintenanceSeconds", "0.5");
+            ["Workers:HttpTimeoutSeconds"] = "5",
+            ["Scheduler:MaintenanceSeconds"] = "0.5",
             // Quick delivery retries (1 s, then 1 s: three attempts). The dispatcher keeps its
             // default 30 s fallback poll and Hangfire its default polls: NOTIFY and the
             // dispatcher's timers must do, as in production.
-            web.UseSetting("Notifications:RetryDelays:0", "00:00:01");
-            web.UseSetting("Notifications:RetryDelays:1", "00:00:01");
-            web.UseSetting("Notifications:PublicUrl", PublicUrl);
+            ["Notifications:RetryDelays:0"] = "00:00:01",
+            ["Notifications:RetryDelays:1"] = "00:00:01",
+            ["Notifications:PublicUrl"] = PublicUrl,
+            // Every test signs in and sends keys from 127.0.0.1: limits far above what a test
+            // suite does. RateLimitTests runs a server of its own with low ones.
+            ["RateLimits:SignInsPerUserPerMinute"] = "100000",
+            ["RateLimits:SignInsPerIpPerMinute"] = "100000",
+            ["RateLimits:ApiKeyFailuresPerIpPerMinute"] = "100000",
+            ["RateLimits:MonitorPingsPerMinute"] = "100000",
             // Tracing on, configured the standard way, exported often so tests need not wait.
-            web.UseSetting("OTEL_EXPORTER_OTLP_ENDPOINT", Traces.Url);
-            web.UseSetting("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
-            web.UseSetting("OTEL_BSP_SCHEDULE_DELAY", "200");
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = Traces.Url,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
             // One loopback address the egress policy refuses (EgressTests); 127.0.0.1 stays allowed.
-            web.UseSetting("Egress:Deny:0", EgressDenied + "/32");
+            ["Egress:Deny:0"] = EgressDenied + "/32",
         });
-        // An explicit loopback port 0: UseKestrel(0) ended up on localhost:5000, which collides
-        // with any other test run or server on the machine.
-        _factory.UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, 0));
-        _factory.StartServer();
         BaseAddress = _factory.ClientOptions.BaseAddress;
+        // Hangfire's storage is a process-wide static read when first resolved: resolve this
+        // server's now, before an ExtraServer's start replaces the static with its own.
+        _factory.Services.GetRequiredService<Hangfire.IBackgroundJobClient>();
         Anonymous = new HttpClient { BaseAddress = BaseAddress };
         Admin = NewClient(BootstrapKey);
 
@@ -100,6 +102,30 @@ public sealed class ServerFixture : IAsyncLifetime
             TablesToIgnore = [new Respawn.Graph.Table("runs", "pools"), new Respawn.Graph.Table("workers", "nodes"), new Respawn.Graph.Table("workers", "data_protection_keys")],
         });
         await ResetAsync();
+    }
+
+    /// <summary>
+    /// A server as the tests run it (environment Testing, the test database, the bootstrap
+    /// key, a loopback port) with <paramref name="settings"/> on top; a null value removes a
+    /// setting. <paramref name="services"/> may add services (a log sink).
+    /// </summary>
+    public static WebApplicationFactory<Program> Start(IReadOnlyDictionary<string, string?> settings, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
+    {
+        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Testing");
+            web.UseSetting("ConnectionStrings:Scheduler", TestDatabase.ConnectionString);
+            web.UseSetting("Auth:BootstrapAdminKey", BootstrapKey);
+            foreach (var (key, value) in settings)
+                web.UseSetting(key, value);
+            if (services is not null)
+                web.ConfigureServices(services);
+        });
+        // An explicit loopback port 0: UseKestrel(0) ended up on localhost:5000, which collides
+        // with any other test run or server on the machine.
+        factory.UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, 0));
+        factory.StartServer();
+        return factory;
     }
 
     public HttpClient NewClient(string? apiKey)

@@ -16,15 +16,23 @@ internal static class AdminCookie
     public const string CookieName = "scheduler_admin";
     public const string PathPrefix = "/admin";
     public const string UserIdClaim = "user_id";
+    public const string SecurityStampClaim = "security_stamp";
+    public const string SignInPath = PathPrefix + "/login";
 
     public static bool IsAdminPath(PathString path) => path.StartsWithSegments(PathPrefix, StringComparison.OrdinalIgnoreCase);
 
-    public static ClaimsPrincipal Principal(long userId, string username, string role) =>
+    /// <summary>The signed-in user's id, or null (not signed in to the pages).</summary>
+    public static long? UserId(ClaimsPrincipal user) =>
+        long.TryParse(user.FindFirstValue(UserIdClaim), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null;
+
+    /// <summary>The cookie's claims. The cookie is encrypted (Data Protection), so the stamp is never readable by the client.</summary>
+    public static ClaimsPrincipal Principal(long userId, string username, string role, string securityStamp) =>
         new(new ClaimsIdentity(
             [
                 new Claim(ClaimTypes.Name, username),
                 new Claim(ClaimTypes.Role, role),
                 new Claim(UserIdClaim, userId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new Claim(SecurityStampClaim, securityStamp),
             ],
             Scheme, ClaimTypes.Name, ClaimTypes.Role));
 

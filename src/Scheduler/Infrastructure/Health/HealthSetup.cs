@@ -1,13 +1,15 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
 using Scheduler.Infrastructure.Database;
 
 namespace Scheduler.Infrastructure.Health;
 
 /// <summary>
 /// <c>/health/live</c>: the process answers (restart it if not). <c>/health/ready</c>: the
-/// database answers and has every migration this build ships (route traffic here only then).
+/// database answers and has every migration this build ships (route traffic here only then);
+/// when not, its description says which (<see cref="Describe"/>) without internals.
 /// </summary>
 internal static class HealthSetup
 {
@@ -33,6 +35,23 @@ internal static class HealthSetup
         }));
     }
 
+    /// <summary>
+    /// What a failed readiness check says: a fixed phrase per kind of failure, never the
+    /// exception's text (it can name hosts, ports, users or the database). The exception goes
+    /// to the server's log with the check's result.
+    /// </summary>
+    internal static string Describe(Exception exception) => exception switch
+    {
+        OperationCanceledException or TimeoutException => "database did not answer in time",
+        PostgresException { SqlState: PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification } => "database refused the credentials",
+        PostgresException { SqlState: PostgresErrorCodes.InvalidCatalogName } => "database does not exist",
+        PostgresException { SqlState: PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.CannotConnectNow } => "database refuses connections (starting up, shutting down or full)",
+        PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege } => "database user lacks a privilege the check needs",
+        NpgsqlException { InnerException: TimeoutException } => "database did not answer in time",
+        NpgsqlException or System.Net.Sockets.SocketException => "database unreachable",
+        _ => "readiness check failed (see the server log)",
+    };
+
     private sealed class DatabaseReadyCheck(MigrationRunner runner, IConfiguration configuration) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -44,11 +63,12 @@ internal static class HealthSetup
                 var pending = await runner.PendingAsync(MigrationRunner.Load(MigrationRunner.FindMigrationsPath(configuration)), timeout.Token);
                 return pending.Count == 0
                     ? HealthCheckResult.Healthy("database reachable, migrations applied")
-                    : HealthCheckResult.Unhealthy($"migrations not applied: {string.Join(", ", pending)}");
+                    : HealthCheckResult.Unhealthy($"migrations pending: {string.Join(", ", pending)}");
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                return HealthCheckResult.Unhealthy("database unreachable: " + e.Message);
+                // The exception is logged by the health check service, not written to the response.
+                return HealthCheckResult.Unhealthy(Describe(e), e);
             }
         }
     }

@@ -16,6 +16,13 @@ internal static class Problems
     public static ProblemHttpResult BadRequest(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Bad request", type: TypeBase + "bad-request");
 
+    /// <summary>429 with <c>Retry-After</c> in whole seconds (set on <paramref name="response"/>).</summary>
+    public static ProblemHttpResult TooManyRequests(HttpResponse response, TimeSpan retryAfter, string detail)
+    {
+        response.Headers.RetryAfter = RateLimits.RetryAfterSeconds(retryAfter).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests", type: TypeFor(429));
+    }
+
     public static string TypeFor(int status) => status switch
     {
         400 => TypeBase + "bad-request",
@@ -26,6 +33,7 @@ internal static class Problems
         409 => TypeBase + "conflict",
         413 => TypeBase + "payload-too-large",
         415 => TypeBase + "unsupported-media-type",
+        429 => TypeBase + "too-many-requests",
         _ => TypeBase + (status >= 500 ? "server-error" : "client-error"),
     };
 }

@@ -34,6 +34,9 @@ internal sealed class ApiKey
     public string? CreatedBy { get; set; }
     public DateTimeOffset? ExpiresAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>The user who created the key in the admin pages: deleting that user revokes it.</summary>
+    public long? CreatedByUserId { get; set; }
 }
 
 /// <summary>A person who signs in to the admin pages; the password is kept only as a PasswordHasher hash.</summary>
@@ -46,4 +49,7 @@ internal sealed class User
     public DateTimeOffset CreatedAt { get; set; }
     public string? CreatedBy { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>Carried by the sign-in cookie; replaced when the password or role changes, which ends every session issued before.</summary>
+    public string SecurityStamp { get; set; } = UserResponses.NewStamp();
 }

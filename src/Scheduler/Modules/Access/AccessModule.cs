@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Database;
+using Scheduler.Infrastructure.Http;
 
 namespace Scheduler.Modules.Access;
 
@@ -16,6 +18,9 @@ internal static class AccessModule
                 options.ForwardDefaultSelector = context => AdminCookie.IsAdminPath(context.Request.Path) ? AdminCookie.Scheme : ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
             .AddCookie(AdminCookie.Scheme, AdminCookieSetup.Configure);
+        services.AddOptions<CookieAuthenticationOptions>(AdminCookie.Scheme)
+            .Configure<IHostEnvironment>((options, environment) => options.Cookie.SecurePolicy = HttpHardening.CookieSecurePolicy(environment));
+        services.AddSingleton<ApiKeyFailureLimiter>();
         services.AddAuthorization(Policies.Add);
         return services;
     }

@@ -1,4 +1,6 @@
 using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
 using Mediator;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -8,15 +10,18 @@ using Scheduler.Infrastructure.Auth;
 namespace Scheduler.Modules.Access;
 
 /// <summary>
-/// Cookie options for the admin pages. The cookie holds the user id, name and role; it is
-/// re-checked against the users table at most every <see cref="RecheckEvery"/> (cached like
-/// API keys), so a deleted user is locked out and a changed role applies within that time on
-/// every replica, without a query per request. Forbidden is a plain 403 page, not a redirect,
-/// so a viewer posting an action gets the status the API would give.
+/// Cookie options for the admin pages. The cookie holds the user id, name, role and the
+/// user's security stamp. On each request the stamp is compared with the user's row, read at
+/// most every <see cref="RecheckEvery"/> per user and replica (cached like API keys): a
+/// changed password or role gives the row a new stamp and a deleted user has no row, so every
+/// session issued before ends at once on the replica that made the change (its cache entry is
+/// dropped) and within that time on the others. Forbidden is a plain 403 page, not a
+/// redirect, so a viewer posting an action gets the status the API would give. The cookie is
+/// sent over HTTPS only, except in Development (see <c>HttpHardening.CookieSecurePolicy</c>).
 /// </summary>
 internal static class AdminCookieSetup
 {
-    public static readonly TimeSpan RecheckEvery = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan RecheckEvery = TimeSpan.FromSeconds(5);
 
     public static void Configure(CookieAuthenticationOptions options)
     {
@@ -24,8 +29,7 @@ internal static class AdminCookieSetup
         options.Cookie.Path = AdminCookie.PathPrefix;
         options.Cookie.HttpOnly = true;
         options.Cookie.SameSite = SameSiteMode.Strict;
-        options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-        options.LoginPath = "/admin/login";
+        options.LoginPath = AdminCookie.SignInPath;
         options.LogoutPath = "/admin/logout";
         options.ExpireTimeSpan = TimeSpan.FromHours(8);
         options.SlidingExpiration = true;
@@ -45,31 +49,35 @@ internal static class AdminCookieSetup
 
     private static async Task Recheck(CookieValidatePrincipalContext context)
     {
-        if (!long.TryParse(context.Principal?.FindFirstValue(AdminCookie.UserIdClaim), out var id))
+        var principal = context.Principal!;
+        if (AdminCookie.UserId(principal) is not { } id)
         {
             context.RejectPrincipal();
             return;
         }
         var services = context.HttpContext.RequestServices;
         var cache = services.GetRequiredService<IMemoryCache>();
-        var key = "admin-user:" + id;
+        var key = CacheKey(id);
         if (!cache.TryGetValue(key, out UserResponses.UserInfo? user))
         {
             user = await services.GetRequiredService<ISender>().Send(new GetUser.Query(id), context.HttpContext.RequestAborted);
             cache.Set(key, user, RecheckEvery);
         }
-        if (user is null)
+        // A cookie without a stamp was issued before stamps existed: it ends like a changed one.
+        var current = user is not null
+            && principal.FindFirstValue(AdminCookie.SecurityStampClaim) is { } stamp
+            && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(stamp), Encoding.ASCII.GetBytes(user.SecurityStamp))
+            && user.Role == principal.FindFirstValue(ClaimTypes.Role)
+            && user.Username == principal.Identity?.Name;
+        if (!current)
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(AdminCookie.Scheme);
-            return;
-        }
-        if (user.Role != context.Principal!.FindFirstValue(ClaimTypes.Role) || user.Username != context.Principal.Identity?.Name)
-        {
-            context.ReplacePrincipal(AdminCookie.Principal(user.Id, user.Username, user.Role));
-            context.ShouldRenew = true;
         }
     }
 
-    public static void Forget(IMemoryCache cache, long userId) => cache.Remove("admin-user:" + userId);
+    private static string CacheKey(long userId) => "admin-user:" + userId;
+
+    /// <summary>Drops the cached row, so this replica sees a change (or the deletion) on the user's next request.</summary>
+    public static void Forget(IMemoryCache cache, long userId) => cache.Remove(CacheKey(userId));
 }

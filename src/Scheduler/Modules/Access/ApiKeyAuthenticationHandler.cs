@@ -10,10 +10,17 @@ using Scheduler.Infrastructure.Http;
 namespace Scheduler.Modules.Access;
 
 /// <summary>
+/// Counts failed API keys (unknown, revoked, expired) per client address
+/// (<c>RateLimits:ApiKeyFailuresPerIpPerMinute</c>). An address that used up its budget gets
+/// 429 for every request carrying a key, without a lookup, until its bucket refills.
+/// </summary>
+internal sealed class ApiKeyFailureLimiter(RateLimitOptions options) : KeyedRateLimiter(options.ApiKeyFailuresPerIpPerMinute);
+
+/// <summary>
 /// Authenticates <c>X-Api-Key</c>. Valid keys are cached for <see cref="CacheFor"/> so a
 /// busy client costs no query per request; the trade-off is that a key revoked on another
 /// replica keeps working there for at most that long (on this replica, at once).
-/// 401 and 403 are answered as problem documents.
+/// 401, 403 and 429 (too many failed keys from the client's address) are answered as problem documents.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -22,7 +29,8 @@ internal sealed class ApiKeyAuthenticationHandler(
     IMemoryCache cache,
     AccessDbContext db,
     TimeProvider clock,
-    IProblemDetailsService problems)
+    IProblemDetailsService problems,
+    ApiKeyFailureLimiter failures)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -33,13 +41,18 @@ internal sealed class ApiKeyAuthenticationHandler(
 
     public static string CacheKey(byte[] hash) => "api-key:" + Convert.ToHexString(hash);
 
+    private TimeSpan? _refusedFor;
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Headers.TryGetValue(HeaderName, out var values) || values.Count == 0 || string.IsNullOrEmpty(values[0]))
             return AuthenticateResult.NoResult();
+        var client = RateLimits.ClientKey(Context);
+        if (failures.IsExhausted(client, out var wait))
+            return Refuse(wait);
         var presented = values[0]!;
         if (presented.Length > 200)
-            return AuthenticateResult.Fail("Invalid API key.");
+            return Failed("Invalid API key.", client);
         var hash = ApiKeySecrets.Hash(presented);
         var cacheKey = CacheKey(hash);
         if (!cache.TryGetValue(cacheKey, out CachedKey? key))
@@ -49,11 +62,11 @@ internal sealed class ApiKeyAuthenticationHandler(
                 .Select(k => new CachedKey(k.Id, k.Name, k.Role, k.ExpiresAt))
                 .SingleOrDefaultAsync(Context.RequestAborted);
             if (key is null)
-                return AuthenticateResult.Fail("Invalid API key.");
+                return Failed("Invalid API key.", client);
             cache.Set(cacheKey, key, CacheFor);
         }
         if (key!.ExpiresAt is { } expires && expires <= clock.GetUtcNow())
-            return AuthenticateResult.Fail("The API key has expired.");
+            return Failed("The API key has expired.", client);
 
         var identity = new ClaimsIdentity(
             [
@@ -65,9 +78,24 @@ internal sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
+    private AuthenticateResult Failed(string message, string client) =>
+        failures.TryAcquire(client, out var wait) ? AuthenticateResult.Fail(message) : Refuse(wait);
+
+    private AuthenticateResult Refuse(TimeSpan retryAfter)
+    {
+        _refusedFor = retryAfter;
+        return AuthenticateResult.Fail("Too many failed API keys from this address.");
+    }
+
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await HandleAuthenticateOnceSafeAsync();
+        if (_refusedFor is { } retryAfter)
+        {
+            await RateLimits.WriteTooManyRequestsAsync(Context, retryAfter,
+                $"Too many requests with a wrong, revoked or expired {HeaderName} from this address; wait before trying again.");
+            return;
+        }
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = $"{SchemeName} header=\"{HeaderName}\"";
         await Write(401, "Unauthorized", result.Failure?.Message ?? $"Send a valid API key in the {HeaderName} header.");

@@ -10,7 +10,8 @@ internal static class CreateApiKey
 {
     public sealed record Request(string? Name, string? Role, DateTimeOffset? ExpiresAt);
 
-    public sealed record Command(string? Name, string? Role, DateTimeOffset? ExpiresAt, string? Actor) : ICommand<Created>;
+    /// <summary><paramref name="ActorUserId"/>: the signed-in user creating the key in the admin pages, who then owns it (deleting them revokes it).</summary>
+    public sealed record Command(string? Name, string? Role, DateTimeOffset? ExpiresAt, string? Actor, long? ActorUserId = null) : ICommand<Created>;
 
     public sealed record Created(long Id, string Name, string Role, string Key, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
 
@@ -40,6 +41,7 @@ internal static class CreateApiKey
                 Prefix = ApiKeySecrets.DisplayPrefix(secret),
                 CreatedAt = clock.GetUtcNow(),
                 CreatedBy = command.Actor,
+                CreatedByUserId = command.ActorUserId,
                 ExpiresAt = command.ExpiresAt?.ToUniversalTime(),
             };
             db.ApiKeys.Add(key);

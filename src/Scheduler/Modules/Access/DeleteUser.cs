@@ -1,16 +1,42 @@
 using Mediator;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
+using static Scheduler.Modules.Access.UserResponses;
 
 namespace Scheduler.Modules.Access;
 
-/// <summary>Deletes a user; false when there was none.</summary>
+/// <summary>
+/// Deletes a user and revokes the API keys they created in the admin pages, in one
+/// transaction: their sessions end (no row to match the cookie) and their keys stop working,
+/// at once on this replica and within the caches' lifetimes (AdminCookieSetup.RecheckEvery,
+/// ApiKeyAuthenticationHandler.CacheFor) on the others. The last admin cannot be deleted.
+/// </summary>
 internal static class DeleteUser
 {
-    public sealed record Command(long Id) : ICommand<bool>;
+    public sealed record Command(long Id) : ICommand<Change>;
 
-    public sealed class Handler(AccessDbContext db) : ICommandHandler<Command, bool>
+    public sealed class Handler(AccessDbContext db, TimeProvider clock, IMemoryCache cache) : ICommandHandler<Command, Change>
     {
-        public async ValueTask<bool> Handle(Command command, CancellationToken cancellationToken) =>
-            await db.Users.Where(u => u.Id == command.Id).ExecuteDeleteAsync(cancellationToken) > 0;
+        public async ValueTask<Change> Handle(Command command, CancellationToken cancellationToken)
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            var lastAdmin = await IsLastAdminAsync(db, command.Id, cancellationToken);
+            var user = await db.Users.SingleOrDefaultAsync(u => u.Id == command.Id, cancellationToken);
+            if (user is null)
+                return Change.NotFound;
+            if (lastAdmin)
+                return Change.LastAdmin;
+            var keys = await db.ApiKeys.Where(k => k.CreatedByUserId == user.Id && k.RevokedAt == null).ToListAsync(cancellationToken);
+            var now = clock.GetUtcNow();
+            foreach (var key in keys)
+                key.RevokedAt = now;
+            db.Users.Remove(user);
+            await db.SaveChangesAsync(cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            foreach (var key in keys)
+                cache.Remove(ApiKeyAuthenticationHandler.CacheKey(key.KeyHash));
+            AdminCookieSetup.Forget(cache, user.Id);
+            return Change.Done;
+        }
     }
 }

@@ -1,15 +1,20 @@
 using FluentValidation;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
 using Scheduler.Infrastructure.Auth;
 using static Scheduler.Modules.Access.UserResponses;
 
 namespace Scheduler.Modules.Access;
 
-/// <summary>Changes a user's role and/or sets a new password; null when there is no such user.</summary>
+/// <summary>
+/// Changes a user's role and/or sets a new password. Either change gives the user a new
+/// security stamp, which ends every session signed in before it (see AdminCookieSetup).
+/// The last admin cannot be demoted (<see cref="Change.LastAdmin"/>).
+/// </summary>
 internal static class UpdateUser
 {
-    public sealed record Command(long Id, string? Role, string? Password) : ICommand<UserInfo?>;
+    public sealed record Command(long Id, string? Role, string? Password) : ICommand<(Change Change, UserInfo? User)>;
 
     public sealed class Validator : AbstractValidator<Command>
     {
@@ -22,20 +27,31 @@ internal static class UpdateUser
         }
     }
 
-    public sealed class Handler(AccessDbContext db, TimeProvider clock) : ICommandHandler<Command, UserInfo?>
+    public sealed class Handler(AccessDbContext db, TimeProvider clock, IMemoryCache cache) : ICommandHandler<Command, (Change Change, UserInfo? User)>
     {
-        public async ValueTask<UserInfo?> Handle(Command command, CancellationToken cancellationToken)
+        public async ValueTask<(Change Change, UserInfo? User)> Handle(Command command, CancellationToken cancellationToken)
         {
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            // The admins' locks first, the user's row after: read under the locks, it is current.
+            var lastAdmin = command.Role is not null and not Roles.Admin && await IsLastAdminAsync(db, command.Id, cancellationToken);
             var user = await db.Users.SingleOrDefaultAsync(u => u.Id == command.Id, cancellationToken);
             if (user is null)
-                return null;
-            if (command.Role is not null)
-                user.Role = command.Role;
+                return (Change.NotFound, null);
+            var roleChanges = command.Role is not null && command.Role != user.Role;
+            if (roleChanges && lastAdmin)
+                return (Change.LastAdmin, ToInfo(user));
+            if (!roleChanges && command.Password is null)
+                return (Change.Done, ToInfo(user));
+            if (roleChanges)
+                user.Role = command.Role!;
             if (command.Password is not null)
                 user.PasswordHash = Hasher.HashPassword(user, command.Password);
+            user.SecurityStamp = NewStamp();
             user.UpdatedAt = clock.GetUtcNow();
             await db.SaveChangesAsync(cancellationToken);
-            return ToInfo(user);
+            await tx.CommitAsync(cancellationToken);
+            AdminCookieSetup.Forget(cache, user.Id);
+            return (Change.Done, ToInfo(user));
         }
     }
 }

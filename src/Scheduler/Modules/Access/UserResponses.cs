@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Scheduler.Infrastructure.Auth;
 
 namespace Scheduler.Modules.Access;
 
@@ -11,11 +13,32 @@ internal static class UserResponses
 {
     public const int MinPasswordLength = 8;
 
-    public sealed record UserInfo(long Id, string Username, string Role, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset UpdatedAt);
+    /// <summary>What a change of a user came to: <see cref="LastAdmin"/> refuses to leave the pages without an admin.</summary>
+    public enum Change { Done, NotFound, LastAdmin }
+
+    /// <summary>
+    /// Locks every admin's row (in id order, so two changes never deadlock) and tells whether
+    /// <paramref name="userId"/> is the only admin left. Changes that could remove an admin take
+    /// these locks first, so two admins demoting or deleting each other at once are serialised:
+    /// the second sees the first's result and is refused instead of leaving no admin. A
+    /// promotion at the same time is not seen (a conservative refusal, never zero admins).
+    /// Call inside a transaction.
+    /// </summary>
+    public static async Task<bool> IsLastAdminAsync(AccessDbContext db, long userId, CancellationToken cancellationToken)
+    {
+        var admins = await db.Users.FromSql($"select * from access.users where role = {Roles.Admin} order by id for update")
+            .AsNoTracking().ToListAsync(cancellationToken);
+        return admins.Count > 0 && admins.All(a => a.Id == userId);
+    }
+
+    public sealed record UserInfo(long Id, string Username, string Role, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset UpdatedAt, string SecurityStamp);
 
     public static readonly PasswordHasher<User> Hasher = new();
 
     public static string Hash(string password) => Hasher.HashPassword(null!, password);
 
-    public static UserInfo ToInfo(User u) => new(u.Id, u.Username, u.Role, u.CreatedAt, u.CreatedBy, u.UpdatedAt);
+    public static UserInfo ToInfo(User u) => new(u.Id, u.Username, u.Role, u.CreatedAt, u.CreatedBy, u.UpdatedAt, u.SecurityStamp);
+
+    /// <summary>A fresh security stamp: 128 random bits, so no old cookie can match it by chance.</summary>
+    public static string NewStamp() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 }

@@ -57,6 +57,7 @@ internal static class NotificationsModule
 
         services.AddHttpClient(ChannelSender.ClientName, client => client.Timeout = options.SendTimeout).WithEgressPolicy();
         services.AddSingleton<ChannelStore>();
+        services.AddSingleton<MonitorPingLimiter>();
         services.AddSingleton<ChannelSender>();
         services.AddScoped<DeliveryJob>();
         services.AddSingleton<DeliveryEnqueuer>();

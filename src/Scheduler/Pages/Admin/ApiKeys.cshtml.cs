@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Access;
 
@@ -25,7 +26,7 @@ internal sealed class ApiKeysModel : AdminPageModel
         if (!IsAdmin)
             return Forbid();
         // Rendered directly, not redirected: the secret must not travel in TempData or a URL.
-        if (!await TrySendAsync(async () => NewKey = (await Sender.Send(new CreateApiKey.Command(name, role, null, User.Identity?.Name), HttpContext.RequestAborted)).Key))
+        if (!await TrySendAsync(async () => NewKey = (await Sender.Send(new CreateApiKey.Command(name, role, null, User.Identity?.Name, AdminCookie.UserId(User)), HttpContext.RequestAborted)).Key))
             Response.StatusCode = StatusCodes.Status400BadRequest;
         Response.Headers.CacheControl = "no-store";
         await Load();

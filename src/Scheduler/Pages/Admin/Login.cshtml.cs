@@ -29,7 +29,7 @@ internal sealed class LoginModel : AdminPageModel
             Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Page();
         }
-        await HttpContext.SignInAsync(AdminCookie.Scheme, AdminCookie.Principal(user.Id, user.Username, user.Role));
+        await HttpContext.SignInAsync(AdminCookie.Scheme, AdminCookie.Principal(user.Id, user.Username, user.Role, user.SecurityStamp));
         return LocalRedirect(Target());
     }
 

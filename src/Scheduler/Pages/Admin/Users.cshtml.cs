@@ -1,16 +1,20 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Caching.Memory;
+using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Access;
 
 namespace Scheduler.Pages.Admin;
 
-/// <summary>Admins only: list, add, change role or password, delete (not yourself).</summary>
-internal sealed class UsersModel(IMemoryCache cache) : AdminPageModel
+/// <summary>Admins only: list, add, change role or password, delete (not yourself, nor the last admin).</summary>
+internal sealed class UsersModel : AdminPageModel
 {
     [BindProperty(SupportsGet = true)] public string? Cursor { get; set; }
 
     public Page<UserResponses.UserInfo> Users { get; private set; } = new([], null);
+
+    /// <summary>Why a change was refused (409), shown above the list.</summary>
+    public string? Conflict { get; private set; }
 
     public async Task OnGetAsync() => await Load();
 
@@ -43,17 +47,22 @@ internal sealed class UsersModel(IMemoryCache cache) : AdminPageModel
     {
         if (!IsAdmin)
             return Forbid();
-        UserResponses.UserInfo? updated = null;
-        if (!await TrySendAsync(async () => updated = await Sender.Send(new UpdateUser.Command(id, role, string.IsNullOrEmpty(password) ? null : password), HttpContext.RequestAborted)))
+        (UserResponses.Change Change, UserResponses.UserInfo? User) result = default;
+        if (!await TrySendAsync(async () => result = await Sender.Send(new UpdateUser.Command(id, role, string.IsNullOrEmpty(password) ? null : password), HttpContext.RequestAborted)))
         {
             Response.StatusCode = StatusCodes.Status400BadRequest;
             await Load();
             return Page();
         }
-        if (updated is null)
+        if (result.Change == UserResponses.Change.NotFound)
             return NotFound();
-        AdminCookieSetup.Forget(cache, id);
-        Flash = $"Saved user {updated.Username}.";
+        if (result.Change == UserResponses.Change.LastAdmin)
+            return await LastAdmin(result.User!.Username, "demoted");
+        // The change ended every session of the user, this one too when it was yours: sign in
+        // again with the new stamp, so changing your own password does not sign you out.
+        if (AdminCookie.UserId(User) == id && result.User is { } me)
+            await HttpContext.SignInAsync(AdminCookie.Scheme, AdminCookie.Principal(me.Id, me.Username, me.Role, me.SecurityStamp));
+        Flash = $"Saved user {result.User!.Username}.";
         return Redirect("/admin/users");
     }
 
@@ -61,15 +70,28 @@ internal sealed class UsersModel(IMemoryCache cache) : AdminPageModel
     {
         if (!IsAdmin)
             return Forbid();
-        if (User.FindFirst(Scheduler.Infrastructure.Auth.AdminCookie.UserIdClaim)?.Value == id.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        if (AdminCookie.UserId(User) == id)
         {
             FlashError = "You cannot delete yourself.";
             return Redirect("/admin/users");
         }
-        if (!await Sender.Send(new DeleteUser.Command(id), HttpContext.RequestAborted))
-            return NotFound();
-        AdminCookieSetup.Forget(cache, id);
-        Flash = "Deleted the user.";
+        switch (await Sender.Send(new DeleteUser.Command(id), HttpContext.RequestAborted))
+        {
+            case UserResponses.Change.NotFound:
+                return NotFound();
+            case UserResponses.Change.LastAdmin:
+                return await LastAdmin(null, "deleted");
+        }
+        Flash = "Deleted the user and revoked the API keys they created.";
         return Redirect("/admin/users");
+    }
+
+    /// <summary>409: the page again, saying why nothing changed.</summary>
+    private async Task<IActionResult> LastAdmin(string? username, string verb)
+    {
+        Conflict = $"{username ?? "This user"} is the last admin and cannot be {verb}: make another user an admin first.";
+        Response.StatusCode = StatusCodes.Status409Conflict;
+        await Load();
+        return Page();
     }
 }

@@ -13,9 +13,16 @@ using static Scheduler.Modules.Notifications.Monitors.MonitorResponses;
 namespace Scheduler.Modules.Notifications.Monitors;
 
 /// <summary>
+/// Accepted pings per monitor (<c>RateLimits:MonitorPingsPerMinute</c>). Counted after the
+/// token is checked: pings with a wrong token cannot use up the monitor's budget and so
+/// cannot make its real pings be refused.
+/// </summary>
+internal sealed class MonitorPingLimiter(RateLimitOptions options) : KeyedRateLimiter(options.MonitorPingsPerMinute);
+
+/// <summary>
 /// The external job reports start, success (the default) or fail, authenticated by the
 /// monitor's token alone (no API key). A failure, or a success after late or failed, is an
-/// event for the monitor's channels.
+/// event for the monitor's channels. A monitor pinged more often than its limit gets 429.
 /// </summary>
 internal static class PingMonitor
 {
@@ -25,9 +32,11 @@ internal static class PingMonitor
     [SchemaName("Notifications.Monitors.ManageMonitors.PingResult")]
     public sealed record Result(string Monitor, string State, DateTimeOffset? ExpectedAt, DateTimeOffset? DeadlineAt);
 
-    public enum Outcome { Accepted, NotFound, BadToken }
+    public enum Outcome { Accepted, NotFound, BadToken, TooMany }
 
-    public sealed record Command(string Name, string? Token, string Status, double? DurationSeconds, string? Message) : ICommand<(Outcome Outcome, Result? Result)>;
+    public sealed record Reply(Outcome Outcome, Result? Result = null, TimeSpan RetryAfter = default);
+
+    public sealed record Command(string Name, string? Token, string Status, double? DurationSeconds, string? Message) : ICommand<Reply>;
 
     private static readonly string[] Kinds = ["start", "success", "fail"];
 
@@ -41,9 +50,9 @@ internal static class PingMonitor
         }
     }
 
-    public sealed class Handler(NpgsqlDataSource dataSource, TimeProvider clock) : ICommandHandler<Command, (Outcome Outcome, Result? Result)>
+    public sealed class Handler(NpgsqlDataSource dataSource, TimeProvider clock, MonitorPingLimiter limiter) : ICommandHandler<Command, Reply>
     {
-        public async ValueTask<(Outcome Outcome, Result? Result)> Handle(Command command, CancellationToken cancellationToken)
+        public async ValueTask<Reply> Handle(Command command, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var tx = await connection.BeginTransactionAsync(cancellationToken);
@@ -54,9 +63,11 @@ internal static class PingMonitor
                 tokenHash = await cmd.ExecuteScalarAsync(cancellationToken) as string;
             }
             if (tokenHash is null)
-                return (Outcome.NotFound, null);
+                return new Reply(Outcome.NotFound);
             if (command.Token is null || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(command.Token)), Encoding.ASCII.GetBytes(tokenHash)))
-                return (Outcome.BadToken, null);
+                return new Reply(Outcome.BadToken);
+            if (!limiter.TryAcquire(command.Name, out var retryAfter))
+                return new Reply(Outcome.TooMany, RetryAfter: retryAfter);
             var m = (await MonitorStore.FindAsync(connection, tx, command.Name, true, cancellationToken))!;
             var now = clock.GetUtcNow();
             var wasLate = m.State == MonitorStates.Late || (m.DeadlineAt is { } d && d < now);
@@ -105,7 +116,7 @@ internal static class PingMonitor
             if (deadline != m.DeadlineAt)
                 await NotificationOutbox.TimesChangedAsync(connection, tx, cancellationToken);
             await tx.CommitAsync(cancellationToken);
-            return (Outcome.Accepted, new Result(m.Name, m.Paused ? "paused" : state, expected, deadline));
+            return new Reply(Outcome.Accepted, new Result(m.Name, m.Paused ? "paused" : state, expected, deadline));
         }
     }
 
@@ -120,9 +131,10 @@ internal static class PingMonitor
                     return Problems.BadRequest("A ping body must be JSON: { \"status\": \"start|success|fail\", \"duration_seconds\": 12.5, \"message\": \"...\" }.");
                 body = await http.ReadFromJsonAsync<Request>(ct);
             }
-            var (outcome, result) = await sender.Send(new Command(name, token ?? http.Query["token"].FirstOrDefault(), body?.Status ?? status ?? "success", body?.DurationSeconds, body?.Message), ct);
+            var (outcome, result, retryAfter) = await sender.Send(new Command(name, token ?? http.Query["token"].FirstOrDefault(), body?.Status ?? status ?? "success", body?.DurationSeconds, body?.Message), ct);
             return outcome switch
             {
+                Outcome.TooMany => Problems.TooManyRequests(http.HttpContext.Response, retryAfter, $"Monitor '{name}' was pinged more often than its limit; wait before pinging again."),
                 Outcome.NotFound => Problems.NotFound($"No monitor named '{name}'."),
                 Outcome.BadToken => TypedResults.Problem("The monitor's token is missing or wrong (send it in X-Monitor-Token or ?token=).",
                     statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", type: Problems.TypeFor(403)),
@@ -132,5 +144,5 @@ internal static class PingMonitor
         .AllowAnonymous()
         .Accepts<Request>("application/json")
         .WithName("PingMonitor").WithSummary("Report start, success (the default) or fail of the external job; authenticated by the monitor's token")
-        .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status429TooManyRequests);
 }
