@@ -4,6 +4,7 @@ using Scheduler.Infrastructure.Health;
 using Scheduler.Infrastructure.Logging;
 using Scheduler.Infrastructure.OpenApi;
 using Scheduler.Infrastructure.Quartz;
+using Scheduler.Infrastructure.Telemetry;
 using Scheduler.Modules.Access;
 using Scheduler.Modules.Dags;
 using Scheduler.Modules.Notifications;
@@ -19,6 +20,7 @@ builder.Services
     .AddPlatform(builder.Configuration)   // time, database, Mediator + validation, problem documents
     .AddOpenApiDocument()
     .AddHealth()
+    .AddMetrics(builder.Configuration)    // OpenTelemetry metrics, Prometheus scrape endpoint
     .AddAccess()                          // API keys, admin users + cookie, role policies
     .AddAdminPages()                      // Razor Pages at /admin
     .AddDags()                            // catalogue, versions, schedules
@@ -41,6 +43,7 @@ app.UseAuthorization();
 app.UseJobsDashboard();                   // Hangfire's dashboard at /admin/jobs, admins only
 
 app.MapHealth();
+app.MapMetrics();                         // GET /metrics (Metrics:Enabled, Metrics:Path), anonymous
 app.MapGet("/", () => Results.Redirect("/swagger")).AllowAnonymous().ExcludeFromDescription();
 var api = app.MapGroup("/api/v1").ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
 api.MapAccess();

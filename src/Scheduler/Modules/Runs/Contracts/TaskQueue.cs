@@ -2,7 +2,10 @@ using Mediator;
 
 namespace Scheduler.Modules.Runs.Contracts;
 
-/// <summary>A task instance claimed by a worker: everything needed to run the attempt.</summary>
+/// <summary>
+/// A task instance claimed by a worker: everything needed to run the attempt.
+/// <paramref name="QueuedSeconds"/>: how long it was ready (queued) before this claim started it.
+/// </summary>
 public sealed record ClaimedTask(
     long TaskInstanceId,
     long RunId,
@@ -13,7 +16,8 @@ public sealed record ClaimedTask(
     int DagVersion,
     DateTimeOffset LogicalDate,
     string ParamsJson,
-    string Pool);
+    string Pool,
+    double QueuedSeconds = 0);
 
 /// <summary>
 /// Claims up to <paramref name="Max"/> queued tasks for the worker, leased for

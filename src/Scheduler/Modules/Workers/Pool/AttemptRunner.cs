@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Mediator;
 using Microsoft.Extensions.Options;
 using Scheduler.Abstractions;
+using Scheduler.Infrastructure.Telemetry;
 using Scheduler.Infrastructure.Text;
 using Scheduler.Modules.Dags.Contracts;
 using Scheduler.Modules.Runs.Contracts;
@@ -27,6 +28,7 @@ internal sealed class AttemptRunner(
     ClaimSignal signal,
     OutcomeRecorder recorder,
     IOptions<WorkerOptions> options,
+    SchedulerMetrics metrics,
     TimeProvider time)
 {
     private static readonly TimeSpan FlushPeriod = TimeSpan.FromSeconds(1);
@@ -37,6 +39,7 @@ internal sealed class AttemptRunner(
     /// <summary>Takes a slot and starts the attempt on the thread pool.</summary>
     public void Start(ClaimedTask task)
     {
+        metrics.TaskStartDelay(task.QueuedSeconds, task.DagName);
         var attempt = new RunningAttempt(task, new CancellationTokenSource());
         // The attempt's body starts only once it is in the table, so a stop (cancel, lost
         // lease, shutdown) can always find it.
@@ -54,6 +57,7 @@ internal sealed class AttemptRunner(
     {
         var task = attempt.Task;
         var log = new AttemptLog(_options.MaxLogChars);
+        var began = time.GetTimestamp();
         Result result;
         try
         {
@@ -71,6 +75,7 @@ internal sealed class AttemptRunner(
             attempt.Cancel.Dispose();
             return;
         }
+        metrics.TaskDuration(time.GetElapsedTime(began), task.DagName);
         if (result.Error is not null)
             log.WriteLine($"--- {result.Error} ---");
         // The slot frees as soon as the work is done. With a backlog the next claim overlaps
