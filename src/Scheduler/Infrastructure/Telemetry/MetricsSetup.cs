@@ -41,8 +41,10 @@ internal static class MetricsSetup
     /// <summary>The scrape endpoint, anonymous like the health checks (it shows counts, never names of secrets or data).</summary>
     public static void MapMetrics(this WebApplication app)
     {
-        // Created now, so their observable gauges exist from the first scrape on (nothing
-        // else may need them before: a replica without workers never resolves the engine).
+        // The provider first, so it listens before the counters start at zero (a measurement
+        // nobody listens to is dropped); then the instruments, so the gauges exist from the
+        // first scrape on (a replica without workers may never resolve the engine).
+        app.Services.GetService<MeterProvider>();
         app.Services.GetRequiredService<SchedulerMetrics>();
         app.Services.GetRequiredService<ClusterGauges>();
         if (Enabled(app.Configuration))
