@@ -27,6 +27,21 @@ public sealed partial class MetricsScrape
         return Parse(await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>Scrapes until <paramref name="done"/> holds (gauges refresh every few seconds), 20 s at most.</summary>
+    public static async Task<MetricsScrape> WaitForAsync(HttpClient anonymous, Func<MetricsScrape, bool> done)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var scrape = await GetAsync(anonymous);
+            if (done(scrape))
+                return scrape;
+            if (clock.Elapsed > TimeSpan.FromSeconds(20))
+                Assert.Fail("the metrics never showed what was expected:\n" + string.Join('\n', scrape.Text.Split('\n').Where(l => l.StartsWith("scheduler_", StringComparison.Ordinal) && !l.Contains("_bucket"))));
+            await Task.Delay(250);
+        }
+    }
+
     public static MetricsScrape Parse(string text)
     {
         var samples = new List<Sample>();

@@ -128,18 +128,5 @@ public sealed class MetricsTests(ServerFixture server) : ServerTest(server)
         Assert.True(allowed < 10, "the scrapes took too long to tell a reading per scrape from one per period");
     }
 
-    /// <summary>Scrapes until <paramref name="done"/> holds (gauges refresh every few seconds).</summary>
-    private async Task<MetricsScrape> WaitForAsync(Func<MetricsScrape, bool> done)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var scrape = await ScrapeAsync();
-            if (done(scrape))
-                return scrape;
-            if (clock.Elapsed > TimeSpan.FromSeconds(20))
-                Assert.Fail("the metrics never showed what was expected:\n" + string.Join('\n', scrape.Text.Split('\n').Where(l => l.StartsWith("scheduler_", StringComparison.Ordinal) && !l.Contains("_bucket"))));
-            await Task.Delay(250);
-        }
-    }
+    private Task<MetricsScrape> WaitForAsync(Func<MetricsScrape, bool> done) => MetricsScrape.WaitForAsync(Anonymous, done);
 }
