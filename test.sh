@@ -10,6 +10,8 @@
 #   - The browser tests (tests/Scheduler.IntegrationTests/Admin) need /usr/bin/chromium:
 #     installed with apt-get when missing (scripts/chromium.sh); screenshots of every admin
 #     page land in TestResults/screenshots.
+#   - The Prometheus tests (tests/Scheduler.IntegrationTests/Observability) need Debian's
+#     prometheus and promtool: installed with apt-get when missing (scripts/prometheus.sh).
 #   - Extra arguments go to every `dotnet test` call, e.g. ./test.sh --filter "FullyQualifiedName~Cron".
 #   - The LAST line is always "N passed, N failed" (plus ", N skipped" when any were), summed
 #     over all test projects. Exit status is non-zero when a test failed, the build or the
@@ -34,6 +36,9 @@ smtp_sink_setup || fail "could not install python3-aiosmtpd (the SMTP server the
 # shellcheck source=scripts/chromium.sh
 source scripts/chromium.sh
 chromium_setup || fail "chromium set-up failed (the admin pages' browser tests need /usr/bin/chromium)"
+# shellcheck source=scripts/prometheus.sh
+source scripts/prometheus.sh
+prometheus_setup || fail "prometheus set-up failed (the Prometheus test and promtool's check of deploy/prometheus/alerts.yml need it)"
 
 if [ -n "${SCHEDULER_EXTERNAL_DB:-}" ]; then
   export SCHEDULER_TEST_CONNECTION="$ConnectionStrings__Scheduler"

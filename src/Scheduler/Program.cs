@@ -22,6 +22,7 @@ builder.Services
     .AddOpenApiDocument()
     .AddTracing(builder.Configuration)    // OpenTelemetry traces when OTEL_EXPORTER_OTLP_ENDPOINT is set
     .AddHealth()
+    .AddMetrics(builder.Configuration)    // OpenTelemetry metrics, Prometheus scrape endpoint
     .AddAccess()                          // API keys, admin users + cookie, role policies
     .AddAdminPages()                      // Razor Pages at /admin
     .AddDags()                            // catalogue, versions, schedules
@@ -45,6 +46,7 @@ app.UseAuthorization();
 app.UseJobsDashboard();                   // Hangfire's dashboard at /admin/jobs, admins only
 
 app.MapHealth();
+app.MapMetrics();                         // GET /metrics (Metrics:Enabled, Metrics:Path), anonymous
 app.MapGet("/", () => Results.Redirect("/swagger")).AllowAnonymous().ExcludeFromDescription();
 var api = app.MapGroup("/api/v1").ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
 api.MapAccess();

@@ -99,9 +99,15 @@ public sealed class AuthTests(ServerFixture server) : ServerTest(server)
     }
 
     [Fact]
-    public async Task Anonymous_CanReachHealthAndOpenApiOnly()
+    public async Task Anonymous_CanReachHealthMetricsAndOpenApiOnly()
     {
         await Anonymous.GetAsync("health/live").ExpectAsync(HttpStatusCode.OK);
+        // The Prometheus scrape endpoint is anonymous, as scrapers are; it shows counts only.
+        using (var metrics = await Anonymous.GetAsync("metrics"))
+        {
+            Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+            Assert.Contains("scheduler_task_instances", await metrics.Content.ReadAsStringAsync());
+        }
         var ready = await Anonymous.GetAsync("health/ready").ExpectAsync(HttpStatusCode.OK);
         Assert.Equal("healthy", ready.GetProperty("status").GetString());
         var doc = await Anonymous.GetAsync("swagger/v1/swagger.json").ExpectAsync(HttpStatusCode.OK);

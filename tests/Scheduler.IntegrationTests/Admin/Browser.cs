@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using Scheduler.IntegrationTests.Infrastructure;
 
 namespace Scheduler.IntegrationTests.Admin;
 
@@ -54,10 +55,7 @@ public sealed class Browser : IAsyncDisposable
 
     private static string FindScreenshotFolder()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Scheduler.sln")))
-            dir = dir.Parent;
-        var folder = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "TestResults", "screenshots");
+        var folder = Repository.PathOf("TestResults", "screenshots");
         Directory.CreateDirectory(folder);
         return folder;
     }

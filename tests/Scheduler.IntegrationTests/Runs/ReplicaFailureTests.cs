@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Npgsql;
 using Scheduler.IntegrationTests.Infrastructure;
@@ -16,7 +15,7 @@ namespace Scheduler.IntegrationTests.Runs;
 public sealed class ReplicaFailureTests : IAsyncLifetime
 {
     private const string Key = "sk_replica_test_admin_key_0123456789";
-    private readonly List<Process> _processes = [];
+    private readonly ServerProcesses _servers = new();
     private string _connection = "";
 
     public async Task InitializeAsync()
@@ -36,72 +35,24 @@ public sealed class ReplicaFailureTests : IAsyncLifetime
 
     public Task DisposeAsync()
     {
-        foreach (var process in _processes.Where(p => !p.HasExited))
-            process.Kill();
+        _servers.Dispose();
         return Task.CompletedTask;
     }
 
-    private static string ServerDll()
+    private Task<(Process Process, HttpClient Client)> StartAsync(Dictionary<string, string>? settings = null)
     {
-        var local = Path.Combine(AppContext.BaseDirectory, "Scheduler.dll");
-        if (File.Exists(local) && File.Exists(Path.Combine(AppContext.BaseDirectory, "Scheduler.runtimeconfig.json")))
-            return local;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            foreach (var config in new[] { "Release", "Debug" })
-            {
-                var candidate = Path.Combine(dir.FullName, "src", "Scheduler", "bin", config, "net10.0", "Scheduler.dll");
-                if (File.Exists(candidate))
-                    return candidate;
-            }
-        throw new FileNotFoundException("Scheduler.dll not found");
-    }
-
-    private async Task<(Process Process, HttpClient Client)> StartAsync(Dictionary<string, string>? settings = null)
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        var dll = ServerDll();
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(dll);
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
-        start.Environment["ConnectionStrings__Scheduler"] = _connection;
-        start.Environment["Auth__BootstrapAdminKey"] = Key;
-        start.Environment["Workers__Slots"] = "4";
-        start.Environment["Workers__LeaseSeconds"] = "3";
-        start.Environment["Workers__HeartbeatSeconds"] = "1";
-        start.Environment["Workers__PollSeconds"] = "0.5";
-        start.Environment["Scheduler__CheckinSeconds"] = "1";
-        start.Environment["Scheduler__CheckinMisfireSeconds"] = "4";
-        start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
-        foreach (var (key, value) in settings ?? [])
-            start.Environment[key] = value;
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _processes.Add(process);
-        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/v1/") };
-        client.DefaultRequestHeaders.Add("X-Api-Key", Key);
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        var all = new Dictionary<string, string>
         {
-            try
-            {
-                using var ready = await client.GetAsync($"http://127.0.0.1:{port}/health/ready");
-                if (ready.IsSuccessStatusCode)
-                    return (process, client);
-            }
-            catch (HttpRequestException)
-            {
-            }
-            Assert.False(process.HasExited, "the server process exited during start-up");
-            await Task.Delay(200);
-        }
-        throw new TimeoutException("the server process did not become ready");
+            ["Workers__Slots"] = "4",
+            ["Workers__LeaseSeconds"] = "3",
+            ["Workers__HeartbeatSeconds"] = "1",
+            ["Workers__PollSeconds"] = "0.5",
+            ["Scheduler__CheckinSeconds"] = "1",
+            ["Scheduler__CheckinMisfireSeconds"] = "4",
+        };
+        foreach (var (key, value) in settings ?? [])
+            all[key] = value;
+        return _servers.StartAsync(_connection, Key, all);
     }
 
     [Fact]

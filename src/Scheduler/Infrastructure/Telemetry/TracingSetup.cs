@@ -18,11 +18,12 @@ internal static class TracingSetup
 
     public static IServiceCollection AddTracing(this IServiceCollection services, IConfiguration configuration)
     {
+        // The service's name for traces and metrics alike (target_info on /metrics).
+        var telemetry = services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "scheduler"));
         if (!Enabled(configuration))
             return services;
-        services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "scheduler"))
-            .WithTracing(tracing =>
+        telemetry.WithTracing(tracing =>
             {
                 tracing.AddSource(RunTracing.SourceName)
                     // Probes and scrapes are not worth a trace each.

@@ -1,6 +1,7 @@
 using Mediator;
 using Npgsql;
 using Scheduler.Infrastructure.Database;
+using Scheduler.Infrastructure.Telemetry;
 using Scheduler.Modules.Dags.Contracts;
 using Scheduler.Modules.Runs.Contracts;
 using Scheduler.Modules.Runs.Engine;
@@ -23,7 +24,7 @@ namespace Scheduler.Modules.Runs;
 /// requeued within <c>Scheduler:MaintenanceSeconds</c> of its expiry. Idle, the loop costs a
 /// handful of statements per safety wake and nothing else.
 /// </summary>
-internal sealed class SchedulerLoop(IServiceScopeFactory scopes, IConfiguration configuration, TimeProvider clock, ILogger<SchedulerLoop> logger) : BackgroundService
+internal sealed class SchedulerLoop(IServiceScopeFactory scopes, IConfiguration configuration, TimeProvider clock, SchedulerMetrics metrics, ILogger<SchedulerLoop> logger) : BackgroundService
 {
     // Two-key advisory locks in use: (1, dag) run starts, (2, 0) constrained claims, (3, 0) this.
     private const string LeaderLock = "select pg_advisory_lock(3, 0)";
@@ -69,6 +70,7 @@ internal sealed class SchedulerLoop(IServiceScopeFactory scopes, IConfiguration 
         logger.LogInformation("This replica now runs the scheduler loop");
         _leading = Task.Run(async () =>
         {
+            metrics.Leading(true);
             try
             {
                 await LeadAsync(lost);
@@ -83,6 +85,10 @@ internal sealed class SchedulerLoop(IServiceScopeFactory scopes, IConfiguration 
                 // that another replica, or this one once reconnected, leads.
                 logger.LogError(e, "The scheduler loop stopped; giving up its lock");
                 await connection.CloseAsync();
+            }
+            finally
+            {
+                metrics.Leading(false);
             }
         }, CancellationToken.None);
         return Task.CompletedTask;

@@ -20,7 +20,7 @@ internal static class ListWorkers
                 select id, host, pid, slots, running, started_at, heartbeat_at, heartbeat_at > now() - @alive, stopping
                 from workers.nodes where heartbeat_at > now() - interval '10 minutes' order by id
                 """);
-            cmd.Parameters.AddWithValue("alive", options.Value.Heartbeat * 3);
+            cmd.Parameters.AddWithValue("alive", options.Value.AliveWindow);
             var items = new List<Item>();
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))

@@ -1,6 +1,7 @@
 using Hangfire;
 using Mediator;
 using Npgsql;
+using Scheduler.Infrastructure.Telemetry;
 using Scheduler.Infrastructure.Text;
 using Scheduler.Modules.Notifications.Channels;
 using Scheduler.Modules.Notifications.Contracts;
@@ -62,7 +63,7 @@ internal sealed class NotificationOptions
 /// enqueues it then); after the last attempt the delivery is 'failed'. Hangfire's automatic retry is off: the attempts are ours.
 /// </summary>
 internal sealed class DeliveryJob(NpgsqlDataSource dataSource, ChannelStore channels, ChannelSender sender, ISender mediator,
-    IOptions<NotificationOptions> options, TimeProvider clock, ILogger<DeliveryJob> logger)
+    IOptions<NotificationOptions> options, TimeProvider clock, SchedulerMetrics metrics, ILogger<DeliveryJob> logger)
 {
     public const string Queue = "notifications";
 
@@ -115,12 +116,14 @@ internal sealed class DeliveryJob(NpgsqlDataSource dataSource, ChannelStore chan
         attempts++;
         string? error = null;
         string? reference = null;
+        var channelType = "unknown";
         await tx.SaveAsync("attempt", cancellationToken);
         try
         {
             var row = await channels.GetAsync(channelId, cancellationToken);
             if (row is null)
                 return; // the channel was deleted; its deliveries went with it
+            channelType = row.Type;
             var channel = channels.ToConfig(row);
             var message = await BuildAsync(connection, tx, eventId, channelId, cancellationToken);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -165,6 +168,7 @@ internal sealed class DeliveryJob(NpgsqlDataSource dataSource, ChannelStore chan
         if (retryAt is not null)
             await NotificationOutbox.TimesChangedAsync(connection, tx, cancellationToken);
         await tx.CommitAsync(cancellationToken);
+        metrics.Delivery(channelType, error is null ? "delivered" : retryAt is null ? "failed" : "retrying");
     }
 
     private async Task<NotificationMessage> BuildAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long eventId, long channelId, CancellationToken ct)

@@ -2,7 +2,10 @@ using Mediator;
 
 namespace Scheduler.Modules.Runs.Contracts;
 
-/// <summary>A task instance claimed by a worker: everything needed to run the attempt.</summary>
+/// <summary>
+/// A task instance claimed by a worker: everything needed to run the attempt.
+/// <paramref name="QueuedSeconds"/>: how long it was ready (queued) before this claim started it.
+/// </summary>
 public sealed record ClaimedTask(
     long TaskInstanceId,
     long RunId,
@@ -14,7 +17,8 @@ public sealed record ClaimedTask(
     DateTimeOffset LogicalDate,
     string ParamsJson,
     string Pool,
-    string? TraceParent = null);
+    string? TraceParent = null,
+    double QueuedSeconds = 0);
 
 /// <summary>
 /// Claims up to <paramref name="Max"/> queued tasks for the worker, leased for

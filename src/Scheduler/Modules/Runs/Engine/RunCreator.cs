@@ -14,7 +14,7 @@ internal sealed record NewRun(DagPlan Plan, DateTimeOffset LogicalDate, string R
 /// Creates runs in one transaction: one INSERT for the runs, one for all their task instances
 /// (10,000 scheduled runs in a minute are a few statements, not 10,000 transactions).
 /// </summary>
-internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit)
+internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit, SchedulerMetrics metrics)
 {
     /// <summary>
     /// Duplicates of an existing (dag, logical date) are skipped: that is what makes a
@@ -179,6 +179,9 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         if (queuedAny)
             await RunUnitOfWork.NotifyQueuedAsync(connection, tx, queuedConstrained, ct);
         await tx.CommitAsync(ct);
+        for (var i = 0; i < runs.Count; i++)
+            if (ids[i] is not null)
+                metrics.RunsCreated(runs[i].RunType, runs[i].Plan.Name);
         // Runs created waiting: a run of their DAG that finished while this transaction was open
         // could not see them, so look again now that they are visible.
         var created = runs.Where((r, i) => ids[i] is not null && !starts[i]).Select(r => (r.Plan.DagId, r.Plan.MaxActiveRuns)).ToList();

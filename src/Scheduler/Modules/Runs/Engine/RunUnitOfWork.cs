@@ -1,5 +1,6 @@
 using Mediator;
 using Npgsql;
+using Scheduler.Infrastructure.Telemetry;
 using Scheduler.Modules.Dags.Contracts;
 using Scheduler.Modules.Notifications.Contracts;
 using Scheduler.Modules.Runs.Contracts;
@@ -11,7 +12,7 @@ namespace Scheduler.Modules.Runs.Engine;
 /// loaded) and ends them with the one shared epilogue, so every path that changes task
 /// states saves counters, writes events, starts waiting runs and wakes workers the same way.
 /// </summary>
-internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender, TimeProvider clock, ILogger<RunUnitOfWork> logger)
+internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender, TimeProvider clock, SchedulerMetrics metrics, ILogger<RunUnitOfWork> logger)
 {
     private Task<DagPlan?> Plan(long dagId, int version) => sender.Send(new GetDagPlanVersion(dagId, version)).AsTask();
 
@@ -53,9 +54,27 @@ internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender,
                 await NotifyQueuedAsync(connection, tx, changed.Any(r => r.QueuedConstrained), ct);
         }
         await tx.CommitAsync(ct);
+        Count(changed);
         var finished = changed.Where(r => r.RunFinished).Select(r => (r.DagId, r.Graph.Plan.MaxActiveRuns)).ToList();
         if (finished.Count > 0)
             await TryStartWaitingRunsAsync(connection, finished, ct);
+    }
+
+    /// <summary>
+    /// The metrics of a committed epilogue, from what the transactions tracked anyway: every
+    /// task that ended (or went up for retry) and every run that finished, whatever path
+    /// moved it (an outcome, a cascade of skips, a mark, a cancel).
+    /// </summary>
+    private void Count(List<RunTransaction> changed)
+    {
+        foreach (var run in changed)
+        {
+            foreach (var (_, state) in run.Changes)
+                if (TaskStates.IsFinal(state) || state == TaskStates.UpForRetry)
+                    metrics.TaskFinished(state, run.DagName);
+            if (run.RunFinished)
+                metrics.RunFinished(run.State, run.DagName);
+        }
     }
 
     /// <summary>

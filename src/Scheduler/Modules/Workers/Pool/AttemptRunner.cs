@@ -29,6 +29,7 @@ internal sealed class AttemptRunner(
     ClaimSignal signal,
     OutcomeRecorder recorder,
     IOptions<WorkerOptions> options,
+    SchedulerMetrics metrics,
     TimeProvider time,
     ILogger<AttemptRunner> logger)
 {
@@ -40,6 +41,7 @@ internal sealed class AttemptRunner(
     /// <summary>Takes a slot and starts the attempt on the thread pool.</summary>
     public void Start(ClaimedTask task)
     {
+        metrics.TaskStartDelay(task.QueuedSeconds, task.DagName);
         var attempt = new RunningAttempt(task, new CancellationTokenSource());
         // The attempt's body starts only once it is in the table, so a stop (cancel, lost
         // lease, shutdown) can always find it.
@@ -70,6 +72,7 @@ internal sealed class AttemptRunner(
             ["trace_id"] = RunTracing.TraceId(task.TraceParent),
         });
         var log = new AttemptLog(_options.MaxLogChars);
+        var began = time.GetTimestamp();
         Result result;
         try
         {
@@ -90,6 +93,7 @@ internal sealed class AttemptRunner(
             attempt.Cancel.Dispose();
             return;
         }
+        metrics.TaskDuration(time.GetElapsedTime(began), task.DagName);
         if (result.Error is not null)
             log.WriteLine($"--- {result.Error} ---");
         // The slot frees as soon as the work is done. With a backlog the next claim overlaps

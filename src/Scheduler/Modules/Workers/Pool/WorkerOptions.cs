@@ -64,6 +64,8 @@ internal sealed class WorkerOptions
 
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
     public TimeSpan Heartbeat => TimeSpan.FromSeconds(HeartbeatSeconds);
+    /// <summary>A worker node is alive while its last heartbeat is this recent: three intervals.</summary>
+    public TimeSpan AliveWindow => Heartbeat * 3;
     public TimeSpan Poll => TimeSpan.FromSeconds(PollSeconds);
     public TimeSpan IdlePoll => TimeSpan.FromSeconds(Math.Max(PollSeconds, IdlePollSeconds));
     public TimeSpan ShutdownTimeout => TimeSpan.FromSeconds(ShutdownTimeoutSeconds);

@@ -1,6 +1,7 @@
 using Mediator;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Scheduler.Infrastructure.Telemetry;
 using Scheduler.Modules.Runs.Contracts;
 
 namespace Scheduler.Modules.Workers.Pool;
@@ -23,6 +24,7 @@ internal sealed class WorkerPool(
     QueueListener listener,
     LeaseHeartbeat heartbeat,
     IOptions<WorkerOptions> options,
+    SchedulerMetrics metrics,
     TimeProvider time,
     ILogger<WorkerPool> logger) : BackgroundService
 {
@@ -34,6 +36,7 @@ internal sealed class WorkerPool(
         if (!_options.Enabled)
             return;
         await Registry.RegisterAsync(dataSource, worker.Id, _options.Slots, stoppingToken);
+        metrics.ObserveWorkerSlots(() => (attempts.RunningCount, _options.Slots));
         logger.LogInformation("Worker {Worker} started with {Slots} slots", worker.Id, _options.Slots);
         var listening = listener.RunAsync(stoppingToken);
         var beating = heartbeat.RunAsync(stoppingToken);
