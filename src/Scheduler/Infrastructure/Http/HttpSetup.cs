@@ -27,4 +27,7 @@ internal static class HttpSetup
         services.AddExceptionHandler<GlobalExceptionHandler>();
         return services;
     }
+
+    /// <summary>After authorization, so a caller without access learns 401/403 before anything about its input.</summary>
+    public static IApplicationBuilder UseStorableInput(this IApplicationBuilder app) => app.UseMiddleware<StorableInput>();
 }
