@@ -76,6 +76,40 @@ public sealed class BadInputTests(ServerFixture server) : ServerTest(server)
         Assert.Equal(0L, await TestDatabase.ScalarAsync<long>("select count(*) from runs.dag_runs"));
     }
 
+    /// <summary>Found by the fuzz test: each answered 500.</summary>
+    [Theory]
+    [InlineData("dags/bad_input/runs", """{"conf":{"a":1,"a":2}}""", "conf.a")]
+    [InlineData("dags/bad_input/runs", """{"conf":{"x":{"y":[{"b":1,"b":2}]}}}""", "conf.x.y[0].b")]
+    [InlineData("dags", """{"name":"d","params":{"p":1,"p":2},"tasks":[{"id":"a"}]}""", "params.p")]
+    [InlineData("channels", """{"name":"c","type":"webhook","settings":{"url":{"a":1,"a":2},"secret":"0123456789abcdef"}}""", "settings.url.a")]
+    [InlineData("dags/validate", """{"name":"d","tasks":[{"id":"a"},{"id":"b","depends_on":[null]}]}""", "tasks[1].depends_on[0]")]
+    [InlineData("dags", """{"name":"d","tasks":[{"id":"a","depends_on":["b"]},{"id":"b","depends_on":["a",""]}]}""", "tasks[1].depends_on[1]")]
+    public async Task DuplicatePropertiesAndNullItems_Are400(string path, string body, string field)
+    {
+        await Admin.PostJsonAsync("dags", Dag).ExpectAsync(HttpStatusCode.Created);
+        var problem = await Admin.PostJsonAsync(path, body).ExpectProblemAsync(HttpStatusCode.BadRequest);
+        Assert.NotEmpty(problem.Errors(field));
+    }
+
+    [Fact]
+    public async Task GlobalRules_WithANullRule_Is400()
+    {
+        var problem = await Admin.PutJsonAsync("notifications/rules", """{"rules":[null]}""").ExpectProblemAsync(HttpStatusCode.BadRequest);
+        Assert.NotEmpty(problem.Errors("rules[0]"));
+    }
+
+    /// <summary>JSON names are case-sensitive: a conf may hold "A" and "a" (the web defaults made that a 500).</summary>
+    [Fact]
+    public async Task Conf_KeepsKeysThatDifferOnlyByCase()
+    {
+        await Admin.PostJsonAsync("dags", Dag).ExpectAsync(HttpStatusCode.Created);
+        var run = await Operator.PostJsonAsync("dags/bad_input/runs", """{"conf":{"A":1,"a":2,"n":{"K":true,"k":false}}}""").ExpectAsync(HttpStatusCode.Created);
+        var conf = run.GetProperty("conf");
+        Assert.Equal(1, conf.GetProperty("A").GetInt32());
+        Assert.Equal(2, conf.GetProperty("a").GetInt32());
+        Assert.False(conf.GetProperty("n").GetProperty("k").GetBoolean());
+    }
+
     [Fact]
     public async Task StorableText_StillPasses_AndPlainJsonErrorsAreUnchanged()
     {

@@ -19,6 +19,12 @@ internal sealed class StorableInput(RequestDelegate next)
 
     public async Task InvokeAsync(HttpContext context)
     {
+        // No endpoint, or routing's own 404/405/415 answer: nothing will read the input.
+        if (context.GetEndpoint() is not RouteEndpoint endpoint)
+        {
+            await next(context);
+            return;
+        }
         var request = context.Request;
         foreach (var (key, values) in request.Query)
         {
@@ -31,7 +37,7 @@ internal sealed class StorableInput(RequestDelegate next)
         foreach (var (key, value) in request.RouteValues)
             if (value is string text && !PostgresText.IsStorable(text))
                 throw Refused(key, Message);
-        if (HasJsonBody(request))
+        if (ReadsJson(endpoint) && HasJsonBody(request))
         {
             var body = await ReadBodyAsync(request, context.RequestAborted);
             if (JsonText.FirstRefused(body) is { } refused)
@@ -43,16 +49,16 @@ internal sealed class StorableInput(RequestDelegate next)
 
     private static ValidationException Refused(string field, string message) => new([new ValidationFailure(field, message)]);
 
+    /// <summary>Only an endpoint that takes a JSON body reads one; a body sent to any other is ignored, so it is not scanned.</summary>
+    private static bool ReadsJson(RouteEndpoint endpoint) =>
+        endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>() is { } accepts && accepts.ContentTypes.Any(IsJson);
+
+    private static bool HasJsonBody(HttpRequest request) =>
+        request.ContentLength != 0 && Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var type) && IsJson(type.MediaType.Value ?? "");
+
     /// <summary>The media types minimal APIs bind as JSON: application/json and any +json.</summary>
-    private static bool HasJsonBody(HttpRequest request)
-    {
-        if (request.ContentLength == 0 || (!HttpMethods.IsPost(request.Method) && !HttpMethods.IsPut(request.Method) && !HttpMethods.IsPatch(request.Method)))
-            return false;
-        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var type))
-            return false;
-        var media = type.MediaType.Value ?? "";
-        return media.Equals("application/json", StringComparison.OrdinalIgnoreCase) || media.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
-    }
+    private static bool IsJson(string media) =>
+        media.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) || media.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The whole body; Kestrel's size limit still applies (a 413 while reading).</summary>
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -63,7 +69,12 @@ internal sealed class StorableInput(RequestDelegate next)
     }
 }
 
-/// <summary>Finds the first string or property name of a JSON document that is not storable text.</summary>
+/// <summary>
+/// Finds the first string or property name of a JSON document that is not storable text, or
+/// the first duplicate property name at any depth: the serializer refuses duplicates of typed
+/// fields itself, but inside free-form values (conf, params, settings) it would keep one of
+/// them silently or throw an exception that is not a JsonException.
+/// </summary>
 internal static class JsonText
 {
     public readonly record struct Finding(string Path, string Message);
@@ -94,10 +105,13 @@ internal static class JsonText
                         path.RemoveAt(path.Count - 1);
                         break;
                     case JsonTokenType.PropertyName:
-                        path[^1] = default;
+                        var names = path[^1].Names!;
+                        path[^1] = path[^1] with { Name = null };
                         if (!IsStorable(ref reader, out var name))
                             first ??= new Finding(Format(path), "a property name " + StorableInput.Message);
-                        path[^1] = new Segment(name, null);
+                        path[^1] = path[^1] with { Name = name };
+                        if (name is not null && !names.Add(name))
+                            first ??= new Finding(Format(path), "duplicate property");
                         break;
                     default:
                         if (path.Count > 0 && path[^1].Index is not null)
@@ -115,15 +129,15 @@ internal static class JsonText
         return first;
     }
 
-    /// <summary>An object level has the current property's name; an array level the current element's index (-1 before the first).</summary>
-    private readonly record struct Segment(string? Name, int? Index);
+    /// <summary>An object level has the current property's name and the names seen so far; an array level the current element's index (-1 before the first).</summary>
+    private readonly record struct Segment(string? Name, int? Index, HashSet<string>? Names);
 
     private static void Enter(List<Segment> path, bool array)
     {
         // A container is itself an element of the array that holds it.
         if (path.Count > 0 && path[^1].Index is not null)
             path[^1] = path[^1] with { Index = path[^1].Index + 1 };
-        path.Add(array ? new Segment(null, -1) : new Segment(null, null));
+        path.Add(array ? new Segment(null, -1, null) : new Segment(null, null, new HashSet<string>(StringComparer.Ordinal)));
     }
 
     private static bool IsStorable(ref Utf8JsonReader reader, out string? text)

@@ -49,7 +49,7 @@ internal static class Deliveries
         public SetRulesValidator()
         {
             RuleFor(s => s.Rules).NotNull().Must(r => r is null || r.Count <= 100).WithMessage("At most 100 rules.");
-            RuleForEach(s => s.Rules).ChildRules(rule =>
+            RuleForEach(s => s.Rules).NotNull().WithMessage("A rule is an object: {\"on\": [...], \"channel\": \"...\"}.").ChildRules(rule =>
             {
                 rule.RuleFor(r => r.On).NotEmpty();
                 rule.RuleForEach(r => r.On).Must(e => NotificationEvents.RuleEvents.Contains(e))
