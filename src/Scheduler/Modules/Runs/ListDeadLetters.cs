@@ -44,7 +44,7 @@ internal static class ListDeadLetters
     }
 
     public static RouteHandlerBuilder Map(RouteGroupBuilder api) => api
-        .MapGet("/dead-letters", async Task<Ok<Page<Item>>> (ISender sender, CancellationToken ct, int? limit, string? cursor, bool? includeRequeued) =>
+        .MapGet("/dead-letters", async Task<Ok<Page<Item>>> (ISender sender, CancellationToken ct, int? limit, string? cursor, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "include_requeued")] bool? includeRequeued) =>
             TypedResults.Ok(await sender.Send(new Query(limit, cursor, includeRequeued ?? false), ct)))
         .WithName("ListDeadLetters").WithTags("Runs")
         .WithSummary("Tasks that used up their retries, newest first")
