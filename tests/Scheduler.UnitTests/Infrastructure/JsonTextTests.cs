@@ -1,5 +1,5 @@
 using System.Text;
-using Scheduler.Infrastructure.Http;
+using Scheduler.Infrastructure.Text;
 
 namespace Scheduler.UnitTests.Infrastructure;
 
