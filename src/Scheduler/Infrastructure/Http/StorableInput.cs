@@ -60,7 +60,9 @@ internal sealed class StorableInput(RequestDelegate next)
     /// <summary>The whole body; Kestrel's size limit still applies (a 413 while reading).</summary>
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        using var buffer = request.ContentLength is { } length and <= HttpSetup.MaxRequestBodyBytes ? new MemoryStream((int)length) : new MemoryStream();
+        // Sized by Content-Length only up to 64 KiB: a client announcing 16 MiB and sending
+        // nothing must not make the server set that aside before a byte arrived.
+        using var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? 0, 64 * 1024));
         await request.Body.CopyToAsync(buffer, cancellationToken);
         return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
     }
