@@ -35,6 +35,28 @@ public sealed class BadInputTests(ServerFixture server) : ServerTest(server)
         Assert.NotEmpty(problem.Errors(field));
     }
 
+    /// <summary>A client that accepts only HTML still gets the problem document (it got an empty 400, or a 500 for a 401/403).</summary>
+    [Theory]
+    [InlineData("text/html")]
+    [InlineData("text/plain")]
+    public async Task Errors_AreProblemDocuments_WhateverTheClientAccepts(string accept)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "dags?q=%00");
+        request.Headers.TryAddWithoutValidation("Accept", accept);
+        var problem = await Viewer.SendAsync(request).ExpectProblemAsync(HttpStatusCode.BadRequest);
+        Assert.NotEmpty(problem.Errors("q"));
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("trace_id").GetString()));
+
+        // 401 and 403 came from the authentication handler, whose write threw: a 500.
+        using var anonymous = Server.NewClient(null);
+        using var noKey = new HttpRequestMessage(HttpMethod.Get, "dags");
+        noKey.Headers.TryAddWithoutValidation("Accept", accept);
+        await anonymous.SendAsync(noKey).ExpectProblemAsync(HttpStatusCode.Unauthorized);
+        using var forbidden = new HttpRequestMessage(HttpMethod.Get, "api-keys");
+        forbidden.Headers.TryAddWithoutValidation("Accept", accept);
+        await Viewer.SendAsync(forbidden).ExpectProblemAsync(HttpStatusCode.Forbidden);
+    }
+
     [Fact]
     public async Task MonitorPings_WithBadLimitOrCursor_Is400()
     {

@@ -15,7 +15,8 @@ public sealed record FuzzRequest(ApiOperation Operation, string Path, byte[]? Bo
     public override string ToString()
     {
         var body = Body is null ? "(no body)" : Encoding.UTF8.GetString(Body);
-        return $"{Operation.Method} {Path} [{ContentType}] {(body.Length > 600 ? body[..600] + $"... ({Body!.Length} bytes)" : body)}";
+        var headers = string.Concat(Headers.Select(h => $" {h.Key}: {(h.Value.Length > 40 ? h.Value[..40] + "..." : h.Value)};"));
+        return $"{Operation.Method} {Path} [{ContentType}]{headers} {(body.Length > 600 ? body[..600] + $"... ({Body!.Length} bytes)" : body)}";
     }
 }
 
@@ -83,6 +84,8 @@ public sealed class RequestGenerator(JsonElement document, FuzzTargets targets, 
         var headers = new Dictionary<string, string>();
         if (operation.Parameters.Any(p => p.In == "header" && p.Name == "X-Monitor-Token") && !Chance(0.3))
             headers["X-Monitor-Token"] = Chance(0.5) && targets.MonitorToken is { } token ? token : Pick(["", "mt_garbage", new string('t', 3000), "x y"]);
+        if (Chance(0.2))
+            headers["Accept"] = Pick(["text/html", "text/plain", "application/xml", "*/*", "image/png", "application/json;q=0", "garbage"]);
         var (body, contentType) = Body(operation);
         return new FuzzRequest(operation, path.ToString(), body, contentType, headers, matches);
     }

@@ -10,7 +10,7 @@ namespace Scheduler.Infrastructure.Http;
 /// (invalid input, malformed JSON, oversized bodies) become 4xx with the failing field named;
 /// only genuine server faults become 500, and those never echo internals to the client.
 /// </summary>
-internal sealed partial class GlobalExceptionHandler(IProblemDetailsService problems, ILogger<GlobalExceptionHandler> logger) : IExceptionHandler
+internal sealed partial class GlobalExceptionHandler(ILogger<GlobalExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -20,8 +20,8 @@ internal sealed partial class GlobalExceptionHandler(IProblemDetailsService prob
         else
             logger.LogDebug(exception, "Request rejected with {Status}", problem.Status);
 
-        context.Response.StatusCode = problem.Status ?? 500;
-        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
+        await Problems.WriteAsync(context, problem, exception);
+        return true;
     }
 
     internal static ProblemDetails Map(Exception exception) => exception switch

@@ -6,11 +6,11 @@ namespace Scheduler.Infrastructure.Http;
 
 /// <summary>
 /// The one gate for text PostgreSQL refuses (U+0000, a lone surrogate, bytes that are not
-/// UTF-8): every query key and value, every route value and every string and property name of
-/// a JSON body is checked before an endpoint runs, so no handler, validator or plugin field can
-/// forget it, and such input is a 400 naming the field instead of a 500 from the database. A
-/// JSON body that does not parse is left to the endpoint, whose binding answers "Malformed
-/// JSON" as before; only what parses is scanned here.
+/// UTF-8): every query key and value, every route value, every form field (the admin pages)
+/// and every string and property name of a JSON body is checked before an endpoint runs, so no
+/// handler, validator or plugin field can forget it, and such input is a 400 naming the field
+/// instead of a 500 from the database. A JSON body that does not parse is left to the endpoint,
+/// whose binding answers "Malformed JSON" as before; only what parses is scanned here.
 /// </summary>
 internal sealed class StorableInput(RequestDelegate next)
 {
@@ -34,6 +34,12 @@ internal sealed class StorableInput(RequestDelegate next)
         foreach (var (key, value) in request.RouteValues)
             if (value is string text && !PostgresText.IsStorable(text))
                 throw Refused(key, PostgresText.Refused);
+        // The admin pages' forms: a field the browser sent with a NUL in it.
+        if (request.HasFormContentType)
+            foreach (var (key, values) in await ReadFormAsync(request, context.RequestAborted))
+                foreach (var value in values)
+                    if (!PostgresText.IsStorable(key) || (value is not null && !PostgresText.IsStorable(value)))
+                        throw Refused(PostgresText.Clean(key), PostgresText.Refused);
         if (ReadsJson(endpoint) && HasJsonBody(request))
         {
             var body = await ReadBodyAsync(request, context.RequestAborted);
@@ -45,6 +51,19 @@ internal sealed class StorableInput(RequestDelegate next)
     }
 
     private static ValidationException Refused(string field, string message) => new([new ValidationFailure(field, message)]);
+
+    /// <summary>ASP.NET's form reader refuses a %00 (or a form over its limits) itself, with an InvalidDataException: a 400 too.</summary>
+    private static async Task<IFormCollection> ReadFormAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await request.ReadFormAsync(cancellationToken);
+        }
+        catch (InvalidDataException e)
+        {
+            throw Refused("$", $"the form cannot be read: {e.Message} A form field {PostgresText.Refused}");
+        }
+    }
 
     /// <summary>Only an endpoint that takes a JSON body reads one; a body sent to any other is ignored, so it is not scanned.</summary>
     private static bool ReadsJson(RouteEndpoint endpoint) =>

@@ -16,6 +16,9 @@ internal static class JsonText
     /// The first refused string with its field path (<c>conf.x</c>, <c>tasks[0].env</c>), or null
     /// when every string is storable or the document does not parse (its binding says why).
     /// </summary>
+    public static Finding? FirstRefused(string json) => FirstRefused(System.Text.Encoding.UTF8.GetBytes(json));
+
+    /// <inheritdoc cref="FirstRefused(string)"/>
     public static Finding? FirstRefused(ReadOnlySpan<byte> json)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 });

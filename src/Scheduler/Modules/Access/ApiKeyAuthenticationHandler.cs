@@ -21,8 +21,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     IMemoryCache cache,
     AccessDbContext db,
-    TimeProvider clock,
-    IProblemDetailsService problems)
+    TimeProvider clock)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -80,10 +79,6 @@ internal sealed class ApiKeyAuthenticationHandler(
         await Write(403, "Forbidden", $"The role '{role}' does not allow this operation.");
     }
 
-    private async Task Write(int status, string title, string detail) =>
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = Context,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = Problems.TypeFor(status) },
-        });
+    private Task Write(int status, string title, string detail) =>
+        Problems.WriteAsync(Context, new ProblemDetails { Status = status, Title = title, Detail = detail, Type = Problems.TypeFor(status) });
 }
