@@ -1,6 +1,7 @@
 using Scheduler.Infrastructure;
 using Scheduler.Infrastructure.Database;
 using Scheduler.Infrastructure.Health;
+using Scheduler.Infrastructure.Http;
 using Scheduler.Infrastructure.Logging;
 using Scheduler.Infrastructure.OpenApi;
 using Scheduler.Infrastructure.Quartz;
@@ -43,6 +44,7 @@ app.UsePlatform();
 app.UseOpenApiDocument();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseStorableInput();                   // text PostgreSQL refuses (NUL, ...) is a 400 naming the field
 app.UseJobsDashboard();                   // Hangfire's dashboard at /admin/jobs, admins only
 
 app.MapHealth();

@@ -60,7 +60,7 @@ internal static class PlatformSetup
         // got (a 400 problem document), not the exception on its way to becoming one.
         app.UseSerilogRequestLogging();
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseProblemStatusCodePages();
         app.UseRateLimits();
     }
 }

@@ -56,6 +56,33 @@ public sealed class AdminActionTests(ServerFixture server) : ServerTest(server)
         Assert.Contains("requeued", await session.GetHtmlAsync("/admin/dead-letters?all=true"));
     }
 
+    /// <summary>Text PostgreSQL refuses, typed into a page: the field is named, nothing is stored, never a 500.</summary>
+    [Fact]
+    public async Task Pages_RefuseNul_InAFormField_AndInTheJsonTheyTakeAsText()
+    {
+        await Admin.PostJsonAsync("dags", """{"name":"nul","tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);
+        using var session = await AdminAsync();
+        using (var edit = await session.PostFormAsync("/admin/dags/nul/edit",
+            Form(("Definition", """{"name":"nul","description":"a\u0000b","tasks":[{"id":"a"}]}""")), tokenFrom: "/admin/dags/nul/edit"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, edit.StatusCode);
+            var html = await edit.Content.ReadAsStringAsync();
+            Assert.Contains("<code>description</code>", html);
+            Assert.Contains("(NUL)", html);
+        }
+        using (var trigger = await session.PostFormAsync("/admin/dags/nul?handler=Trigger", Form(("conf", """{"x":"\u0000"}""")), tokenFrom: "/admin/dags/nul"))
+            Assert.Equal(HttpStatusCode.Redirect, trigger.StatusCode);
+        Assert.Contains("conf: x:", await session.GetHtmlAsync("/admin/dags/nul"));
+        using (var key = await session.PostFormAsync("/admin/api-keys?handler=Create", Form(("name", "a\0b"), ("role", "viewer")), tokenFrom: "/admin/api-keys"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, key.StatusCode);
+            Assert.Equal("application/problem+json", key.Content.Headers.ContentType?.MediaType);
+        }
+        Assert.Equal(1L, await TestDatabase.ScalarAsync<long>("select count(*) from dags.dag_versions"));
+        Assert.Equal(0L, await TestDatabase.ScalarAsync<long>("select count(*) from runs.dag_runs"));
+        Assert.Equal(0L, await TestDatabase.ScalarAsync<long>("select count(*) from access.api_keys where name like 'a%b'"));
+    }
+
     [Fact]
     public async Task ConnectionsPage_NeverShowsTheSecret()
     {

@@ -14,6 +14,15 @@ public static class HttpAssertions
         return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
     }
 
+    /// <summary>Like <see cref="ExpectAsync"/>, for a call whose answer may be any of <paramref name="statuses"/> (a PUT that creates or replaces).</summary>
+    public static async Task<JsonElement> ExpectOneOfAsync(this Task<HttpResponseMessage> call, params HttpStatusCode[] statuses)
+    {
+        using var response = await call;
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(statuses.Contains(response.StatusCode), $"expected one of {string.Join(", ", statuses.Select(s => (int)s))} but got {(int)response.StatusCode}: {text}");
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
     /// <summary>Asserts a problem document and returns it.</summary>
     public static async Task<JsonElement> ExpectProblemAsync(this Task<HttpResponseMessage> call, HttpStatusCode status)
     {

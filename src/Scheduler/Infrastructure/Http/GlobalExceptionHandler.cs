@@ -10,7 +10,7 @@ namespace Scheduler.Infrastructure.Http;
 /// (invalid input, malformed JSON, oversized bodies) become 4xx with the failing field named;
 /// only genuine server faults become 500, and those never echo internals to the client.
 /// </summary>
-internal sealed partial class GlobalExceptionHandler(IProblemDetailsService problems, ILogger<GlobalExceptionHandler> logger) : IExceptionHandler
+internal sealed partial class GlobalExceptionHandler(ILogger<GlobalExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -20,8 +20,8 @@ internal sealed partial class GlobalExceptionHandler(IProblemDetailsService prob
         else
             logger.LogDebug(exception, "Request rejected with {Status}", problem.Status);
 
-        context.Response.StatusCode = problem.Status ?? 500;
-        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
+        await Problems.WriteAsync(context, problem, exception);
+        return true;
     }
 
     internal static ProblemDetails Map(Exception exception) => exception switch
@@ -29,6 +29,13 @@ internal sealed partial class GlobalExceptionHandler(IProblemDetailsService prob
         ValidationException validation => Validation(validation),
         BadHttpRequestException bad => FromBadRequest(bad),
         JsonException json => Json(json),
+        _ when UniqueViolation(exception) => new ProblemDetails
+        {
+            Status = 409,
+            Title = "Conflict",
+            Detail = "A concurrent request created or changed the same object first; read it again and retry if still needed.",
+            Type = Problems.TypeBase + "conflict",
+        },
         OperationCanceledException => new ProblemDetails { Status = 499, Title = "Client closed request", Type = Problems.TypeFor(499) },
         _ => new ProblemDetails
         {
@@ -38,6 +45,19 @@ internal sealed partial class GlobalExceptionHandler(IProblemDetailsService prob
             Type = Problems.TypeFor(500),
         },
     };
+
+    /// <summary>
+    /// A unique key refused a write: two requests raced to create the same name (the loser of
+    /// a check-then-insert), which is a conflict with state, not a server fault. Handlers that
+    /// expect a duplicate still answer it themselves with a better message.
+    /// </summary>
+    private static bool UniqueViolation(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+            if (e is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+                return true;
+        return false;
+    }
 
     private static ProblemDetails Validation(ValidationException exception)
     {

@@ -27,4 +27,30 @@ internal static class HttpSetup
         services.AddExceptionHandler<GlobalExceptionHandler>();
         return services;
     }
+
+    /// <summary>
+    /// An error without a body (routing's 404/405/415, a handler's bare status) becomes a problem
+    /// document under /api whatever the client accepts; the admin pages keep the plain default
+    /// for a browser.
+    /// </summary>
+    public static IApplicationBuilder UseProblemStatusCodePages(this IApplicationBuilder app) => app.UseStatusCodePages(async context =>
+    {
+        var http = context.HttpContext;
+        var status = http.Response.StatusCode;
+        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Title = Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status), Type = Problems.TypeFor(status) };
+        if (http.Request.Path.StartsWithSegments("/api"))
+        {
+            await Problems.WriteAsync(http, problem);
+            return;
+        }
+        var service = http.RequestServices.GetRequiredService<IProblemDetailsService>();
+        if (!await service.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem }))
+        {
+            http.Response.ContentType = "text/plain";
+            await http.Response.WriteAsync($"Status Code: {status}; {problem.Title}");
+        }
+    });
+
+    /// <summary>After authorization, so a caller without access learns 401/403 before anything about its input.</summary>
+    public static IApplicationBuilder UseStorableInput(this IApplicationBuilder app) => app.UseMiddleware<StorableInput>();
 }

@@ -23,6 +23,22 @@ internal static class Problems
         return TypedResults.Problem(detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests", type: TypeFor(429));
     }
 
+    /// <summary>
+    /// Writes a problem document with its status. The problem details service writes only for
+    /// a client that accepts JSON; one that asked for text/html (a browser, a careless script)
+    /// still gets the document, not an empty error or, from WriteAsync, an exception.
+    /// </summary>
+    public static async Task WriteAsync(HttpContext context, Microsoft.AspNetCore.Mvc.ProblemDetails problem, Exception? exception = null)
+    {
+        context.Response.StatusCode = problem.Status ?? 500;
+        var service = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        if (await service.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception }))
+            return;
+        problem.Instance ??= context.Request.Path;
+        problem.Extensions["trace_id"] = System.Diagnostics.Activity.Current?.Id ?? context.TraceIdentifier;
+        await TypedResults.Problem(problem).ExecuteAsync(context);
+    }
+
     public static string TypeFor(int status) => status switch
     {
         400 => TypeBase + "bad-request",

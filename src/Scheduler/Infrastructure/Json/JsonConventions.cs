@@ -20,6 +20,9 @@ internal static class JsonConventions
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
         options.Converters.Add(new DurationJsonConverter());
         options.Converters.Add(new InstantJsonConverter());
+        options.Converters.Add(new JsonNodeConverter<System.Text.Json.Nodes.JsonNode>());
+        options.Converters.Add(new JsonNodeConverter<System.Text.Json.Nodes.JsonObject>());
+        options.Converters.Add(new JsonNodeConverter<System.Text.Json.Nodes.JsonArray>());
     }
 
     public static readonly JsonSerializerOptions Options = Create();

@@ -28,6 +28,9 @@ internal sealed class CronSchedule : ISchedule
 
     private readonly CronExpression[] _expressions;
 
+    /// <summary>Zone offsets reach 14 hours (and DST adds one): past this, local time may not exist.</summary>
+    private static readonly DateTimeOffset NearTheEnd = DateTimeOffset.MaxValue.AddDays(-2);
+
     public string Expression { get; }
     public TimeZoneInfo Zone { get; }
     public bool HasSeconds { get; }
@@ -145,7 +148,16 @@ internal sealed class CronSchedule : ISchedule
         DateTimeOffset? best = null;
         foreach (var expression in _expressions)
         {
-            var next = expression.GetNextOccurrence(after, Zone, inclusive: false);
+            DateTimeOffset? next;
+            try
+            {
+                next = expression.GetNextOccurrence(after, Zone, inclusive: false);
+            }
+            catch (ArgumentOutOfRangeException) when (after > NearTheEnd)
+            {
+                // The zone's local time runs past year 9999: there is no next fire.
+                next = null;
+            }
             if (next is { } n && (best is null || n < best))
                 best = n;
         }

@@ -38,8 +38,12 @@ internal sealed class IntervalSchedule : ISchedule
     {
         if (after < anchor)
             return anchor.ToUniversalTime();
+        // Past the end of DateTimeOffset's range there is no next fire (year 9999 ends the grid).
         var steps = (after - anchor).Ticks / period.Ticks + 1;
-        return (anchor + TimeSpan.FromTicks(steps * period.Ticks)).ToUniversalTime();
+        var room = DateTimeOffset.MaxValue.UtcTicks - anchor.UtcTicks;
+        if (steps > room / period.Ticks)
+            return null;
+        return new DateTimeOffset(anchor.UtcTicks + steps * period.Ticks, TimeSpan.Zero);
     }
 }
 

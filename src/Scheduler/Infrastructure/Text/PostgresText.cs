@@ -8,6 +8,9 @@ namespace Scheduler.Infrastructure.Text;
 /// </summary>
 internal static class PostgresText
 {
+    /// <summary>Why such text is refused as input, for a validation error.</summary>
+    public const string Refused = "must not contain U+0000 (NUL), a lone UTF-16 surrogate or bytes that are not UTF-8: such text cannot be stored.";
+
     /// <summary>Stands for a NUL byte in stored text (U+2400 SYMBOL FOR NULL).</summary>
     public const char NulMark = '\u2400';
 

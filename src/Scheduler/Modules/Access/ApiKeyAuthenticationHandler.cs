@@ -29,7 +29,6 @@ internal sealed class ApiKeyAuthenticationHandler(
     IMemoryCache cache,
     AccessDbContext db,
     TimeProvider clock,
-    IProblemDetailsService problems,
     ApiKeyFailureLimiter failures)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -108,10 +107,6 @@ internal sealed class ApiKeyAuthenticationHandler(
         await Write(403, "Forbidden", $"The role '{role}' does not allow this operation.");
     }
 
-    private async Task Write(int status, string title, string detail) =>
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = Context,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = Problems.TypeFor(status) },
-        });
+    private Task Write(int status, string title, string detail) =>
+        Problems.WriteAsync(Context, new ProblemDetails { Status = status, Title = title, Detail = detail, Type = Problems.TypeFor(status) });
 }

@@ -19,8 +19,7 @@ internal static class ListApiKeys
         public Validator()
         {
             RuleFor(q => q.Limit).ValidLimit();
-            RuleFor(q => q.Cursor).Must(c => Cursor.TryDecode(c, out var key) && (key is null || long.TryParse(key, out _)))
-                .WithMessage("'cursor' is not a cursor this server issued.");
+            RuleFor(q => q.Cursor).ValidIdCursor();
         }
     }
 
@@ -29,8 +28,8 @@ internal static class ListApiKeys
         public async ValueTask<Page<KeyInfo>> Handle(Query query, CancellationToken cancellationToken)
         {
             var limit = query.Limit ?? Cursor.DefaultLimit;
-            Cursor.TryDecode(query.Cursor, out var after);
-            var afterId = after is null ? 0 : long.Parse(after, CultureInfo.InvariantCulture);
+            Cursor.TryDecodeId(query.Cursor, out var after);
+            var afterId = after ?? 0;
             var items = await db.ApiKeys.AsNoTracking()
                 .Where(k => k.Id > afterId)
                 .OrderBy(k => k.Id)

@@ -18,8 +18,7 @@ internal static class ListUsers
         public Validator()
         {
             RuleFor(q => q.Limit).ValidLimit();
-            RuleFor(q => q.Cursor).Must(c => Cursor.TryDecode(c, out var key) && (key is null || long.TryParse(key, out _)))
-                .WithMessage("'cursor' is not a cursor this server issued.");
+            RuleFor(q => q.Cursor).ValidIdCursor();
         }
     }
 
@@ -28,8 +27,8 @@ internal static class ListUsers
         public async ValueTask<Page<UserInfo>> Handle(Query query, CancellationToken cancellationToken)
         {
             var limit = query.Limit ?? Cursor.DefaultLimit;
-            Cursor.TryDecode(query.Cursor, out var after);
-            var afterId = after is null ? 0 : long.Parse(after, CultureInfo.InvariantCulture);
+            Cursor.TryDecodeId(query.Cursor, out var after);
+            var afterId = after ?? 0;
             var users = await db.Users.AsNoTracking().Where(u => u.Id > afterId).OrderBy(u => u.Id).Take(limit + 1).ToListAsync(cancellationToken);
             return Cursor.ToPage(users.Select(ToInfo).ToList(), limit, u => u.Id.ToString(CultureInfo.InvariantCulture));
         }

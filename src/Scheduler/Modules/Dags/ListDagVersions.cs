@@ -25,8 +25,7 @@ internal static class ListDagVersions
         public Validator()
         {
             RuleFor(q => q.Limit).ValidLimit();
-            RuleFor(q => q.Cursor).Must(c => Cursor.TryDecode(c, out var key) && (key is null || int.TryParse(key, out _)))
-                .WithMessage("'cursor' is not a cursor this server issued.");
+            RuleFor(q => q.Cursor).ValidCursor(k => int.TryParse(k, NumberStyles.None, CultureInfo.InvariantCulture, out _));
         }
     }
 
@@ -39,7 +38,7 @@ internal static class ListDagVersions
                 return null;
             var limit = query.Limit ?? Cursor.DefaultLimit;
             Cursor.TryDecode(query.Cursor, out var after);
-            var before = after is null ? int.MaxValue : int.Parse(after, CultureInfo.InvariantCulture);
+            var before = after is null ? int.MaxValue : int.Parse(after, NumberStyles.None, CultureInfo.InvariantCulture);
             var items = await db.Versions.AsNoTracking()
                 .Where(v => v.DagId == dagId && v.Version < before)
                 .OrderByDescending(v => v.Version)

@@ -18,8 +18,7 @@ internal static class ListDagRuns
         public Validator()
         {
             RuleFor(q => q.Limit).ValidLimit();
-            RuleFor(q => q.Cursor).Must(c => Cursor.TryDecode(c, out var key) && (key is null || TryParse(key, out _, out _)))
-                .WithMessage("'cursor' is not a cursor this server issued.");
+            RuleFor(q => q.Cursor).ValidCursor(k => TryParse(k, out _, out _));
             RuleFor(q => q.State).Must(s => s is null || s is "queued" or "running" or "success" or "failed" or "cancelled")
                 .WithMessage("'state' must be one of queued, running, success, failed, cancelled.");
         }

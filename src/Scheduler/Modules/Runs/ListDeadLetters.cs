@@ -22,7 +22,7 @@ internal static class ListDeadLetters
         public Validator()
         {
             RuleFor(q => q.Limit).ValidLimit();
-            RuleFor(q => q.Cursor).Must(c => Cursor.TryDecode(c, out var k) && (k is null || long.TryParse(k, out _))).WithMessage("'cursor' is not a cursor this server issued.");
+            RuleFor(q => q.Cursor).ValidIdCursor();
         }
     }
 
@@ -31,8 +31,8 @@ internal static class ListDeadLetters
         public async ValueTask<Page<Item>> Handle(Query query, CancellationToken cancellationToken)
         {
             var limit = query.Limit ?? Cursor.DefaultLimit;
-            Cursor.TryDecode(query.Cursor, out var key);
-            var before = key is null ? long.MaxValue : long.Parse(key, CultureInfo.InvariantCulture);
+            Cursor.TryDecodeId(query.Cursor, out var key);
+            var before = key ?? long.MaxValue;
             var items = db.DeadLetters.AsNoTracking().Where(d => d.Id < before);
             if (!query.IncludeRequeued)
                 items = items.Where(d => d.RequeuedAt == null);
@@ -44,7 +44,7 @@ internal static class ListDeadLetters
     }
 
     public static RouteHandlerBuilder Map(RouteGroupBuilder api) => api
-        .MapGet("/dead-letters", async Task<Ok<Page<Item>>> (ISender sender, CancellationToken ct, int? limit, string? cursor, bool? includeRequeued) =>
+        .MapGet("/dead-letters", async Task<Ok<Page<Item>>> (ISender sender, CancellationToken ct, int? limit, string? cursor, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "include_requeued")] bool? includeRequeued) =>
             TypedResults.Ok(await sender.Send(new Query(limit, cursor, includeRequeued ?? false), ct)))
         .WithName("ListDeadLetters").WithTags("Runs")
         .WithSummary("Tasks that used up their retries, newest first")

@@ -32,12 +32,12 @@ internal static class UpsertPool
     {
         public async ValueTask<Item> Handle(Command command, CancellationToken cancellationToken)
         {
-            var pool = await db.Pools.SingleOrDefaultAsync(p => p.Name == command.Name, cancellationToken);
-            if (pool is null)
-                db.Pools.Add(pool = new Pool { Name = command.Name });
-            pool.Slots = command.Slots;
-            pool.Description = command.Description;
-            await db.SaveChangesAsync(cancellationToken);
+            // One statement, so concurrent PUTs of a new pool all succeed (the last one wins)
+            // instead of racing a read against the primary key.
+            await db.Database.ExecuteSqlInterpolatedAsync($"""
+                insert into runs.pools (name, slots, description) values ({command.Name}, {command.Slots}, {command.Description})
+                on conflict (name) do update set slots = excluded.slots, description = excluded.description
+                """, cancellationToken);
             return (await ListAsync(db, cancellationToken)).Single(p => p.Name == command.Name);
         }
     }

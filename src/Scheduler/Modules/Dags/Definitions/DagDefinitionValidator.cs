@@ -154,7 +154,10 @@ internal sealed partial class DagDefinitionValidator : AbstractValidator<DagDefi
                 var dep = deps[j];
                 var path = $"tasks[{i}].depends_on[{j}]";
                 if (string.IsNullOrEmpty(dep))
-                    continue; // reported by the task validator
+                {
+                    valid = false; // reported by the task validator; no graph to walk
+                    continue;
+                }
                 if (dep == task.Id)
                 {
                     ctx.AddFailure(path, $"task '{dep}' depends on itself.");

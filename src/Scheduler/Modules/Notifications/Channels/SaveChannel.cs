@@ -95,11 +95,16 @@ internal static class SaveChannel
             cmd.Parameters.AddWithValue("zone", digest is null ? DBNull.Value : command.Digest!.Timezone ?? "UTC");
             cmd.Parameters.AddWithValue("next", (object?)digest?.Next(now) ?? DBNull.Value);
             cmd.Parameters.AddWithValue("now", now);
-            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-                return (null, false);
-            var created = reader.GetBoolean(1);
-            await reader.DisposeAsync();
+            bool created;
+            // Disposed exactly once, before the next query: a data source command's reader
+            // belongs to its pooled connection, and a second dispose after the connection went
+            // back to the pool closes whatever reader another request has open on it.
+            await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken))
+            {
+                if (!await reader.ReadAsync(cancellationToken))
+                    return (null, false);
+                created = reader.GetBoolean(1);
+            }
             if (digest is not null || existing?.DigestCron is not null)
             {
                 await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

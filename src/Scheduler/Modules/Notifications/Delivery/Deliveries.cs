@@ -39,8 +39,7 @@ internal static class Deliveries
         public ListValidator()
         {
             RuleFor(q => q.Limit).ValidLimit();
-            RuleFor(q => q.Cursor).Must(c => c is null || (Cursor.TryDecode(c, out var key) && long.TryParse(key, CultureInfo.InvariantCulture, out _)))
-                .WithMessage("'cursor' is not a cursor this server issued.");
+            RuleFor(q => q.Cursor).ValidIdCursor();
             RuleFor(q => q.Status).Must(s => s is null or "pending" or "delivered" or "failed").WithMessage("'status' must be pending, delivered or failed.");
         }
     }
@@ -50,7 +49,7 @@ internal static class Deliveries
         public SetRulesValidator()
         {
             RuleFor(s => s.Rules).NotNull().Must(r => r is null || r.Count <= 100).WithMessage("At most 100 rules.");
-            RuleForEach(s => s.Rules).ChildRules(rule =>
+            RuleForEach(s => s.Rules).NotNull().WithMessage("A rule is an object: {\"on\": [...], \"channel\": \"...\"}.").ChildRules(rule =>
             {
                 rule.RuleFor(r => r.On).NotEmpty();
                 rule.RuleForEach(r => r.On).Must(e => NotificationEvents.RuleEvents.Contains(e))
@@ -83,7 +82,7 @@ internal static class Deliveries
         public async ValueTask<Page<Info>> Handle(List query, CancellationToken cancellationToken)
         {
             var limit = query.Limit ?? Cursor.DefaultLimit;
-            Cursor.TryDecode(query.Cursor, out var after);
+            Cursor.TryDecodeId(query.Cursor, out var after);
             await using var cmd = dataSource.CreateCommand($"""
                 {Select}
                 where (@after::bigint is null or d.id < @after::bigint)
@@ -93,7 +92,7 @@ internal static class Deliveries
                   and (@run::bigint is null or e.run_id = @run::bigint)
                 order by d.id desc limit {limit + 1}
                 """);
-            cmd.Parameters.AddWithValue("after", after is null ? DBNull.Value : long.Parse(after, CultureInfo.InvariantCulture));
+            cmd.Parameters.AddWithValue("after", after is { } a ? a : DBNull.Value);
             cmd.Parameters.AddWithValue("status", (object?)query.Status ?? DBNull.Value);
             cmd.Parameters.AddWithValue("channel", (object?)query.Channel ?? DBNull.Value);
             cmd.Parameters.AddWithValue("dag", (object?)query.Dag ?? DBNull.Value);

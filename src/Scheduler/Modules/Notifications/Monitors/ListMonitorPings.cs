@@ -1,4 +1,5 @@
 using System.Globalization;
+using FluentValidation;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -15,12 +16,21 @@ internal static class ListMonitorPings
 
     public sealed record Query(string Name, int? Limit, string? Cursor) : IQuery<Page<Ping>?>;
 
+    public sealed class Validator : AbstractValidator<Query>
+    {
+        public Validator()
+        {
+            RuleFor(q => q.Limit).ValidLimit();
+            RuleFor(q => q.Cursor).ValidIdCursor();
+        }
+    }
+
     public sealed class Handler(NpgsqlDataSource dataSource) : IQueryHandler<Query, Page<Ping>?>
     {
         public async ValueTask<Page<Ping>?> Handle(Query query, CancellationToken cancellationToken)
         {
             var limit = query.Limit ?? Cursor.DefaultLimit;
-            Cursor.TryDecode(query.Cursor, out var after);
+            Cursor.TryDecodeId(query.Cursor, out var after);
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             if (await MonitorStore.FindAsync(connection, null, query.Name, false, cancellationToken) is not { } monitor)
                 return null;
@@ -29,7 +39,7 @@ internal static class ListMonitorPings
                 where monitor_id = @m and (@after::bigint is null or id < @after::bigint) order by id desc limit {limit + 1}
                 """, connection);
             cmd.Parameters.AddWithValue("m", monitor.Id);
-            cmd.Parameters.AddWithValue("after", long.TryParse(after, CultureInfo.InvariantCulture, out var a) ? a : DBNull.Value);
+            cmd.Parameters.AddWithValue("after", after is { } a ? a : DBNull.Value);
             var pings = new List<Ping>();
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))

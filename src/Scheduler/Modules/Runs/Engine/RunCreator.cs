@@ -96,7 +96,7 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         // request runs on another connection and its answer may be stale by the insert.
         await using (var cmd = new NpgsqlCommand("""
             insert into runs.dag_runs (dag_id, dag_name, dag_version, logical_date, run_type, state, conf, params, max_active_tasks, unfinished_tasks, created_by, queued_at, started_at, sla_deadline, traceparent)
-            select d, n, v, l, t, s, c, p, m, u, b, now(), case when s = 'running' then now() end,
+            select d, n, v, l, t, s, c, p, m, u, b, now(), case when s = 'running' then clock_timestamp() end,
                    case when t = 'manual' then now() else l end + sla, tp
             from unnest(@d, @n, @v, @l, @t, @s, @c, @p, @m, @u, @b, @sla, @tp) with ordinality as x(d, n, v, l, t, s, c, p, m, u, b, sla, tp, i)
             where exists (select 1 from dags.dag_versions dv where dv.dag_id = x.d and dv.version = x.v)

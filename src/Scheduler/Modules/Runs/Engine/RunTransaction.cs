@@ -226,7 +226,7 @@ internal sealed class RunTransaction
         var states = runs.Select(r => r.Decide()).ToArray();
         await using var cmd = runs[0].Command("""
             update runs.dag_runs r set unfinished_tasks = v.u, failed_tasks = v.f, state = v.s,
-                started_at = case when v.s = 'running' then coalesce(r.started_at, now()) else r.started_at end,
+                started_at = case when v.s = 'running' then coalesce(r.started_at, clock_timestamp()) else r.started_at end,
                 finished_at = case when v.s in ('success', 'failed', 'cancelled') then coalesce(r.finished_at, now()) else null end
             from unnest(@ids, @u, @f, @s) as v(id, u, f, s)
             where r.id = v.id

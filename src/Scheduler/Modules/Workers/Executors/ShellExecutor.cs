@@ -11,7 +11,8 @@ namespace Scheduler.Modules.Workers.Executors;
 /// cancel kills the whole tree, background children included: SIGTERM to the group, SIGKILL
 /// after a grace period. The same happens to what is left in the group when the shell exits.
 /// Output is streamed into the attempt's log as it arrives. The
-/// server's own secrets (connection strings, keys) are not passed on to tasks.
+/// server's own secrets (connection strings, keys) are not passed on to tasks. Values too
+/// large for the environment arrive as files (<see cref="TaskEnvironment"/>).
 /// </summary>
 internal sealed partial class ShellExecutor(ShellUser? user = null) : ITaskExecutor
 {
@@ -26,11 +27,13 @@ internal sealed partial class ShellExecutor(ShellUser? user = null) : ITaskExecu
         var command = context.Task["command"]?.GetValue<string>() ?? throw new InvalidOperationException("a shell task needs 'command'");
         var skipCode = context.Task["skip_exit_code"]?.GetValue<int>() ?? DefaultSkipExitCode;
         var workingDir = context.Task["working_dir"]?.GetValue<string>();
-        string? scratch = null;
-        if (workingDir is null)
-            workingDir = scratch = Directory.CreateTempSubdirectory("scheduler-task-").FullName;
-        else if (!Directory.Exists(workingDir))
+        if (workingDir is not null && !Directory.Exists(workingDir))
             return TaskOutcome.Failed($"working_dir '{workingDir}' does not exist");
+        // The attempt's own folder (0700): the files of values too large for the environment,
+        // and the working directory ("work") of a task that names none. Deleted afterwards.
+        var scratch = Directory.CreateTempSubdirectory("scheduler-task-").FullName;
+        if (workingDir is null)
+            workingDir = Directory.CreateDirectory(Path.Combine(scratch, "work")).FullName;
 
         var start = new ProcessStartInfo
         {
@@ -46,18 +49,19 @@ internal sealed partial class ShellExecutor(ShellUser? user = null) : ITaskExecu
         start.ArgumentList.Add(command);
         foreach (var key in start.Environment.Keys.Where(k => WithheldPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList())
             start.Environment.Remove(key);
-        start.Environment["SCHEDULER_IDEMPOTENCY_KEY"] = context.IdempotencyKey;
-        start.Environment["SCHEDULER_RUN_ID"] = context.RunId.ToString(CultureInfo.InvariantCulture);
-        start.Environment["SCHEDULER_TASK_ID"] = context.TaskId;
-        start.Environment["SCHEDULER_DAG"] = context.DagName;
-        start.Environment["SCHEDULER_ATTEMPT"] = context.Attempt.ToString(CultureInfo.InvariantCulture);
-        start.Environment["SCHEDULER_LOGICAL_DATE"] = context.LogicalDate.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-        start.Environment["SCHEDULER_PARAMS"] = context.Params.ToJsonString();
+        var environment = new TaskEnvironment(start.Environment, scratch);
+        environment.Set("SCHEDULER_IDEMPOTENCY_KEY", context.IdempotencyKey);
+        environment.Set("SCHEDULER_RUN_ID", context.RunId.ToString(CultureInfo.InvariantCulture));
+        environment.Set("SCHEDULER_TASK_ID", context.TaskId);
+        environment.Set("SCHEDULER_DAG", context.DagName);
+        environment.Set("SCHEDULER_ATTEMPT", context.Attempt.ToString(CultureInfo.InvariantCulture));
+        environment.Set("SCHEDULER_LOGICAL_DATE", context.LogicalDate.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        environment.SetWithFile("SCHEDULER_PARAMS", context.Params.ToJsonString());
         if (context.TraceParent is not null)
-            start.Environment["TRACEPARENT"] = context.TraceParent;
+            environment.Set("TRACEPARENT", context.TraceParent);
         if (context.Task["env"] is JsonObject env)
             foreach (var (key, value) in env)
-                start.Environment[key] = value?.GetValue<string>() ?? "";
+                environment.Set(key, value?.GetValue<string>() ?? "");
 
         using var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -98,8 +102,7 @@ internal sealed partial class ShellExecutor(ShellUser? user = null) : ITaskExecu
         }
         finally
         {
-            if (scratch is not null)
-                try { Directory.Delete(scratch, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            try { Directory.Delete(scratch, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Infrastructure.Json;
+using Scheduler.Infrastructure.Text;
 using Scheduler.Modules.Dags;
 using Scheduler.Modules.Runs;
 
@@ -99,6 +100,11 @@ internal sealed class DagDetailModel : AdminPageModel
         if (!CanOperate)
             return Forbid();
         JsonObject? parsed = null;
+        if (conf is not null && JsonText.FirstRefused(conf) is { } refused)
+        {
+            FlashError = $"conf: {refused.Path}: {refused.Message}";
+            return Back($"/admin/dags/{Uri.EscapeDataString(Name)}");
+        }
         try
         {
             var node = string.IsNullOrWhiteSpace(conf) ? new JsonObject() : JsonNode.Parse(conf);

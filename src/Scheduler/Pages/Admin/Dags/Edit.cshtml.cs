@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Infrastructure.Json;
+using Scheduler.Infrastructure.Text;
 using Scheduler.Modules.Dags;
 using Scheduler.Modules.Dags.Definitions;
 
@@ -50,6 +51,11 @@ internal sealed class EditDagModel : AdminPageModel
         if (!IsAdmin)
             return Forbid();
         DagDefinition? definition = null;
+        if (JsonText.FirstRefused(Definition ?? "") is { } refused)
+        {
+            Errors.Add(new FieldError(refused.Path, refused.Message));
+            return Invalid();
+        }
         try
         {
             definition = JsonSerializer.Deserialize<DagDefinition>(Definition ?? "", JsonConventions.Options);
