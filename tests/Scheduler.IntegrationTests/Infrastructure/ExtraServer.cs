@@ -34,7 +34,11 @@ public sealed class ExtraServer : IAsyncDisposable
         var fixtureStorage = Hangfire.JobStorage.Current;
         try
         {
-            _factory = ServerFixture.Start(all, services);
+            _factory = ServerFixture.Start(all, s =>
+            {
+                services?.Invoke(s);
+                s.AddSingleton<System.Diagnostics.Metrics.IMeterFactory, IsolatedMeterFactory>();
+            });
         }
         finally
         {
