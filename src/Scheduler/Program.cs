@@ -50,12 +50,17 @@ app.UseJobsDashboard();                   // Hangfire's dashboard at /admin/jobs
 app.MapHealth();
 app.MapMetrics();                         // GET /metrics (Metrics:Enabled, Metrics:Path), anonymous
 app.MapGet("/", () => Results.Redirect("/swagger")).AllowAnonymous().ExcludeFromDescription();
-var api = app.MapGroup("/api/v1").ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
-api.MapAccess();
-api.MapDags();
-api.MapRuns();
-api.MapWorkers();
-api.MapNotifications();
-app.MapAdminPages();
+// Api:Enabled=false: a worker-only replica (with Scheduler:Enabled=false) serves health and
+// metrics only, no REST API and no admin pages.
+if (app.Configuration.GetValue("Api:Enabled", true))
+{
+    var api = app.MapGroup("/api/v1").ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+    api.MapAccess();
+    api.MapDags();
+    api.MapRuns();
+    api.MapWorkers();
+    api.MapNotifications();
+    app.MapAdminPages();
+}
 
 app.Run();
