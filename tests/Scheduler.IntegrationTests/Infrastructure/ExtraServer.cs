@@ -22,9 +22,6 @@ public sealed class ExtraServer : IAsyncDisposable
             ["Workers:Enabled"] = "false",
             ["Scheduler:Enabled"] = "false",
             ["Notifications:RunDeliveryServer"] = "false",
-            // Its meter would join the fixture's exporter (one process, one meter name) and,
-            // once disposed, take the fixture's series with it.
-            ["Metrics:Enabled"] = "false",
         };
         foreach (var (key, value) in settings)
             all[key] = value;

@@ -37,7 +37,7 @@ internal sealed class ClusterGauges
         _clock = clock;
         _logger = logger;
         _period = TimeSpan.FromSeconds(Math.Max(configuration.GetValue("Metrics:GaugeRefreshSeconds", 5.0), 0.1));
-        var meter = meters.Create(SchedulerMetrics.ListenedMeterName(configuration));
+        var meter = meters.Create(SchedulerMetrics.MeterName);
         meter.CreateObservableGauge("scheduler_task_instances", ObserveTasks, null,
             "Task instances queued, running or up_for_retry, by pool, in the whole cluster (every replica reports the same)");
         meter.CreateObservableGauge("scheduler_workers_alive", ObserveWorkers, null,

@@ -31,16 +31,10 @@ internal sealed class SchedulerMetrics
     private Func<(int Used, int Total)>? _slots;
     private int _leading;
 
-    /// <summary>The meter's name: <see cref="MeterName"/>, or a name no provider listens to when metrics are off.</summary>
-    public static string ListenedMeterName(IConfiguration configuration) =>
-        MetricsSetup.Enabled(configuration) ? MeterName : MeterName + ".Off";
-
     public SchedulerMetrics(IMeterFactory meters, IConfiguration configuration)
     {
         PerDagLabels = configuration.GetValue("Metrics:PerDagLabels", false);
-        // Turned off, the instruments hang off a meter no provider listens to: also none of
-        // another server's in the same process (an exporter listens to every meter of its name).
-        var meter = meters.Create(ListenedMeterName(configuration));
+        var meter = meters.Create(MeterName);
         _tasksFinished = meter.CreateCounter<long>("scheduler_tasks_finished", null,
             "Task instances that reached a final state, or up_for_retry (an attempt failed and will be retried)");
         _runsFinished = meter.CreateCounter<long>("scheduler_runs_finished", null, "Runs that reached a final state");
