@@ -86,6 +86,15 @@ public enum TaskOutcomeKind
 /// <summary>The result of an attempt. <see cref="Code"/> is an exit code or an HTTP status.</summary>
 public sealed record TaskOutcome(TaskOutcomeKind Kind, int? Code = null, string? Error = null)
 {
+    /// <summary>The most an output may take as JSON text (UTF-8 bytes); a larger one fails the attempt.</summary>
+    public const int MaxOutputBytes = 1024 * 1024;
+
+    /// <summary>
+    /// The attempt's output: one JSON value, stored with the attempt and readable by downstream
+    /// templates as <c>outputs.&lt;task_id&gt;</c> (docs/authoring.md). Null when it produced none.
+    /// </summary>
+    public JsonNode? Output { get; init; }
+
     public static TaskOutcome Success(int? code = null) => new(TaskOutcomeKind.Success, code);
     public static TaskOutcome Failed(string error, int? code = null) => new(TaskOutcomeKind.Failed, code, error);
     public static TaskOutcome Skipped(int? code = null) => new(TaskOutcomeKind.Skipped, code);

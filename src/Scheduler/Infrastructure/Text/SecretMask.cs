@@ -33,6 +33,18 @@ internal static partial class SecretMask
             : m.Value);
     }
 
+    /// <summary>
+    /// The text with every occurrence of these secret values (longest first) replaced by
+    /// <see cref="Mark"/>: secret variables, wherever a task printed them or a template put them.
+    /// </summary>
+    public static string MaskValues(string text, IReadOnlyList<string> secrets)
+    {
+        foreach (var secret in secrets)
+            if (secret.Length > 0 && text.Contains(secret, StringComparison.Ordinal))
+                text = text.Replace(secret, Mark, StringComparison.Ordinal);
+        return text;
+    }
+
     /// <inheritdoc cref="Mask(string)"/>
     public static string? MaskOrNull(string? text) => text is null ? null : Mask(text);
 

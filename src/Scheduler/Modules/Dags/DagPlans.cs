@@ -94,7 +94,7 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
         var defaults = d.Defaults ?? new TaskDefaults();
         var tasks = d.Tasks!.Select(t =>
         {
-            var spec = JsonSerializer.SerializeToNode(t, JsonConventions.Options)!.AsObject();
+            var spec = AuthoringRules.SpecOf(t);
             return new TaskPlan(
                 t.Id!,
                 t.EffectiveType,
@@ -110,7 +110,7 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
                 spec);
         }).ToList();
         return new DagPlan(dagId, d.Name!, version, d.Params?.DeepClone().AsObject() ?? [], d.MaxActiveRuns ?? 16, d.MaxActiveTasks, tasks, d.Sla,
-            d.Notifications?.Select(n => new NotificationRulePlan(n.On ?? [], n.Channel!)).ToList() ?? []);
+            d.Notifications?.Select(n => new NotificationRulePlan(n.On ?? [], n.Channel!)).ToList() ?? [], AuthoringRules.ToPlan(d));
     }
 
     /// <summary>

@@ -25,6 +25,7 @@ internal sealed class RunsDbContext(DbContextOptions<RunsDbContext> options) : D
         {
             e.ToTable("task_attempts");
             e.HasKey(a => new { a.TaskInstanceId, a.Attempt });
+            e.Property(a => a.Output).HasColumnType("jsonb");
         });
         model.Entity<DeadLetter>().ToTable("dead_letters");
         model.Entity<Pool>(e =>
@@ -89,6 +90,8 @@ internal sealed class TaskAttempt
     public int? Code { get; set; }
     public string? Error { get; set; }
     public required string Log { get; set; }
+    /// <summary>The attempt's output as JSON text (jsonb), or null.</summary>
+    public string? Output { get; set; }
 }
 
 internal sealed class DeadLetter

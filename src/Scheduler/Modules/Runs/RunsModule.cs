@@ -36,6 +36,7 @@ internal static class RunsModule
         ClearTask.Map(api);
         MarkTask.Map(api);
         GetTaskLog.Map(api);
+        GetTaskOutput.Map(api);
         ListDeadLetters.Map(api);
         RequeueDeadLetter.Map(api);
         ListPools.Map(api);

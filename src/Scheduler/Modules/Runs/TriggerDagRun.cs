@@ -5,6 +5,7 @@ using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Infrastructure.Templates;
 using Scheduler.Modules.Dags.Contracts;
 using Scheduler.Modules.Runs.Engine;
 
@@ -37,12 +38,23 @@ internal static class TriggerDagRun
             var plan = await sender.Send(new GetDagPlan(command.DagName), cancellationToken);
             if (plan is null)
                 return new Result(false, null);
+            CheckParams(plan, command.Conf);
             var logicalDate = (command.LogicalDate ?? clock.GetUtcNow()).ToUniversalTime();
             // The trigger request's trace (its caller's traceparent, when sent) is the run's parent.
             var parent = Activity.Current?.Context ?? default;
             var id = await batcher.CreateAsync(new NewRun(plan, logicalDate, "manual", command.Conf ?? [], command.Actor, parent), dateChosen: command.LogicalDate is not null);
             return new Result(true, id);
         }
+    }
+
+    /// <summary>The merged params against the DAG's params_schema: a 400 keyed by path (<c>conf.limit</c>) when they fail it.</summary>
+    private static void CheckParams(DagPlan plan, JsonObject? conf)
+    {
+        if (plan.Authoring?.ParamsSchema is not { } schema || !ParamsSchemas.TryBuild(schema, out var built, out _))
+            return;
+        var errors = ParamsSchemas.Check(built!, RunCreator.MergeParams(plan.Params, conf ?? []), "conf");
+        if (errors.Count > 0)
+            throw new ValidationException(errors.Select(e => new FluentValidation.Results.ValidationFailure(e.Path, $"params_schema: {e.Message}")));
     }
 
     public static RouteHandlerBuilder Map(RouteGroupBuilder api) => api

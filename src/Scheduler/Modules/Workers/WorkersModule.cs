@@ -6,6 +6,8 @@ using Scheduler.Infrastructure.Net;
 using Scheduler.Modules.Workers.Connections;
 using Scheduler.Modules.Workers.Executors;
 using Scheduler.Modules.Workers.Pool;
+using Scheduler.Modules.Workers.Templates;
+using Scheduler.Modules.Workers.Variables;
 
 namespace Scheduler.Modules.Workers;
 
@@ -19,6 +21,8 @@ internal static class WorkersModule
         services.AddDataProtection().SetApplicationName("scheduler").PersistKeysToDbContext<ConnectionsDbContext>();
         services.AddSingleton<ConnectionSecrets>();
         services.AddSingleton<IConnectionResolver>(sp => sp.GetRequiredService<ConnectionSecrets>());
+        services.AddSingleton<VariableStore>();
+        services.AddSingleton<TaskTemplating>();
         // The executor applies Workers:HttpTimeoutSeconds itself (the task's own timeout governs where set).
         services.AddHttpClient(HttpExecutor.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan).WithEgressPolicy();
         services.AddSingleton<ITaskExecutor, NoopExecutor>();
@@ -55,5 +59,10 @@ internal static class WorkersModule
         ListConnections.Map(connections);
         GetConnection.Map(connections);
         DeleteConnection.Map(connections);
+        // Reading needs a viewer (a secret's value is never shown); changing one an admin, as for connections.
+        var variables = api.MapGroup("/variables").WithTags("Variables").RequireAuthorization(Policies.Viewer);
+        ReadVariables.Map(variables);
+        SaveVariable.Map(variables).RequireAuthorization(Policies.Admin);
+        DeleteVariable.Map(variables).RequireAuthorization(Policies.Admin);
     }
 }

@@ -16,7 +16,15 @@ public sealed record DagPlan(
     int? MaxActiveTasks,
     IReadOnlyList<TaskPlan> Tasks,
     TimeSpan? Sla = null,
-    IReadOnlyList<NotificationRulePlan>? Notifications = null);
+    IReadOnlyList<NotificationRulePlan>? Notifications = null,
+    DagAuthoring? Authoring = null);
+
+/// <summary>
+/// What templates and triggers need of a DAG (docs/authoring.md): its zone (for <c>ds</c>), its
+/// next fire time after an instant (the end of a run's data interval; null without a schedule)
+/// and the JSON Schema its params must satisfy.
+/// </summary>
+public sealed record DagAuthoring(TimeZoneInfo Zone, Func<DateTimeOffset, DateTimeOffset?> NextFire, JsonObject? ParamsSchema);
 
 /// <summary>A DAG's rule: send these events (see Notifications.Contracts.NotificationEvents) to this channel.</summary>
 public sealed record NotificationRulePlan(IReadOnlyList<string> On, string Channel);

@@ -26,6 +26,8 @@ internal sealed class DagDefinition
     public int? MaxActiveTasks { get; set; }
     public bool? Paused { get; set; }
     public JsonObject? Params { get; set; }
+    /// <summary>A JSON Schema the run's merged params must satisfy (docs/authoring.md).</summary>
+    public JsonObject? ParamsSchema { get; set; }
     public TaskDefaults? Defaults { get; set; }
     public List<NotificationRule>? Notifications { get; set; }
     /// <summary>A run not finished this long after its due time has missed its SLA.</summary>

@@ -84,6 +84,7 @@ internal sealed partial class DagDefinitionValidator : AbstractValidator<DagDefi
                 UnknownFields(ctx, $"notifications[{i}].", d.Notifications![i]?.UnknownFields);
         });
         RuleFor(d => d).Custom(CheckGraph);
+        AuthoringRules.Apply(this);
         RuleFor(d => d).CustomAsync(async (d, ctx, ct) =>
         {
             if (d.Tasks is null)

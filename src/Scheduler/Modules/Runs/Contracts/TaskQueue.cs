@@ -59,7 +59,8 @@ public sealed record CompleteTask(
     AttemptOutcome Outcome,
     int? Code,
     string? Error,
-    string? LogTail);
+    string? LogTail,
+    string? Output = null);
 
 /// <summary>
 /// Reports attempts' ends, of any number of runs, in one transaction (the runs' rows locked
@@ -93,6 +94,12 @@ public sealed record RenewLeases(string WorkerId, IReadOnlyCollection<long> Runn
 /// number are touched; returns how many.
 /// </summary>
 public sealed record ExpireLeases(string WorkerId, IReadOnlyCollection<(long TaskInstanceId, int Attempt)> Attempts) : ICommand<int>;
+
+/// <summary>
+/// The outputs of a run's tasks (their latest attempt's, JSON text) by task id, for templates
+/// of its other tasks (<c>outputs.&lt;task_id&gt;</c>). Tasks without one are absent.
+/// </summary>
+public sealed record GetRunOutputs(long RunId) : IQuery<IReadOnlyDictionary<string, string>>;
 
 /// <summary>Appends output to a running attempt's log, so the log shows what it printed so far.</summary>
 public sealed record AppendTaskLog(long TaskInstanceId, int Attempt, string Text) : ICommand;

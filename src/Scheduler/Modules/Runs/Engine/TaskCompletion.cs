@@ -172,8 +172,9 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
                 finished_at = case when v.s is null then a.finished_at else now() end,
                 code = case when v.s is null then a.code else v.code end,
                 error = case when v.s is null then a.error else v.e end,
-                log = left(a.log || v.log, @cap)
-            from unnest(@ids, @attempts, @states, @codes, @errors, @logs) as v(id, attempt, s, code, e, log)
+                log = left(a.log || v.log, @cap),
+                output = case when v.s is null then a.output else v.o::jsonb end
+            from unnest(@ids, @attempts, @states, @codes, @errors, @logs, @outputs) as v(id, attempt, s, code, e, log, o)
             where a.task_instance_id = v.id and a.attempt = v.attempt
             """);
         cmd.Parameters.AddWithValue("ids", attempts.Select(a => a.C.TaskInstanceId).ToArray());
@@ -182,6 +183,7 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
         cmd.Parameters.Add(new NpgsqlParameter("codes", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = attempts.Select(a => (object?)a.C.Code ?? DBNull.Value).ToArray() });
         cmd.Parameters.Add(new NpgsqlParameter("errors", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = attempts.Select(a => (object?)a.C.Error ?? DBNull.Value).ToArray() });
         cmd.Parameters.AddWithValue("logs", attempts.Select(a => a.C.LogTail ?? "").ToArray());
+        cmd.Parameters.Add(new NpgsqlParameter("outputs", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = attempts.Select(a => (object?)a.C.Output ?? DBNull.Value).ToArray() });
         cmd.Parameters.AddWithValue("cap", LogCap);
         return cmd;
     }

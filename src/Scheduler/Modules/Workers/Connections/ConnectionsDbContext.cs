@@ -7,6 +7,9 @@ internal sealed class ConnectionsDbContext(DbContextOptions<ConnectionsDbContext
 {
     public DbSet<StoredConnection> Connections => Set<StoredConnection>();
 
+    /// <summary>Variables for templates (<c>Variables/</c>).</summary>
+    public DbSet<Variables.StoredVariable> Variables => Set<Variables.StoredVariable>();
+
     /// <summary>The Data Protection key ring, shared by every replica so each can decrypt.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
@@ -19,6 +22,11 @@ internal sealed class ConnectionsDbContext(DbContextOptions<ConnectionsDbContext
             e.Property(c => c.Id).UseIdentityAlwaysColumn();
         });
         model.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+        model.Entity<Variables.StoredVariable>(e =>
+        {
+            e.ToTable("variables");
+            e.HasKey(v => v.Name);
+        });
     }
 }
 

@@ -77,28 +77,20 @@ internal sealed class HttpExecutor(IHttpClientFactory clients, IOptions<WorkerOp
         var started = time.GetTimestamp();
         using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         var status = (int)response.StatusCode;
-        var snippet = await ReadSnippetAsync(response, ct);
-        context.Log.WriteLine($"{status} {response.ReasonPhrase} in {(long)time.GetElapsedTime(started).TotalMilliseconds} ms");
-        if (snippet.Length > 0)
-            context.Log.WriteLine(SecretMask.Mask(snippet));
-        var ok = expected?.Contains(status) ?? status is >= 200 and < 300;
-        return ok ? TaskOutcome.Success(status)
-            : TaskOutcome.Failed($"HTTP {status}; expected {(expected is null ? "2xx" : string.Join(", ", expected))}", status);
-    }
-
-    private static async Task<string> ReadSnippetAsync(HttpResponseMessage response, CancellationToken ct)
-    {
         await using var stream = await response.Content.ReadAsStreamAsync(ct);
-        var buffer = new byte[SnippetBytes];
-        var read = 0;
-        while (read < buffer.Length)
+        var (body, over) = await TaskOutputs.ReadCappedAsync(stream, ct);
+        context.Log.WriteLine($"{status} {response.ReasonPhrase} in {(long)time.GetElapsedTime(started).TotalMilliseconds} ms");
+        if (body.Length > 0)
         {
-            var n = await stream.ReadAsync(buffer.AsMemory(read), ct);
-            if (n == 0)
-                break;
-            read += n;
+            var snippet = Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, SnippetBytes));
+            context.Log.WriteLine(SecretMask.Mask(body.Length > SnippetBytes ? snippet + "\n[... response truncated ...]" : snippet));
         }
-        var text = Encoding.UTF8.GetString(buffer, 0, read);
-        return read == SnippetBytes ? text + "\n[... response truncated ...]" : text;
+        var ok = expected?.Contains(status) ?? status is >= 200 and < 300;
+        if (!ok)
+            return TaskOutcome.Failed($"HTTP {status}; expected {(expected is null ? "2xx" : string.Join(", ", expected))}", status);
+        if (over)
+            return TaskOutcome.Failed($"the response body is over {TaskOutcome.MaxOutputBytes} bytes; outputs are capped at 1 MiB", status);
+        // The output: {"status": N, "body": <JSON or text>} (docs/authoring.md).
+        return TaskOutcome.Success(status) with { Output = new JsonObject { ["status"] = status, ["body"] = TaskOutputs.Body(body) } };
     }
 }

@@ -57,6 +57,9 @@ internal sealed partial class ShellExecutor(ShellUser? user = null) : ITaskExecu
         environment.Set("SCHEDULER_ATTEMPT", context.Attempt.ToString(CultureInfo.InvariantCulture));
         environment.Set("SCHEDULER_LOGICAL_DATE", context.LogicalDate.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
         environment.SetWithFile("SCHEDULER_PARAMS", context.Params.ToJsonString());
+        // The task's output: JSON the task writes to this file (docs/authoring.md).
+        var outputFile = Path.Combine(scratch, "output.json");
+        environment.Set("SCHEDULER_OUTPUT", outputFile);
         if (context.TraceParent is not null)
             environment.Set("TRACEPARENT", context.TraceParent);
         if (context.Task["env"] is JsonObject env)
@@ -94,11 +97,12 @@ internal sealed partial class ShellExecutor(ShellUser? user = null) : ITaskExecu
             await Task.WhenAny(Task.WhenAll(outputDone.Task, errorDone.Task), Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
             cancellationToken.ThrowIfCancellationRequested();
             var code = process.ExitCode;
-            if (code == 0)
-                return TaskOutcome.Success(code);
-            if (code == skipCode)
-                return TaskOutcome.Skipped(code);
-            return TaskOutcome.Failed($"exit code {code}", code);
+            if (code != 0 && code != skipCode)
+                return TaskOutcome.Failed($"exit code {code}", code);
+            var (output, outputError) = await TaskOutputs.ReadFileAsync(outputFile, "$SCHEDULER_OUTPUT", cancellationToken);
+            if (outputError is not null)
+                return TaskOutcome.Failed(outputError, code);
+            return (code == 0 ? TaskOutcome.Success(code) : TaskOutcome.Skipped(code)) with { Output = output };
         }
         finally
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Scheduler.Abstractions;
@@ -47,6 +48,9 @@ internal sealed class SqlExecutor(IOptions<WorkerOptions> options) : ITaskExecut
         await db.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand(statement, db) { CommandTimeout = commandTimeout };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        // The output: the rows of the last result that has columns, at most TaskOutputs.MaxRows.
+        JsonArray? kept = null;
+        var truncated = false;
         do
         {
             if (reader.FieldCount > 0)
@@ -54,8 +58,14 @@ internal sealed class SqlExecutor(IOptions<WorkerOptions> options) : ITaskExecut
                 var header = string.Join(" | ", Enumerable.Range(0, reader.FieldCount).Select(reader.GetName));
                 context.Log.WriteLine(header);
                 var rows = 0;
+                kept = [];
+                truncated = false;
                 while (await reader.ReadAsync(cancellationToken))
                 {
+                    if (kept.Count < TaskOutputs.MaxRows)
+                        kept.Add(RowOf(reader));
+                    else
+                        truncated = true;
                     if (rows++ < RowsShown)
                     {
                         var line = new StringBuilder();
@@ -69,6 +79,29 @@ internal sealed class SqlExecutor(IOptions<WorkerOptions> options) : ITaskExecut
         } while (await reader.NextResultAsync(cancellationToken));
         if (reader.RecordsAffected >= 0)
             context.Log.WriteLine($"{reader.RecordsAffected} row(s) affected");
-        return TaskOutcome.Success();
+        if (kept is null)
+            return TaskOutcome.Success();
+        var output = new JsonObject { ["rows"] = kept };
+        if (truncated)
+            output["truncated"] = true;
+        return TaskOutcome.Success() with { Output = output };
+    }
+
+    private static JsonObject RowOf(NpgsqlDataReader reader)
+    {
+        var row = new JsonObject();
+        for (var i = 0; i < reader.FieldCount; i++)
+        {
+            var value = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            row[reader.GetName(i)] = value switch
+            {
+                null => null,
+                bool or short or int or long or decimal or float or double or string => JsonValue.Create(value),
+                DateTime d => JsonValue.Create(d),
+                DateTimeOffset d => JsonValue.Create(d),
+                _ => JsonValue.Create(Convert.ToString(value, CultureInfo.InvariantCulture)),
+            };
+        }
+        return row;
     }
 }

@@ -20,8 +20,12 @@ internal sealed class AttemptLog(int maxChars) : ITaskLog
     private long _written;
     private long _dropped;
 
+    /// <summary>Secret values masked as *** in everything written from then on (set before the task starts).</summary>
+    public IReadOnlyList<string> Secrets { get; set; } = [];
+
     public void Write(string text)
     {
+        text = SecretMask.MaskValues(text, Secrets);
         lock (_lock)
         {
             var room = maxChars - _written;

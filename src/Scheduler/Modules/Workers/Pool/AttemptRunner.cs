@@ -8,7 +8,9 @@ using Scheduler.Infrastructure.Telemetry;
 using Scheduler.Infrastructure.Text;
 using Scheduler.Modules.Dags.Contracts;
 using Scheduler.Modules.Runs.Contracts;
+using Scheduler.Infrastructure.Templates;
 using Scheduler.Modules.Workers.Executors;
+using Scheduler.Modules.Workers.Templates;
 
 namespace Scheduler.Modules.Workers.Pool;
 
@@ -28,6 +30,7 @@ internal sealed class AttemptRunner(
     RunningAttempts attempts,
     ClaimSignal signal,
     OutcomeRecorder recorder,
+    TaskTemplating templating,
     IOptions<WorkerOptions> options,
     SchedulerMetrics metrics,
     TimeProvider time,
@@ -36,7 +39,7 @@ internal sealed class AttemptRunner(
     private static readonly TimeSpan FlushPeriod = TimeSpan.FromSeconds(1);
     private readonly WorkerOptions _options = options.Value;
 
-    private readonly record struct Result(AttemptOutcome Outcome, int? Code, string? Error);
+    private readonly record struct Result(AttemptOutcome Outcome, int? Code, string? Error, string? Output = null);
 
     /// <summary>Takes a slot and starts the attempt on the thread pool.</summary>
     public void Start(ClaimedTask task)
@@ -86,7 +89,7 @@ internal sealed class AttemptRunner(
 
         // An error may quote a URI with its credentials (an exception's message): masked, as the log is.
         if (result.Error is not null)
-            result = result with { Error = SecretMask.Mask(result.Error) };
+            result = result with { Error = SecretMask.MaskValues(SecretMask.Mask(result.Error), log.Secrets) };
         if (attempt.StopReason == StopReason.Shutdown)
         {
             attempts.Remove(task.TaskInstanceId);
@@ -111,7 +114,7 @@ internal sealed class AttemptRunner(
         try
         {
             next = await recorder.RecordAsync(new CompleteTask(task.TaskInstanceId, task.RunId, task.TaskId, task.Attempt, worker.Id,
-                result.Outcome, result.Code, PostgresText.CleanOrNull(result.Error), log.Take(final: true)), handOff);
+                result.Outcome, result.Code, PostgresText.CleanOrNull(result.Error), log.Take(final: true), result.Output), handOff);
             if (next is not null)
                 Start(next);
         }
@@ -136,12 +139,23 @@ internal sealed class AttemptRunner(
             await using var scope = scopes.CreateAsyncScope();
             var sender = scope.ServiceProvider.GetRequiredService<ISender>();
             // The Dags module caches plans per (dag, version) for the process: no round trip per attempt.
-            var plan = (await sender.Send(new GetDagPlanVersion(task.DagId, task.DagVersion), stopped))?.Tasks.FirstOrDefault(t => t.Id == task.TaskId);
-            if (plan is null)
+            var dag = await sender.Send(new GetDagPlanVersion(task.DagId, task.DagVersion), stopped);
+            var plan = dag?.Tasks.FirstOrDefault(t => t.Id == task.TaskId);
+            if (dag is null || plan is null)
                 return new Result(AttemptOutcome.Failed, null, $"Task '{task.TaskId}' is not in version {task.DagVersion} of DAG '{task.DagName}'.");
             if (!executors.TryGet(plan.Type, out var executor))
                 return new Result(AttemptOutcome.Failed, null, $"No executor for task type '{plan.Type}' on worker {worker.Id}.");
-            return await RunExecutorAsync(attempt, plan, executor, sender, log);
+            JsonObject spec;
+            try
+            {
+                (spec, log.Secrets) = await templating.RenderAsync(task, dag, plan, sender, stopped);
+            }
+            catch (TemplateException e)
+            {
+                // Never run with a blank where a value was meant: the attempt fails, saying which.
+                return new Result(AttemptOutcome.Failed, null, e.Message);
+            }
+            return await RunExecutorAsync(attempt, plan, spec, executor, sender, log);
         }
         catch (Exception e) when (!stopped.IsCancellationRequested)
         {
@@ -154,21 +168,21 @@ internal sealed class AttemptRunner(
         }
     }
 
-    private async Task<Result> RunExecutorAsync(RunningAttempt attempt, TaskPlan plan, ITaskExecutor executor, ISender sender, AttemptLog log)
+    private async Task<Result> RunExecutorAsync(RunningAttempt attempt, TaskPlan plan, JsonObject spec, ITaskExecutor executor, ISender sender, AttemptLog log)
     {
         var task = attempt.Task;
         // The attempt's span is the ambient activity while the executor runs (HttpClient and
         // Npgsql spans nest under it); it ends here, before the outcome is recorded, so a
         // handed-off next task does not start inside it.
         using var span = RunTracing.StartAttempt(task.TraceParent, task.DagName, task.RunId, task.TaskId, task.Attempt, plan.Type);
-        var result = await RunTracedExecutorAsync(attempt, plan, executor, sender, log, span);
+        var result = await RunTracedExecutorAsync(attempt, plan, spec, executor, sender, log, span);
         span.SetTag("scheduler.state", result.Outcome.StateName());
         if (result.Outcome != AttemptOutcome.Success && result.Outcome != AttemptOutcome.Skipped)
             span.SetStatus(ActivityStatusCode.Error, result.Error);
         return result;
     }
 
-    private async Task<Result> RunTracedExecutorAsync(RunningAttempt attempt, TaskPlan plan, ITaskExecutor executor, ISender sender, AttemptLog log, Activity span)
+    private async Task<Result> RunTracedExecutorAsync(RunningAttempt attempt, TaskPlan plan, JsonObject spec, ITaskExecutor executor, ISender sender, AttemptLog log, Activity span)
     {
         var task = attempt.Task;
         var timeout = plan.Timeout ?? _options.DefaultTaskTimeout;
@@ -188,18 +202,20 @@ internal sealed class AttemptRunner(
                 Attempt = task.Attempt,
                 LogicalDate = task.LogicalDate,
                 IdempotencyKey = $"{task.RunId.ToString(CultureInfo.InvariantCulture)}:{task.TaskId}:{task.Attempt.ToString(CultureInfo.InvariantCulture)}",
-                Task = plan.Spec.DeepClone().AsObject(),
+                Task = spec,
                 Params = JsonNode.Parse(task.ParamsJson)?.AsObject() ?? [],
                 Log = log,
                 Connections = connections,
                 Timeout = plan.Timeout,
                 TraceParent = span.Id,
             }, interrupted.Token);
+            var (output, outputError) = TaskTemplating.StoredOutput(outcome.Output, log.Secrets);
             var result = outcome.Kind switch
             {
-                TaskOutcomeKind.Success => new Result(AttemptOutcome.Success, outcome.Code, null),
-                TaskOutcomeKind.Skipped => new Result(AttemptOutcome.Skipped, outcome.Code, null),
-                _ => new Result(AttemptOutcome.Failed, outcome.Code, outcome.Error),
+                _ when outputError is not null && outcome.Kind != TaskOutcomeKind.Failed => new Result(AttemptOutcome.Failed, outcome.Code, outputError),
+                TaskOutcomeKind.Success => new Result(AttemptOutcome.Success, outcome.Code, null, output),
+                TaskOutcomeKind.Skipped => new Result(AttemptOutcome.Skipped, outcome.Code, null, output),
+                _ => new Result(AttemptOutcome.Failed, outcome.Code, outcome.Error, output),
             };
             return interrupted.IsCancellationRequested && result.Outcome == AttemptOutcome.Failed
                 ? Interrupted(attempt, timeout) with { Code = outcome.Code }

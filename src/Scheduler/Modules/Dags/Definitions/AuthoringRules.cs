@@ -1,0 +1,43 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FluentValidation;
+using Scheduler.Infrastructure.Json;
+using Scheduler.Infrastructure.Templates;
+using Scheduler.Modules.Dags.Contracts;
+
+namespace Scheduler.Modules.Dags.Definitions;
+
+/// <summary>
+/// The authoring fields' rules (docs/authoring.md), kept apart from the core validator: every
+/// template field must parse as Liquid (an error keyed by its path, <c>tasks[1].command</c>,
+/// <c>tasks[0].headers.Authorization</c>), and <c>params_schema</c> must be a JSON Schema.
+/// </summary>
+internal static class AuthoringRules
+{
+    public static void Apply(AbstractValidator<DagDefinition> validator)
+    {
+        validator.RuleFor(d => d).Custom((d, ctx) =>
+        {
+            for (var i = 0; i < (d.Tasks?.Count ?? 0); i++)
+            {
+                if (d.Tasks![i] is not { } task)
+                    continue;
+                foreach (var (path, text) in TemplateFields.Find(SpecOf(task), task.EffectiveType))
+                    if (!Liquid.TryParse(text, out _, out var error))
+                        ctx.AddFailure($"tasks[{i}].{path}", $"not a valid template: {error}");
+            }
+            if (d.ParamsSchema is { } schema && !ParamsSchemas.TryBuild(schema, out _, out var schemaError))
+                ctx.AddFailure("params_schema", $"not a valid JSON Schema: {schemaError}");
+        });
+    }
+
+    /// <summary>The task as its plan's spec holds it (snake_case JSON, a plugin's own fields included).</summary>
+    public static JsonObject SpecOf(TaskDefinition task) => JsonSerializer.SerializeToNode(task, JsonConventions.Options)!.AsObject();
+
+    public static DagAuthoring ToPlan(DagDefinition d)
+    {
+        var zone = PreparedDefinition.ZoneOf(d);
+        var schedule = PreparedDefinition.ScheduleOf(d, zone);
+        return new DagAuthoring(zone, instant => schedule?.Next(instant), d.ParamsSchema?.DeepClone().AsObject());
+    }
+}

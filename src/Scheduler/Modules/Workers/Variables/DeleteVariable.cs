@@ -1,0 +1,29 @@
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Workers.Connections;
+
+namespace Scheduler.Modules.Workers.Variables;
+
+/// <summary>Deletes a variable; templates that name it fail from then on (an undefined variable).</summary>
+internal static class DeleteVariable
+{
+    public sealed record Command(string Name) : ICommand<bool>;
+
+    public sealed class Handler(ConnectionsDbContext db, VariableStore store) : ICommandHandler<Command, bool>
+    {
+        public async ValueTask<bool> Handle(Command command, CancellationToken cancellationToken)
+        {
+            var deleted = await db.Variables.Where(v => v.Name == command.Name).ExecuteDeleteAsync(cancellationToken) > 0;
+            store.Invalidate();
+            return deleted;
+        }
+    }
+
+    public static RouteHandlerBuilder Map(RouteGroupBuilder variables) => variables
+        .MapDelete("/{name}", async Task<Results<NoContent, ProblemHttpResult>> (string name, ISender sender, CancellationToken ct) =>
+            await sender.Send(new Command(name), ct) ? TypedResults.NoContent() : Problems.NotFound($"No variable named '{name}'."))
+        .WithName("DeleteVariable").WithSummary("Delete a variable")
+        .ProducesProblem(StatusCodes.Status404NotFound);
+}
