@@ -1,4 +1,5 @@
 using System.Net;
+using Scheduler.IntegrationTests.Admin;
 using Scheduler.IntegrationTests.Infrastructure;
 
 namespace Scheduler.IntegrationTests.Authoring;
@@ -39,6 +40,20 @@ public sealed class TemplatesAndOutputsTests(ServerFixture server) : ServerTest(
         var log = await (await Viewer.GetAsync($"runs/{runId}/tasks/report/logs")).Content.ReadAsStringAsync();
         Assert.Contains("rows=7 status=200 at=2026-06-30T23:30:00Z", log);
         await Viewer.GetAsync($"runs/{runId}/tasks/report/output").ExpectProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task RunPage_ShowsTheTasksOutput()
+    {
+        await Admin.PostJsonAsync("dags", """
+            {"name":"tpl-page","tasks":[{"id":"t","type":"shell","command":"echo '{\"rows\": 12}' > \"$SCHEDULER_OUTPUT\""}]}
+            """).ExpectAsync(HttpStatusCode.Created);
+        var runId = await Operator.TriggerAsync("tpl-page");
+        Assert.Equal("success", (await Viewer.WaitForRunAsync(runId)).GetProperty("state").GetString());
+        using var session = await AdminSession.SignedInAsync(Server, ServerFixture.AdminUser, ServerFixture.AdminPassword);
+        var html = await session.GetHtmlAsync($"/admin/runs/{runId}?task=t");
+        Assert.Contains("data-testid=\"output\"", html);
+        Assert.Contains("&quot;rows&quot;: 12", html);
     }
 
     [Fact]

@@ -26,6 +26,14 @@ internal static class AuthoringRules
                     if (!Liquid.TryParse(text, out _, out var error))
                         ctx.AddFailure($"tasks[{i}].{path}", $"not a valid template: {error}");
             }
+            for (var i = 0; i < (d.Tasks?.Count ?? 0); i++)
+                if (d.Tasks![i] is { Branch: true } branch)
+                {
+                    if (branch.EffectiveType == TaskTypes.Noop)
+                        ctx.AddFailure($"tasks[{i}].branch", "a noop task has no output to branch on; use a shell, http, sql or plugin task.");
+                    else if (!d.Tasks.Any(t => t?.DependsOn?.Contains(branch.Id!) == true))
+                        ctx.AddFailure($"tasks[{i}].branch", "a branch task needs direct downstream tasks to choose from.");
+                }
             if (d.ParamsSchema is { } schema && !ParamsSchemas.TryBuild(schema, out _, out var schemaError))
                 ctx.AddFailure("params_schema", $"not a valid JSON Schema: {schemaError}");
         });

@@ -78,6 +78,8 @@ internal sealed class TaskDefinition
     public TimeSpan? Timeout { get; set; }
     public string? Pool { get; set; }
     public int? Priority { get; set; }
+    /// <summary>A branch task: its output <c>{"follow": [...]}</c> picks which direct downstream tasks run (docs/authoring.md).</summary>
+    public bool? Branch { get; set; }
 
     // shell
     public string? Command { get; set; }

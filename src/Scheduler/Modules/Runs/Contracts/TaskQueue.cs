@@ -60,7 +60,8 @@ public sealed record CompleteTask(
     int? Code,
     string? Error,
     string? LogTail,
-    string? Output = null);
+    string? Output = null,
+    IReadOnlyList<string>? Follow = null);
 
 /// <summary>
 /// Reports attempts' ends, of any number of runs, in one transaction (the runs' rows locked

@@ -143,6 +143,10 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
         {
             var run = runs[group.Key];
             var final = group.Select(v => v.Report.TaskId).Where(t => run.Graph.Downstream.TryGetValue(t, out var next) && next.Length > 0).ToList();
+            // A branch that succeeded skips the direct downstream tasks it does not follow (the
+            // worker checked the list); trigger rules then carry the skips on, as in Airflow.
+            foreach (var (branch, _) in group.Where(v => v.Report.Follow is not null && v.Decision.State == TaskStates.Success))
+                final.AddRange(await run.SetAsync(run.Graph.Downstream[branch.TaskId].Except(branch.Follow!, StringComparer.Ordinal).ToList(), TaskStates.Skipped, [TaskStates.Pending], ct));
             if (final.Count > 0)
                 await run.ResolveDownstreamAsync(final, ct);
         }

@@ -39,7 +39,7 @@ internal sealed class AttemptRunner(
     private static readonly TimeSpan FlushPeriod = TimeSpan.FromSeconds(1);
     private readonly WorkerOptions _options = options.Value;
 
-    private readonly record struct Result(AttemptOutcome Outcome, int? Code, string? Error, string? Output = null);
+    private readonly record struct Result(AttemptOutcome Outcome, int? Code, string? Error, string? Output = null, IReadOnlyList<string>? Follow = null);
 
     /// <summary>Takes a slot and starts the attempt on the thread pool.</summary>
     public void Start(ClaimedTask task)
@@ -114,7 +114,7 @@ internal sealed class AttemptRunner(
         try
         {
             next = await recorder.RecordAsync(new CompleteTask(task.TaskInstanceId, task.RunId, task.TaskId, task.Attempt, worker.Id,
-                result.Outcome, result.Code, PostgresText.CleanOrNull(result.Error), log.Take(final: true), result.Output), handOff);
+                result.Outcome, result.Code, PostgresText.CleanOrNull(result.Error), log.Take(final: true), result.Output, result.Follow), handOff);
             if (next is not null)
                 Start(next);
         }
@@ -155,7 +155,7 @@ internal sealed class AttemptRunner(
                 // Never run with a blank where a value was meant: the attempt fails, saying which.
                 return new Result(AttemptOutcome.Failed, null, e.Message);
             }
-            return await RunExecutorAsync(attempt, plan, spec, executor, sender, log);
+            return await RunExecutorAsync(attempt, dag, plan, spec, executor, sender, log);
         }
         catch (Exception e) when (!stopped.IsCancellationRequested)
         {
@@ -168,21 +168,21 @@ internal sealed class AttemptRunner(
         }
     }
 
-    private async Task<Result> RunExecutorAsync(RunningAttempt attempt, TaskPlan plan, JsonObject spec, ITaskExecutor executor, ISender sender, AttemptLog log)
+    private async Task<Result> RunExecutorAsync(RunningAttempt attempt, DagPlan dag, TaskPlan plan, JsonObject spec, ITaskExecutor executor, ISender sender, AttemptLog log)
     {
         var task = attempt.Task;
         // The attempt's span is the ambient activity while the executor runs (HttpClient and
         // Npgsql spans nest under it); it ends here, before the outcome is recorded, so a
         // handed-off next task does not start inside it.
         using var span = RunTracing.StartAttempt(task.TraceParent, task.DagName, task.RunId, task.TaskId, task.Attempt, plan.Type);
-        var result = await RunTracedExecutorAsync(attempt, plan, spec, executor, sender, log, span);
+        var result = await RunTracedExecutorAsync(attempt, dag, plan, spec, executor, sender, log, span);
         span.SetTag("scheduler.state", result.Outcome.StateName());
         if (result.Outcome != AttemptOutcome.Success && result.Outcome != AttemptOutcome.Skipped)
             span.SetStatus(ActivityStatusCode.Error, result.Error);
         return result;
     }
 
-    private async Task<Result> RunTracedExecutorAsync(RunningAttempt attempt, TaskPlan plan, JsonObject spec, ITaskExecutor executor, ISender sender, AttemptLog log, Activity span)
+    private async Task<Result> RunTracedExecutorAsync(RunningAttempt attempt, DagPlan dag, TaskPlan plan, JsonObject spec, ITaskExecutor executor, ISender sender, AttemptLog log, Activity span)
     {
         var task = attempt.Task;
         var timeout = plan.Timeout ?? _options.DefaultTaskTimeout;
@@ -210,10 +210,13 @@ internal sealed class AttemptRunner(
                 TraceParent = span.Id,
             }, interrupted.Token);
             var (output, outputError) = TaskTemplating.StoredOutput(outcome.Output, log.Secrets);
+            IReadOnlyList<string>? follow = null;
+            if (outputError is null && outcome.Kind == TaskOutcomeKind.Success && Branching.IsBranch(spec))
+                (follow, outputError) = Branching.Follow(outcome.Output, dag, plan.Id);
             var result = outcome.Kind switch
             {
                 _ when outputError is not null && outcome.Kind != TaskOutcomeKind.Failed => new Result(AttemptOutcome.Failed, outcome.Code, outputError),
-                TaskOutcomeKind.Success => new Result(AttemptOutcome.Success, outcome.Code, null, output),
+                TaskOutcomeKind.Success => new Result(AttemptOutcome.Success, outcome.Code, null, output, follow),
                 TaskOutcomeKind.Skipped => new Result(AttemptOutcome.Skipped, outcome.Code, null, output),
                 _ => new Result(AttemptOutcome.Failed, outcome.Code, outcome.Error, output),
             };

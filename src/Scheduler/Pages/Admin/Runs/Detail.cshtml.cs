@@ -23,6 +23,8 @@ internal sealed class RunDetailModel(TimeProvider clock) : AdminPageModel
     public TaskInstanceDetails? LogTask { get; private set; }
     public int LogAttempt { get; private set; }
     public string? LogText { get; private set; }
+    /// <summary>The shown task's output (indented JSON), or null when it produced none.</summary>
+    public string? OutputText { get; private set; }
     public DateTimeOffset Now { get; } = clock.GetUtcNow();
 
     public async Task<IActionResult> OnGetAsync()
@@ -39,6 +41,7 @@ internal sealed class RunDetailModel(TimeProvider clock) : AdminPageModel
             LogTask = task;
             LogAttempt = Attempt ?? task.Attempt;
             LogText = await Sender.Send(new GetTaskLog.Query(Id, task.TaskId, LogAttempt), ct) ?? "(no log)";
+            OutputText = (await Sender.Send(new GetTaskOutput.Query(Id, task.TaskId), ct))?.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
         }
         return Page();
     }
