@@ -46,8 +46,9 @@ internal sealed partial class DagDefinitionValidator : AbstractValidator<DagDefi
 
     private static readonly TimeSpan MaxDuration = TimeSpan.FromDays(365);
 
-    public DagDefinitionValidator(ITaskTypeSource taskTypes)
+    public DagDefinitionValidator(ITaskTypeSource taskTypes, ScheduleRulesValidator scheduleRules)
     {
+        Include(scheduleRules);
         RuleFor(d => d.Name).NotEmpty().Matches(Names.Pattern()).WithMessage("'name' must match ^[A-Za-z0-9_.-]{1,200}$.");
         RuleFor(d => d.Description).MaximumLength(10_000);
         RuleFor(d => d.Owner).MaximumLength(200);
