@@ -21,7 +21,7 @@ create table if not exists runs.backfills (
     to_date          timestamptz not null,
     reprocess        text not null check (reprocess in ('missing', 'failed', 'all')),
     max_active_runs  integer not null,
-    state            text not null check (state in ('running', 'completed', 'cancelled')),
+    state            text not null check (state in ('queued', 'running', 'completed', 'cancelled')),
     total            integer not null,
     created          integer not null,
     created_by       text null,
@@ -29,7 +29,7 @@ create table if not exists runs.backfills (
     finished_at      timestamptz null
 );
 create index if not exists ix_backfills_dag on runs.backfills (dag_name, id desc);
-create index if not exists ix_backfills_running on runs.backfills (dag_id) where state = 'running';
+create index if not exists ix_backfills_running on runs.backfills (dag_id) where state in ('queued', 'running');
 
 alter table runs.dag_runs add column if not exists backfill_id bigint null references runs.backfills (id) on delete set null;
 create index if not exists ix_dag_runs_backfill on runs.dag_runs (backfill_id, logical_date, id) where backfill_id is not null;

@@ -14,6 +14,7 @@ internal static class DagsModule
         services.AddScoped<ITaskTypeSource, TaskTypesFromWorkers>();
         services.AddScoped<DagDefinitionValidator>();
         services.AddScoped<ScheduleRulesValidator>();
+        services.AddScoped<ICalendarNames, StoredCalendarNames>();
         services.AddSingleton<Calendars.CalendarCache>();
         return services;
     }

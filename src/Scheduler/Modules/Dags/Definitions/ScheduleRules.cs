@@ -18,6 +18,19 @@ internal sealed class MaintenanceWindowDefinition
     public Dictionary<string, JsonElement>? UnknownFields { get; set; }
 }
 
+/// <summary>Where the validator learns which of these calendars exist.</summary>
+internal interface ICalendarNames
+{
+    ValueTask<IReadOnlySet<string>> ExistingAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken);
+}
+
+/// <summary>The stored calendars, for the validator.</summary>
+internal sealed class StoredCalendarNames(DagsDbContext db) : ICalendarNames
+{
+    public async ValueTask<IReadOnlySet<string>> ExistingAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken) =>
+        (await db.Calendars.Where(c => names.Contains(c.Name)).Select(c => c.Name).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+}
+
 /// <summary>
 /// The DAG fields that shape its schedule beyond cron: <c>exclude_calendars</c> (each must
 /// exist) and <c>maintenance_windows</c> (a cron in the DAG's zone and a duration).
@@ -29,7 +42,7 @@ internal sealed class ScheduleRulesValidator : AbstractValidator<DagDefinition>
     public static readonly TimeSpan MinWindow = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(7);
 
-    public ScheduleRulesValidator(DagsDbContext db)
+    public ScheduleRulesValidator(ICalendarNames calendars)
     {
         RuleFor(d => d.ExcludeCalendars).Must(c => c!.Count <= MaxCalendars).WithMessage($"at most {MaxCalendars} calendars.")
             .When(d => d.ExcludeCalendars is not null);
@@ -68,7 +81,7 @@ internal sealed class ScheduleRulesValidator : AbstractValidator<DagDefinition>
             var names = d.ExcludeCalendars?.Where(n => !string.IsNullOrEmpty(n)).Distinct().ToList() ?? [];
             if (names.Count == 0 || names.Count > MaxCalendars)
                 return;
-            var known = await db.Calendars.Where(c => names.Contains(c.Name)).Select(c => c.Name).ToListAsync(ct);
+            var known = await calendars.ExistingAsync(names, ct);
             for (var i = 0; i < d.ExcludeCalendars!.Count; i++)
                 if (!string.IsNullOrEmpty(d.ExcludeCalendars[i]) && !known.Contains(d.ExcludeCalendars[i]))
                     ctx.AddFailure($"exclude_calendars[{i}]", $"unknown calendar '{d.ExcludeCalendars[i]}'; create it first (PUT /api/v1/calendars/{d.ExcludeCalendars[i]}).");
