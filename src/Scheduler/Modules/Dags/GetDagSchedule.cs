@@ -56,8 +56,12 @@ internal static class GetDagSchedule
             if (prepared.Rules is { } rules)
             {
                 rules = ScheduleRules.WithCalendars(rules, definition, await calendars.GetAsync(cancellationToken));
-                foreach (var fire in FireTimes.After(rules, from, everySkip: true))
+                // Fire times already past but held by a window still open come first.
+                var held = FireTimes.HeldSince(rules.Windows, from);
+                foreach (var fire in FireTimes.After(rules, held == from ? from : held.AddTicks(-1), everySkip: true))
                 {
+                    if (fire.LogicalDate <= from && (fire.Skipped || fire.DueAt <= from))
+                        continue;
                     if (fire.Skipped)
                         fires.Add(new FireInfo(fire.LogicalDate, true, null, fire.SkippedBy));
                     else
