@@ -5,7 +5,7 @@
 # it cannot measure.   Usage: ./bench.sh [quick|full|smoke] [scenario...]
 # smoke: the smallest sizes, every scenario once, so the harness itself is exercised (test.sh
 # runs it); its figures mean nothing. Scenarios (default: all; the peak RSS is always reported): P5idle P1 (P1, P3 and P5 busy
-# run together; P2 and P3 are aliases) P4 burst P7 P6 P8 grid P9 P10 (P10, R1 and R3 run together; R1 and
+# run together; P2 and P3 are aliases) P4 burst P7 P6 P8 grid P11 P9 P10 (P10, R1 and R3 run together; R1 and
 # R3 are aliases). Sizes can be overridden from the environment, e.g. P6_DAGS=3000 P6_FIRINGS=2;
 # BENCH_TOP_STATEMENTS=20 ends with the 20 statements that took the most database time.
 set -euo pipefail
@@ -20,6 +20,7 @@ case "$mode" in
   full)  dags=10000; chain_repeats=5; runs=200; width=100; p7_dags=100; p7_seconds=60; idle_seconds=60; grid_runs=25; grid_tasks=5000; rep_runs=100; rep_tasks=100; chaos_dags=20; chaos_seconds=300; kill_every=30; p6_dags=10000; p6_firings=5; p6_cron='* * * * *'; burst_clients=50; burst_seconds=10 ;;
   *) echo "usage: ./bench.sh [quick|full|smoke] [scenario...]" >&2; exit 2 ;;
 esac
+case "$mode" in smoke) p11_dates=50 ;; *) p11_dates=10000 ;; esac; p11_dates="${P11_DATES:-$p11_dates}"
 p6_dags="${P6_DAGS:-$p6_dags}"; p6_firings="${P6_FIRINGS:-$p6_firings}"; p6_cron="${P6_CRON:-$p6_cron}"
 runs="${P3_RUNS:-$runs}"; width="${P3_WIDTH:-$width}"; dags="${P8_DAGS:-$dags}"
 
@@ -128,6 +129,12 @@ fi
 if want grid P8; then
   echo "[bench] P8 admin grid ($grid_runs runs x $grid_tasks tasks)" >&2
   python3 bench/admin_grid.py --url "$url" --key "$key" --user bench --password "$password" --runs "$grid_runs" --tasks "$grid_tasks"
+fi
+
+if want P11; then
+  # P11: a backfill's runs created in bulk (dry run first, then the real call; cancelled after).
+  echo "[bench] P11 backfill ($p11_dates dates)" >&2
+  python3 bench/backfill.py --url "$url" --key "$key" --dates "$p11_dates"
 fi
 
 if want P9; then

@@ -78,6 +78,14 @@ public static class RoleMatrix
         ["GET /api/v1/dead-letters"] = Viewer,
         ["POST /api/v1/dead-letters/{id}/requeue"] = Operator,
         ["GET /api/v1/workers"] = Viewer,
+        ["GET /api/v1/calendars"] = Viewer,
+        ["GET /api/v1/calendars/{name}"] = Viewer,
+        ["PUT /api/v1/calendars/{name}"] = Admin,
+        ["DELETE /api/v1/calendars/{name}"] = Admin,
+        ["POST /api/v1/dags/{name}/backfills"] = Operator,
+        ["GET /api/v1/dags/{name}/backfills"] = Viewer,
+        ["GET /api/v1/backfills/{id}"] = Viewer,
+        ["POST /api/v1/backfills/{id}/cancel"] = Operator,
     };
 
     private static int Rank(string role) => role switch { Viewer => 1, Operator => 2, Admin => 3, _ => 0 };

@@ -12,7 +12,13 @@ public sealed class DagDefinitionValidatorTests
             ValueTask.FromResult<IReadOnlySet<string>>(new HashSet<string>(types));
     }
 
-    private static readonly DagDefinitionValidator Validator = new(new FixedTypes("noop", "shell", "http", "sql", "spark"));
+    private sealed class FixedCalendars(params string[] names) : ICalendarNames
+    {
+        public ValueTask<IReadOnlySet<string>> ExistingAsync(IReadOnlyCollection<string> asked, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<IReadOnlySet<string>>(asked.Where(names.Contains).ToHashSet());
+    }
+
+    private static readonly DagDefinitionValidator Validator = new(new FixedTypes("noop", "shell", "http", "sql", "spark"), new ScheduleRulesValidator(new FixedCalendars("holidays")));
 
     private static Dictionary<string, string[]> Errors(string json)
     {

@@ -13,7 +13,7 @@ public sealed class DueRunsTests
     private static IReadOnlyList<DateTimeOffset> Due(string json, string dueAt)
     {
         var definition = JsonSerializer.Deserialize<DagDefinition>(json, JsonConventions.Options)!;
-        return DagPlans.DueRuns(1, "d", 1, DateTimeOffset.Parse(dueAt), definition, PreparedDefinition.From(definition).Schedule!, Now).LogicalDates;
+        return DagPlans.DueRuns(1, "d", 1, DateTimeOffset.Parse(dueAt), definition, PreparedDefinition.From(definition).Rules!, Now).LogicalDates;
     }
 
     [Fact]

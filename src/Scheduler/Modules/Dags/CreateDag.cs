@@ -17,12 +17,12 @@ internal static class CreateDag
     }
 
     /// <summary>Returns null when the name is taken (the unique key decides, not a pre-check).</summary>
-    public sealed class Handler(DagsDbContext db, TimeProvider clock) : ICommandHandler<Command, DagDetails?>
+    public sealed class Handler(DagsDbContext db, Calendars.CalendarCache calendars, TimeProvider clock) : ICommandHandler<Command, DagDetails?>
     {
         public async ValueTask<DagDetails?> Handle(Command command, CancellationToken cancellationToken)
         {
             var prepared = PreparedDefinition.From(command.Definition!);
-            var dag = await DagStore.TryInsertAsync(db, prepared, command.Actor, clock.GetUtcNow(), cancellationToken);
+            var dag = await DagStore.TryInsertAsync(db, prepared, command.Actor, clock.GetUtcNow(), await calendars.GetAsync(cancellationToken), cancellationToken);
             return dag?.ToDetails();
         }
     }

@@ -9,11 +9,12 @@ using Scheduler.Infrastructure.Json;
 using Scheduler.Infrastructure.Schedules;
 using Scheduler.Modules.Dags.Contracts;
 using Scheduler.Modules.Dags.Definitions;
+using Scheduler.Modules.Dags.Scheduling;
 
 namespace Scheduler.Modules.Dags;
 
 /// <summary>Serves plans and due schedules to the engine.</summary>
-internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, ILogger<DagPlans> logger) :
+internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, Calendars.CalendarCache calendarCache, ILogger<DagPlans> logger) :
     IQueryHandler<GetDagPlan, DagPlan?>,
     IQueryHandler<GetDagPlanVersion, DagPlan?>,
     IQueryHandler<GetDagPlanVersions, IReadOnlyDictionary<(long DagId, int Version), DagPlan>>,
@@ -117,7 +118,7 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
     /// Parsed schedules per (dag, version), immutable like plans: a scan of 10,000 DAGs due
     /// every minute must not deserialize 10,000 definitions and parse 10,000 crons each time.
     /// </summary>
-    private static readonly ConcurrentDictionary<(long, int), (DagDefinition Definition, ISchedule Schedule)> Schedules = new();
+    private static readonly ConcurrentDictionary<(long, int), (DagDefinition Definition, FireRules Rules)> Schedules = new();
 
     public async ValueTask<IReadOnlyList<DueSchedule>> Handle(GetDueSchedules query, CancellationToken cancellationToken)
     {
@@ -133,6 +134,8 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
         var missing = due.Where(d => !Schedules.ContainsKey((d.Id, d.Version))).ToList();
         if (missing.Count > 0)
             await LoadSchedulesAsync(missing.Select(d => (d.Id, d.Version, d.Name)).ToList(), cancellationToken);
+        // One cheap statement per batch; the calendars themselves are read only after a change.
+        var calendars = await calendarCache.GetAsync(cancellationToken);
         var result = new List<DueSchedule>(due.Count);
         foreach (var dag in due)
         {
@@ -142,7 +145,8 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
                 continue;
             try
             {
-                result.Add(DueRuns(dag.Id, dag.Name, dag.Version, dag.NextRunAt!.Value, schedule.Definition, schedule.Schedule, query.Now));
+                result.Add(DueRuns(dag.Id, dag.Name, dag.Version, dag.NextRunAt!.Value, schedule.Definition,
+                    ScheduleRules.WithCalendars(schedule.Rules, schedule.Definition, calendars), query.Now));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -164,11 +168,12 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
                 // The scan asks for this version's plan next: build it from the same read.
                 if (!Cache.ContainsKey(key))
                     Remember(key, definition);
-                if (PreparedDefinition.ScheduleOf(definition, PreparedDefinition.ZoneOf(definition)) is not { } schedule)
+                var zone = PreparedDefinition.ZoneOf(definition);
+                if (ScheduleRules.Of(definition, PreparedDefinition.ScheduleOf(definition, zone), zone) is not { } rules)
                     continue;
                 if (Schedules.Count >= MaxCached)
                     Schedules.Clear();
-                Schedules[key] = (definition, schedule);
+                Schedules[key] = (definition, rules);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -180,33 +185,14 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, IL
     /// <summary>
     /// Without catch-up only the latest missed fire time runs (a scheduler that was down for
     /// a day starts one run, not 1,440); with catch-up every missed one, newest
-    /// <c>max_catchup_runs</c> at most. The missed fire times are found by walking windows
-    /// that grow back from now (a minute, an hour, a day, ...), so a per-second schedule
-    /// paused for a year costs a few hundred steps, not thirty million.
+    /// <c>max_catchup_runs</c> at most. Which fire times count, and where the schedule goes
+    /// next, is <see cref="FireTimes"/>'s decision (calendars and maintenance windows applied).
     /// </summary>
-    internal static DueSchedule DueRuns(long id, string name, int version, DateTimeOffset dueAt, DagDefinition definition, ISchedule schedule, DateTimeOffset now)
+    internal static DueSchedule DueRuns(long id, string name, int version, DateTimeOffset dueAt, DagDefinition definition, FireRules rules, DateTimeOffset now)
     {
         var limit = definition.Catchup == true ? definition.MaxCatchupRuns ?? 100 : 1;
-        var until = definition.EndDate is { } end && end < now ? end : now;
-        var dates = new List<DateTimeOffset>();
-        foreach (var window in CatchupWindows)
-        {
-            var from = window < until - dueAt ? until - window : dueAt.AddTicks(-1);
-            dates.Clear();
-            for (var fire = schedule.Next(from); fire is { } f && f <= until; fire = schedule.Next(f))
-            {
-                dates.Add(f);
-                if (dates.Count > limit)
-                    dates.RemoveAt(0);
-            }
-            if (dates.Count >= limit || from < dueAt)
-                break;
-        }
-        return new DueSchedule(id, name, version, dueAt, dates, PreparedDefinition.NextRunAfter(schedule, definition, now));
+        return new DueSchedule(id, name, version, dueAt, FireTimes.DueBetween(rules, dueAt, now, limit), FireTimes.NextDue(rules, now));
     }
-
-    private static readonly TimeSpan[] CatchupWindows =
-        [TimeSpan.FromMinutes(2), TimeSpan.FromHours(2), TimeSpan.FromDays(2), TimeSpan.FromDays(62), TimeSpan.FromDays(800), TimeSpan.MaxValue];
 
     public async ValueTask<DateTimeOffset?> Handle(GetNextRunAt query, CancellationToken cancellationToken) =>
         // The first entry of the same partial index the due scan reads.

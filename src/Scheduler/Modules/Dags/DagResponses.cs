@@ -48,7 +48,7 @@ internal static class DagMapping
         seconds is { } s ? System.Xml.XmlConvert.ToString(TimeSpan.FromSeconds(s)) : null;
 
     /// <summary>Copies a prepared definition onto the catalogue row (not the paused state).</summary>
-    public static void Apply(this Dag dag, PreparedDefinition prepared, DateTimeOffset now)
+    public static void Apply(this Dag dag, PreparedDefinition prepared, DateTimeOffset now, IReadOnlyDictionary<string, Scheduling.ExclusionCalendar> calendars)
     {
         var d = prepared.Definition;
         dag.Description = d.Description;
@@ -60,7 +60,7 @@ internal static class DagMapping
         dag.IntervalSeconds = d.Interval is { } i ? (long)i.TotalSeconds : null;
         dag.Timezone = d.Timezone ?? "UTC";
         dag.TaskCount = d.Tasks!.Count;
-        dag.NextRunAt = prepared.NextRunAfter(now);
+        dag.NextRunAt = prepared.NextRunAfter(now, calendars);
         dag.UpdatedAt = now;
     }
 }

@@ -11,7 +11,8 @@ internal static class DagStore
     /// Inserts the DAG and its version 1 in one transaction. Returns null when the name is
     /// taken: the unique key decides, so two concurrent creates cannot both succeed.
     /// </summary>
-    public static async Task<Dag?> TryInsertAsync(DagsDbContext db, PreparedDefinition prepared, string? actor, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<Dag?> TryInsertAsync(DagsDbContext db, PreparedDefinition prepared, string? actor, DateTimeOffset now,
+        IReadOnlyDictionary<string, Scheduling.ExclusionCalendar> calendars, CancellationToken cancellationToken)
     {
         var dag = new Dag
         {
@@ -22,7 +23,7 @@ internal static class DagStore
             Paused = prepared.Definition.Paused ?? false,
             CreatedAt = now,
         };
-        dag.Apply(prepared, now);
+        dag.Apply(prepared, now, calendars);
         db.Dags.Add(dag);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         try

@@ -6,6 +6,7 @@ internal sealed class DagsDbContext(DbContextOptions<DagsDbContext> options) : D
 {
     public DbSet<Dag> Dags => Set<Dag>();
     public DbSet<DagVersion> Versions => Set<DagVersion>();
+    public DbSet<Scheduler.Modules.Dags.Calendars.StoredCalendar> Calendars => Set<Calendars.StoredCalendar>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -23,6 +24,7 @@ internal sealed class DagsDbContext(DbContextOptions<DagsDbContext> options) : D
             e.HasKey(v => new { v.DagId, v.Version });
             e.Property(v => v.Definition).HasColumnType("jsonb");
         });
+        Scheduler.Modules.Dags.Calendars.StoredCalendar.Configure(model);
     }
 }
 

@@ -13,6 +13,9 @@ internal static class DagsModule
         services.AddModuleDbContext<DagsDbContext>();
         services.AddScoped<ITaskTypeSource, TaskTypesFromWorkers>();
         services.AddScoped<DagDefinitionValidator>();
+        services.AddScoped<ScheduleRulesValidator>();
+        services.AddScoped<ICalendarNames, StoredCalendarNames>();
+        services.AddSingleton<Calendars.CalendarCache>();
         return services;
     }
 
@@ -28,6 +31,12 @@ internal static class DagsModule
         PauseDag.Map(dags);
         ListDagVersions.Map(dags);
         GetDagSchedule.Map(dags);
+
+        var calendars = api.MapGroup("/calendars").WithTags("Calendars");
+        Calendars.ListCalendars.Map(calendars);
+        Calendars.GetCalendar.Map(calendars);
+        Calendars.SaveCalendar.Map(calendars);
+        Calendars.DeleteCalendar.Map(calendars);
     }
 
     /// <summary>Task types are owned by the Workers module (executors and plugins).</summary>

@@ -5,13 +5,15 @@ using Microsoft.EntityFrameworkCore;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Dags.Definitions;
-using Scheduler.Infrastructure.Schedules;
+using System.Text.Json.Serialization;
+using Scheduler.Modules.Dags.Calendars;
+using Scheduler.Modules.Dags.Scheduling;
 
 namespace Scheduler.Modules.Dags;
 
 /// <summary>
-/// The next N fire times as UTC instants, computed by the same code the scheduler uses,
-/// inside the DAG's start/end window.
+/// The next N fire times as UTC instants, decided by the function the scheduler uses
+/// (<see cref="FireTimes"/>): inside the DAG's start/end window, calendars and maintenance windows applied.
 /// </summary>
 internal static class GetDagSchedule
 {
@@ -19,14 +21,26 @@ internal static class GetDagSchedule
 
     public sealed record Query(string Name, int? Count, DateTimeOffset? From) : IQuery<Response?>;
 
-    public sealed record Response(string Name, string? Cron, string? Interval, string Timezone, DateTimeOffset From, IReadOnlyList<DateTimeOffset> Items);
+    /// <param name="Items">The logical dates that will run (skipped ones left out).</param>
+    /// <param name="Fires">Every fire time up to the last item, skipped ones included: why skipped, or when due if a maintenance window holds it.</param>
+    public sealed record Response(string Name, string? Cron, string? Interval, string Timezone, DateTimeOffset From,
+        IReadOnlyList<DateTimeOffset> Items, IReadOnlyList<FireInfo> Fires);
+
+    public sealed record FireInfo(
+        DateTimeOffset LogicalDate,
+        bool Skipped,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? DueAt,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Reason);
+
+    /// <summary>Skipped fire times listed at most this many times the count (a calendar that excludes years of days).</summary>
+    private const int MaxSkippedPerItem = 100;
 
     public sealed class Validator : AbstractValidator<Query>
     {
         public Validator() => RuleFor(q => q.Count).InclusiveBetween(1, MaxCount);
     }
 
-    public sealed class Handler(DagsDbContext db, TimeProvider clock) : IQueryHandler<Query, Response?>
+    public sealed class Handler(DagsDbContext db, CalendarCache calendars, TimeProvider clock) : IQueryHandler<Query, Response?>
     {
         public async ValueTask<Response?> Handle(Query query, CancellationToken cancellationToken)
         {
@@ -36,18 +50,30 @@ internal static class GetDagSchedule
             var definition = CanonicalJson.Deserialize(dag.Definition);
             var prepared = PreparedDefinition.From(definition);
             var from = (query.From ?? clock.GetUtcNow()).ToUniversalTime();
+            var count = query.Count ?? 10;
             var items = new List<DateTimeOffset>();
-            if (prepared.Schedule is not null)
+            var fires = new List<FireInfo>();
+            if (prepared.Rules is { } rules)
             {
-                var after = definition.StartDate is { } start && start > from ? start.AddTicks(-1) : from;
-                foreach (var fire in prepared.Schedule.Upcoming(after, query.Count ?? 10))
+                rules = ScheduleRules.WithCalendars(rules, definition, await calendars.GetAsync(cancellationToken));
+                // Fire times already past but held by a window still open come first.
+                var held = FireTimes.HeldSince(rules.Windows, from);
+                foreach (var fire in FireTimes.After(rules, held == from ? from : held.AddTicks(-1), everySkip: true))
                 {
-                    if (definition.EndDate is { } end && fire > end)
+                    if (fire.LogicalDate <= from && (fire.Skipped || fire.DueAt <= from))
+                        continue;
+                    if (fire.Skipped)
+                        fires.Add(new FireInfo(fire.LogicalDate, true, null, fire.SkippedBy));
+                    else
+                    {
+                        items.Add(fire.LogicalDate);
+                        fires.Add(new FireInfo(fire.LogicalDate, false, fire.DueAt == DateTimeOffset.MaxValue ? null : fire.DueAt, fire.HeldBy));
+                    }
+                    if (items.Count >= count || fires.Count >= count * MaxSkippedPerItem)
                         break;
-                    items.Add(fire);
                 }
             }
-            return new Response(dag.Name, dag.Cron, DagMapping.IntervalText(dag.IntervalSeconds), dag.Timezone, from, items);
+            return new Response(dag.Name, dag.Cron, DagMapping.IntervalText(dag.IntervalSeconds), dag.Timezone, from, items, fires);
         }
     }
 

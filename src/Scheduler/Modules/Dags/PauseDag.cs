@@ -16,7 +16,7 @@ internal static class PauseDag
 {
     public sealed record Command(string Name, bool Paused) : ICommand<DagDetails?>;
 
-    public sealed class Handler(DagsDbContext db, TimeProvider clock) : ICommandHandler<Command, DagDetails?>
+    public sealed class Handler(DagsDbContext db, Calendars.CalendarCache calendars, TimeProvider clock) : ICommandHandler<Command, DagDetails?>
     {
         public async ValueTask<DagDetails?> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -34,7 +34,7 @@ internal static class PauseDag
                 if (!command.Paused && dag.NextRunAt is null)
                 {
                     var prepared = PreparedDefinition.From(CanonicalJson.Deserialize(dag.Definition));
-                    dag.NextRunAt = prepared.NextRunAfter(now);
+                    dag.NextRunAt = prepared.NextRunAfter(now, await calendars.GetAsync(cancellationToken));
                 }
                 await db.SaveChangesAsync(cancellationToken);
             }

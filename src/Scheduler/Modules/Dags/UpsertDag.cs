@@ -30,12 +30,13 @@ internal static class UpsertDag
         }
     }
 
-    public sealed class Handler(DagsDbContext db, TimeProvider clock) : ICommandHandler<Command, Result>
+    public sealed class Handler(DagsDbContext db, Calendars.CalendarCache calendarCache, TimeProvider clock) : ICommandHandler<Command, Result>
     {
         public async ValueTask<Result> Handle(Command command, CancellationToken cancellationToken)
         {
             var prepared = PreparedDefinition.From(command.Definition!);
             var now = clock.GetUtcNow();
+            var calendars = await calendarCache.GetAsync(cancellationToken);
 
             // Serialised per DAG by the row lock, so two deploys racing get versions n+1 and
             // n+2 rather than a duplicate key; a create racing a create is settled by the
@@ -47,7 +48,7 @@ internal static class UpsertDag
                 if (dag is null)
                 {
                     await tx.RollbackAsync(cancellationToken);
-                    var created = await DagStore.TryInsertAsync(db, prepared, command.Actor, now, cancellationToken);
+                    var created = await DagStore.TryInsertAsync(db, prepared, command.Actor, now, calendars, cancellationToken);
                     if (created is not null)
                         return new Result(created.ToDetails(), Created: true, Changed: true);
                     if (attempt > 0)
@@ -58,7 +59,7 @@ internal static class UpsertDag
                     return new Result(dag.ToDetails(), Created: false, Changed: false);
 
                 dag.Version++;
-                dag.Apply(prepared, now);
+                dag.Apply(prepared, now, calendars);
                 db.Versions.Add(new DagVersion { DagId = dag.Id, Version = dag.Version, Hash = dag.Hash, Definition = dag.Definition, CreatedAt = now, CreatedBy = command.Actor });
                 await db.SaveChangesAsync(cancellationToken);
                 await tx.CommitAsync(cancellationToken);

@@ -16,6 +16,7 @@ internal static class RunsModule
         services.AddScoped<TaskCompletion>();
         services.AddScoped<QueueMaintenance>();
         services.AddScoped<RunOperations>();
+        services.AddScoped<Backfills.BackfillRuns>();
         services.AddSingleton<TriggerBatcher>();
         services.AddSingleton<MinuteFigures>();
         services.AddHostedService(sp => sp.GetRequiredService<MinuteFigures>());
@@ -41,5 +42,9 @@ internal static class RunsModule
         RequeueDeadLetter.Map(api);
         ListPools.Map(api);
         UpsertPool.Map(api);
+        Backfills.StartBackfill.Map(api);
+        Backfills.ListBackfills.Map(api);
+        Backfills.GetBackfill.Map(api);
+        Backfills.CancelBackfill.Map(api);
     }
 }

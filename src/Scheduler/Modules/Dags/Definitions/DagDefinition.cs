@@ -32,6 +32,10 @@ internal sealed class DagDefinition
     public List<NotificationRule>? Notifications { get; set; }
     /// <summary>A run not finished this long after its due time has missed its SLA.</summary>
     public TimeSpan? Sla { get; set; }
+    /// <summary>Calendars whose excluded days this DAG does not fire on; rules in ScheduleRules.cs.</summary>
+    public List<string>? ExcludeCalendars { get; set; }
+    /// <summary>Runs due inside one of these are created when it ends; rules in ScheduleRules.cs.</summary>
+    public List<MaintenanceWindowDefinition>? MaintenanceWindows { get; set; }
     public List<TaskDefinition>? Tasks { get; set; }
 
     [JsonExtensionData]

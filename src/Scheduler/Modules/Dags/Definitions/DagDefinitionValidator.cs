@@ -20,34 +20,15 @@ internal interface ITaskTypeSource
 /// </summary>
 internal sealed partial class DagDefinitionValidator : AbstractValidator<DagDefinition>
 {
-    /// <summary>
-    /// Validates a definition inside a request's validator, keeping the definition's own
-    /// paths (<c>tasks[0].id</c>, not <c>definition.tasks[0].id</c>).
-    /// </summary>
-    public static void Include<T>(AbstractValidator<T> requestValidator, DagDefinitionValidator definitionValidator, Func<T, DagDefinition?> definition)
-    {
-        requestValidator.RuleFor(r => r).CustomAsync(async (request, ctx, ct) =>
-        {
-            var d = definition(request);
-            if (d is null)
-            {
-                ctx.AddFailure(new ValidationFailure("$", "a DAG definition is required in the body."));
-                return;
-            }
-            var result = await definitionValidator.ValidateAsync(d, ct);
-            foreach (var failure in result.Errors)
-                ctx.AddFailure(failure);
-        });
-    }
-
     public const int MaxTasks = 10_000;
     public const int MaxDependenciesPerTask = 1_000;
     public const int MaxDependencies = 100_000;
 
     private static readonly TimeSpan MaxDuration = TimeSpan.FromDays(365);
 
-    public DagDefinitionValidator(ITaskTypeSource taskTypes)
+    public DagDefinitionValidator(ITaskTypeSource taskTypes, ScheduleRulesValidator scheduleRules)
     {
+        Include(scheduleRules);
         RuleFor(d => d.Name).NotEmpty().Matches(Names.Pattern()).WithMessage("'name' must match ^[A-Za-z0-9_.-]{1,200}$.");
         RuleFor(d => d.Description).MaximumLength(10_000);
         RuleFor(d => d.Owner).MaximumLength(200);

@@ -1,4 +1,5 @@
 using Scheduler.Infrastructure.Schedules;
+using Scheduler.Modules.Dags.Scheduling;
 
 namespace Scheduler.Modules.Dags.Definitions;
 
@@ -40,18 +41,13 @@ internal sealed record PreparedDefinition(
         return null;
     }
 
-    /// <summary>
-    /// The first fire time after <paramref name="now"/> inside [start_date, end_date], or null
-    /// when the DAG has no schedule or its window has closed.
-    /// </summary>
-    public static DateTimeOffset? NextRunAfter(ISchedule? schedule, DagDefinition definition, DateTimeOffset now)
-    {
-        if (schedule is null)
-            return null;
-        var from = definition.StartDate is { } start && start > now ? start.AddTicks(-1) : now;
-        var next = schedule.Next(from);
-        return next is { } n && definition.EndDate is { } end && n > end ? null : next;
-    }
+    /// <summary>The definition's fire rules without calendars; null when it has no schedule.</summary>
+    public FireRules? Rules => ScheduleRules.Of(Definition, Schedule, Zone);
 
-    public DateTimeOffset? NextRunAfter(DateTimeOffset now) => NextRunAfter(Schedule, Definition, now);
+    /// <summary>
+    /// next_run_at after <paramref name="now"/> (<see cref="FireTimes.NextDue"/>), with the
+    /// calendars of this snapshot; null when the DAG has no schedule or its window has closed.
+    /// </summary>
+    public DateTimeOffset? NextRunAfter(DateTimeOffset now, IReadOnlyDictionary<string, ExclusionCalendar> calendars) =>
+        Rules is { } rules ? FireTimes.NextDue(ScheduleRules.WithCalendars(rules, Definition, calendars), now) : null;
 }

@@ -8,7 +8,8 @@ using Scheduler.Modules.Dags.Contracts;
 namespace Scheduler.Modules.Runs.Engine;
 
 /// <param name="Parent">The trace the run joins (a trigger request's); none starts a trace of its own.</param>
-internal sealed record NewRun(DagPlan Plan, DateTimeOffset LogicalDate, string RunType, JsonObject Conf, string? CreatedBy, ActivityContext Parent = default);
+/// <param name="BackfillId">The backfill the run belongs to: it is created waiting and started by the backfill's own limit.</param>
+internal sealed record NewRun(DagPlan Plan, DateTimeOffset LogicalDate, string RunType, JsonObject Conf, string? CreatedBy, ActivityContext Parent = default, long? BackfillId = null);
 
 /// <summary>
 /// Creates runs in one transaction: one INSERT for the runs, one for all their task instances
@@ -55,8 +56,8 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         var waiting = new HashSet<long>();
         await using (var cmd = new NpgsqlCommand("""
             select d.id,
-                   (select count(*) from runs.dag_runs r where r.dag_id = d.id and r.state = 'running')::int,
-                   exists (select 1 from runs.dag_runs q where q.dag_id = d.id and q.state = 'queued')
+                   (select count(*) from runs.dag_runs r where r.dag_id = d.id and r.state = 'running' and r.backfill_id is null)::int,
+                   exists (select 1 from runs.dag_runs q where q.dag_id = d.id and q.state = 'queued' and q.backfill_id is null)
             from unnest(@ids) as d(id)
             """, connection, tx))
         {
@@ -69,7 +70,13 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
                     waiting.Add(reader.GetInt64(0));
             }
         }
-        var starts = RunStartPolicy.Decide(runs.Select(r => (r.Plan.DagId, r.Plan.MaxActiveRuns, r.LogicalDate)).ToList(), running, waiting);
+        // Backfill runs neither count against nor wait for the DAG's max_active_runs: their
+        // backfill starts them under its own limit, so they never starve scheduled runs.
+        var scheduled = runs.Select((r, i) => (r, i)).Where(x => x.r.BackfillId is null).ToList();
+        var decided = RunStartPolicy.Decide(scheduled.Select(x => (x.r.Plan.DagId, x.r.Plan.MaxActiveRuns, x.r.LogicalDate)).ToList(), running, waiting);
+        var starts = new bool[runs.Count];
+        for (var k = 0; k < scheduled.Count; k++)
+            starts[scheduled[k].i] = decided[k];
 
         // One trace per run: the span of its creation, ended once the run is committed.
         var spans = runs.Select(r => RunTracing.StartRunCreation(r.Plan.Name, r.RunType, r.LogicalDate, r.Parent)).ToArray();
@@ -95,10 +102,10 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         // inside this transaction, after the lock, is ordered against the delete; a contract
         // request runs on another connection and its answer may be stale by the insert.
         await using (var cmd = new NpgsqlCommand("""
-            insert into runs.dag_runs (dag_id, dag_name, dag_version, logical_date, run_type, state, conf, params, max_active_tasks, unfinished_tasks, created_by, queued_at, started_at, sla_deadline, traceparent)
+            insert into runs.dag_runs (dag_id, dag_name, dag_version, logical_date, run_type, state, conf, params, max_active_tasks, unfinished_tasks, created_by, queued_at, started_at, sla_deadline, traceparent, backfill_id)
             select d, n, v, l, t, s, c, p, m, u, b, now(), case when s = 'running' then clock_timestamp() end,
-                   case when t = 'manual' then now() else l end + sla, tp
-            from unnest(@d, @n, @v, @l, @t, @s, @c, @p, @m, @u, @b, @sla, @tp) with ordinality as x(d, n, v, l, t, s, c, p, m, u, b, sla, tp, i)
+                   case when t in ('manual', 'backfill') then now() else l end + sla, tp, bf
+            from unnest(@d, @n, @v, @l, @t, @s, @c, @p, @m, @u, @b, @sla, @tp, @bf) with ordinality as x(d, n, v, l, t, s, c, p, m, u, b, sla, tp, bf, i)
             where exists (select 1 from dags.dag_versions dv where dv.dag_id = x.d and dv.version = x.v)
             order by i
             on conflict (dag_id, logical_date) do nothing
@@ -118,6 +125,7 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
             cmd.Parameters.Add(new NpgsqlParameter("b", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = runs.Select(r => (object?)r.CreatedBy ?? DBNull.Value).ToArray() });
             cmd.Parameters.Add(new NpgsqlParameter("sla", NpgsqlDbType.Array | NpgsqlDbType.Interval) { Value = runs.Select(r => (object?)r.Plan.Sla ?? DBNull.Value).ToArray() });
             cmd.Parameters.AddWithValue("tp", traceParents);
+            cmd.Parameters.Add(new NpgsqlParameter("bf", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = runs.Select(r => (object?)r.BackfillId ?? DBNull.Value).ToArray() });
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             var index = runs.Select((r, i) => (r, i)).ToDictionary(x => (x.r.Plan.DagId, x.r.LogicalDate.UtcTicks), x => x.i);
             while (await reader.ReadAsync(ct))

@@ -107,7 +107,11 @@ internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender,
     {
         var candidates = dags.GroupBy(d => d.DagId).Select(g => (DagId: g.Key, Max: g.Max(d => d.Max))).ToList();
         var waiting = new HashSet<long>();
-        await using (var probe = new NpgsqlCommand("select distinct dag_id from runs.dag_runs where dag_id = any(@ids) and state = 'queued'", connection))
+        // DAGs with runs waiting, or with a backfill under way (whose end is decided below).
+        await using (var probe = new NpgsqlCommand("""
+            select distinct dag_id from runs.dag_runs where dag_id = any(@ids) and state = 'queued'
+            union select dag_id from runs.backfills where dag_id = any(@ids) and state = 'running'
+            """, connection))
         {
             probe.Parameters.AddWithValue("ids", candidates.Select(d => d.DagId).ToArray());
             await using var reader = await probe.ExecuteReaderAsync(ct);
@@ -127,9 +131,9 @@ internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender,
             from unnest(@dags, @max) as d(dag_id, max)
             cross join lateral (
                 select id, logical_date from runs.dag_runs
-                where dag_id = d.dag_id and state = 'queued'
+                where dag_id = d.dag_id and state = 'queued' and backfill_id is null
                 order by logical_date, id
-                limit greatest(0, d.max - (select count(*) from runs.dag_runs where dag_id = d.dag_id and state = 'running'))) w
+                limit greatest(0, d.max - (select count(*) from runs.dag_runs where dag_id = d.dag_id and state = 'running' and backfill_id is null))) w
             order by d.dag_id, w.logical_date, w.id
             """, connection, tx))
         {
@@ -139,6 +143,7 @@ internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender,
             while (await reader.ReadAsync(ct))
                 next.Add(reader.GetInt64(0));
         }
+        next.AddRange(await BackfillStarts.NextAsync(connection, tx, candidates.Select(d => d.DagId).ToArray(), ct));
         // Still queued once locked: a cancel does not take the DAG's lock.
         var started = (await BeginManyAsync(connection, tx, next, ct)).Values.Where(r => r.State == RunStates.Queued).ToList();
         foreach (var run in started)
@@ -165,7 +170,10 @@ internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender,
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var dags = new List<(long DagId, int Version)>();
-        await using (var cmd = new NpgsqlCommand("select dag_id, max(dag_version) from runs.dag_runs where state = 'queued' group by dag_id", connection))
+        await using (var cmd = new NpgsqlCommand("""
+            select dag_id, max(dag_version) from runs.dag_runs where state = 'queued' group by dag_id
+            union select b.dag_id, max(r.dag_version) from runs.backfills b join runs.dag_runs r on r.backfill_id = b.id where b.state = 'running' group by b.dag_id
+            """, connection))
         {
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))

@@ -36,7 +36,8 @@ internal sealed class DagDetailModel : AdminPageModel
     public RunGrid.Result Grid { get; private set; } = new([], new Dictionary<(long, string), string>());
     public IReadOnlyList<string> GridTasks { get; private set; } = [];
     public int GridPages { get; private set; }
-    public IReadOnlyList<DateTimeOffset> NextFires { get; private set; } = [];
+    /// <summary>The next fire times, skipped ones (calendar, holiday) and held ones (maintenance window) marked with why.</summary>
+    public IReadOnlyList<GetDagSchedule.FireInfo> NextFires { get; private set; } = [];
     public IReadOnlyList<RunFigures.Run> Figures { get; private set; } = [];
     public Page<ListDagVersions.VersionInfo> Versions { get; private set; } = new([], null);
     public string DefinitionJson { get; private set; } = "";
@@ -62,7 +63,7 @@ internal sealed class DagDetailModel : AdminPageModel
             GraphRun = run;
             GraphStates = run.Tasks.ToDictionary(t => t.TaskId, t => t.State);
         }
-        NextFires = (await Sender.Send(new GetDagSchedule.Query(Name, 5, null), ct))?.Items ?? [];
+        NextFires = (await Sender.Send(new GetDagSchedule.Query(Name, 5, null), ct))?.Fires ?? [];
         Figures = await Sender.Send(new RunFigures.Query(Name, GridRuns), ct);
         Versions = await Sender.Send(new ListDagVersions.Query(Name, 50, null), ct) ?? new([], null);
         DefinitionJson = JsonSerializer.Serialize(dag.Definition, Indented);
