@@ -158,6 +158,10 @@ public sealed class ServerFixture : IAsyncLifetime
             }
             await using var pools = new NpgsqlCommand("delete from runs.pools where name <> 'default'", connection);
             await pools.ExecuteNonQueryAsync();
+            // The audit trail is append-only (migration 0018): only a transaction that says
+            // audit.allow = 'purge' may delete its entries, as the retention job does.
+            await using var audit = new NpgsqlCommand("begin; select set_config('audit.allow', 'purge', true); delete from audit.entries; commit;", connection);
+            await audit.ExecuteNonQueryAsync();
         }
         ((MemoryCache)_factory.Services.GetRequiredService<IMemoryCache>()).Clear();
         Traces.Clear();

@@ -1,6 +1,7 @@
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
+using Scheduler.Modules.Audit.Contracts;
 using static Scheduler.Modules.Access.UserResponses;
 
 namespace Scheduler.Modules.Access;
@@ -15,7 +16,7 @@ internal static class DeleteUser
 {
     public sealed record Command(long Id) : ICommand<Change>;
 
-    public sealed class Handler(AccessDbContext db, TimeProvider clock, IMemoryCache cache) : ICommandHandler<Command, Change>
+    public sealed class Handler(AccessDbContext db, TimeProvider clock, IMemoryCache cache, AuditTrail audit) : ICommandHandler<Command, Change>
     {
         public async ValueTask<Change> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -31,7 +32,7 @@ internal static class DeleteUser
             foreach (var key in keys)
                 key.RevokedAt = now;
             db.Users.Remove(user);
-            await db.SaveChangesAsync(cancellationToken);
+            await audit.SaveChangesAsync(db, "user.delete", AuditTargets.User(user.Username), new() { ["revoked_keys"] = keys.Count }, cancellationToken);
             await tx.CommitAsync(cancellationToken);
             foreach (var key in keys)
                 cache.Remove(ApiKeyAuthenticationHandler.CacheKey(key.KeyHash));
