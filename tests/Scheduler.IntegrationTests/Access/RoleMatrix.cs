@@ -73,6 +73,7 @@ public static class RoleMatrix
         ["GET /api/v1/dead-letters"] = Viewer,
         ["POST /api/v1/dead-letters/{id}/requeue"] = Operator,
         ["GET /api/v1/workers"] = Viewer,
+        ["GET /api/v1/audit"] = Admin,
     };
 
     private static int Rank(string role) => role switch { Viewer => 1, Operator => 2, Admin => 3, _ => 0 };
