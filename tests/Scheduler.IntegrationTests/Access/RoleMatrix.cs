@@ -74,6 +74,7 @@ public static class RoleMatrix
         ["POST /api/v1/dead-letters/{id}/requeue"] = Operator,
         ["GET /api/v1/workers"] = Viewer,
         ["GET /api/v1/audit"] = Admin,
+        ["POST /api/v1/secrets/rotate"] = Admin,
     };
 
     private static int Rank(string role) => role switch { Viewer => 1, Operator => 2, Admin => 3, _ => 0 };
