@@ -75,6 +75,7 @@ public static class RoleMatrix
         ["GET /api/v1/workers"] = Viewer,
         ["GET /api/v1/audit"] = Admin,
         ["POST /api/v1/secrets/rotate"] = Admin,
+        ["POST /api/v1/users/{name}/erase"] = Admin,
     };
 
     private static int Rank(string role) => role switch { Viewer => 1, Operator => 2, Admin => 3, _ => 0 };

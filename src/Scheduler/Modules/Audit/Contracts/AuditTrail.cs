@@ -124,6 +124,37 @@ public static class AuditLog
     }
 }
 
+/// <summary>Erasure of a person: the one rewrite the append-only trigger lets through (<c>audit.allow = 'erase'</c>, for this transaction only).</summary>
+public static class AuditErasure
+{
+    /// <summary>
+    /// Replaces <paramref name="name"/> by <paramref name="pseudonym"/> as actor, as target
+    /// (<c>user/name</c>) and as any string value of the details, in the caller's transaction;
+    /// returns the entries changed. The trail keeps what happened, not who it was.
+    /// </summary>
+    public static async Task<int> PseudonymiseAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string name, string pseudonym, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            select set_config('audit.allow', 'erase', true);
+            with changed as (
+                update audit.entries set
+                    actor_name = case when actor_name = @n then @p else actor_name end,
+                    target = case when target = 'user/' || @n then 'user/' || @p else target end,
+                    details = replace(details::text, to_json(@n::text)::text, to_json(@p::text)::text)::jsonb
+                where actor_name = @n or target = 'user/' || @n or strpos(details::text, to_json(@n::text)::text) > 0
+                returning 1)
+            select count(*)::int from changed;
+            select set_config('audit.allow', '', true);
+            """, connection, tx);
+        cmd.Parameters.AddWithValue("n", name);
+        cmd.Parameters.AddWithValue("p", pseudonym);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        await reader.NextResultAsync(ct);
+        await reader.ReadAsync(ct);
+        return reader.GetInt32(0);
+    }
+}
+
 /// <summary>Retention of the audit trail: entries older than <c>Audit:RetentionDays</c> (400; 0 keeps all). Returns the rows deleted.</summary>
 public sealed record PurgeAuditHistory : Mediator.ICommand<int>;
 
