@@ -27,6 +27,8 @@ runs="${P3_RUNS:-$runs}"; width="${P3_WIDTH:-$width}"; dags="${P8_DAGS:-$dags}"
 unset ConnectionStrings__Scheduler
 source scripts/db.sh
 db_setup
+source scripts/master-key.sh
+master_key_setup
 export PGPASSWORD=scheduler
 psql_admin() { psql -h 127.0.0.1 -p "$SCHEDULER_PG_PORT" -U scheduler "$@"; }
 db="bench_$(date +%s)"

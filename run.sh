@@ -9,7 +9,9 @@
 # .local/bootstrap-admin-key, mode 600, and reused on every later call), Auth__BootstrapAdminUser
 # (default admin) and Auth__BootstrapAdminPassword (else generated once into
 # .local/bootstrap-admin-password, mode 600): the first user of the admin pages,
-# ASPNETCORE_ENVIRONMENT (default Development: Swagger UI and readable console logs).
+# ASPNETCORE_ENVIRONMENT (default Development: Swagger UI and readable console logs),
+# Secrets__MasterKey / Secrets__MasterKeyFile / Secrets__CertificateFile (else generated once
+# into .local/master.key, mode 600: the key that encrypts the key ring in the database).
 # The PostgreSQL cluster keeps running after the server stops; the next call reuses it.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,6 +19,11 @@ cd "$(dirname "$0")"
 # shellcheck source=scripts/db.sh
 source scripts/db.sh
 db_setup
+# The master key of the key ring: Secrets__MasterKey/MasterKeyFile/CertificateFile, else
+# generated once into .local/master.key (mode 600).
+# shellcheck source=scripts/master-key.sh
+source scripts/master-key.sh
+master_key_setup
 
 port="${SCHEDULER_PORT:-5080}"
 # A secret generated once into .local/<file> (mode 600) and reused on every later call:

@@ -8,6 +8,7 @@ using Scheduler.Infrastructure.Quartz;
 using Scheduler.Infrastructure.Security;
 using Scheduler.Infrastructure.Telemetry;
 using Scheduler.Modules.Access;
+using Scheduler.Modules.Audit;
 using Scheduler.Modules.Dags;
 using Scheduler.Modules.Notifications;
 using Scheduler.Modules.Runs;
@@ -25,6 +26,7 @@ builder.Services
     .AddHealth()
     .AddMetrics(builder.Configuration)    // OpenTelemetry metrics, Prometheus scrape endpoint
     .AddAccess()                          // API keys, admin users + cookie, role policies
+    .AddAudit()                           // the audit trail: its writer, list and retention
     .AddAdminPages()                      // Razor Pages at /admin
     .AddDags()                            // catalogue, versions, schedules
     .AddRuns(builder.Configuration)       // runs, task state machine, retries, the scheduler loop
@@ -56,6 +58,7 @@ if (app.Configuration.GetValue("Api:Enabled", true))
 {
     var api = app.MapGroup("/api/v1").ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
     api.MapAccess();
+    api.MapAudit();
     api.MapDags();
     api.MapRuns();
     api.MapWorkers();

@@ -16,7 +16,7 @@ internal static class AdminPagesSetup
         {
             options.Conventions.AuthorizeFolder("/Admin", Policies.Viewer);
             options.Conventions.AllowAnonymousToPage("/Admin/Login");
-            foreach (var page in new[] { "/Admin/Users", "/Admin/ApiKeys", "/Admin/Connections", "/Admin/Dags/Edit" })
+            foreach (var page in new[] { "/Admin/Users", "/Admin/ApiKeys", "/Admin/Connections", "/Admin/Dags/Edit", "/Admin/Audit" })
                 options.Conventions.AuthorizePage(page, Policies.Admin);
             options.Conventions.AddPageRoute("/Admin/Dags/Edit", "/admin/dags/new");
         });

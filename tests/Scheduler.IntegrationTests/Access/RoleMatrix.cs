@@ -86,6 +86,9 @@ public static class RoleMatrix
         ["GET /api/v1/dags/{name}/backfills"] = Viewer,
         ["GET /api/v1/backfills/{id}"] = Viewer,
         ["POST /api/v1/backfills/{id}/cancel"] = Operator,
+        ["GET /api/v1/audit"] = Admin,
+        ["POST /api/v1/secrets/rotate"] = Admin,
+        ["POST /api/v1/users/{name}/erase"] = Admin,
     };
 
     private static int Rank(string role) => role switch { Viewer => 1, Operator => 2, Admin => 3, _ => 0 };

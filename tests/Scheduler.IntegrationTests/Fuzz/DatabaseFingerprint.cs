@@ -16,6 +16,7 @@ namespace Scheduler.IntegrationTests.Fuzz;
 /// times (only manual runs, which only a trigger creates, are counted), a monitor's state and
 /// expected times, a channel's digest clock;</item>
 /// <item>dead letters only once requeued (the engine adds new ones; only a request requeues).</item>
+/// <item>the audit trail: a refused request leaves no entry.</item>
 /// </list>
 /// </summary>
 public static class DatabaseFingerprint
@@ -33,7 +34,8 @@ public static class DatabaseFingerprint
           (select string_agg(concat_ws(',', position, events::text, channel), ';' order by position) from notifications.global_rules),
           (select string_agg(concat_ws(',', name, description, cron, interval_seconds, timezone, grace_seconds, channels::text, token_hash, paused), ';' order by name) from notifications.monitors),
           (select string_agg(concat_ws(',', id, monitor_id, kind, message), ';' order by id) from notifications.pings),
-          (select string_agg(concat_ws(',', name, kind, description, secret), ';' order by name) from workers.connections)))
+          (select string_agg(concat_ws(',', name, kind, description, secret), ';' order by name) from workers.connections),
+          (select string_agg(concat_ws(',', id, action, target), ';' order by id) from audit.entries)))
         """;
 
     public static async Task<string> TakeAsync() => (await TestDatabase.ScalarAsync<string>(Sql))!;

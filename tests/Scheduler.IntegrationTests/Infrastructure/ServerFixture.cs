@@ -22,6 +22,8 @@ public sealed class ServerFixture : IAsyncLifetime
     public const string AdminUser = "admin";
     public const string AdminPassword = "admin-test-password";
     public const string EgressDenied = "127.0.0.2";
+    /// <summary>The master key every test server encrypts its key ring with (Secrets:MasterKey): a server refuses to start without one.</summary>
+    public const string MasterKey = "c2NoZWR1bGVyLXRlc3QtbWFzdGVyLWtleS0wMTIzNDU=";
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private WebApplicationFactory<Program> _factory = null!;
@@ -116,6 +118,7 @@ public sealed class ServerFixture : IAsyncLifetime
             web.UseEnvironment("Testing");
             web.UseSetting("ConnectionStrings:Scheduler", TestDatabase.ConnectionString);
             web.UseSetting("Auth:BootstrapAdminKey", BootstrapKey);
+            web.UseSetting("Secrets:MasterKey", MasterKey);
             foreach (var (key, value) in settings)
                 web.UseSetting(key, value);
             if (services is not null)
@@ -158,6 +161,10 @@ public sealed class ServerFixture : IAsyncLifetime
             }
             await using var pools = new NpgsqlCommand("delete from runs.pools where name <> 'default'", connection);
             await pools.ExecuteNonQueryAsync();
+            // The audit trail is append-only (migration 0018): only a transaction that says
+            // audit.allow = 'purge' may delete its entries, as the retention job does.
+            await using var audit = new NpgsqlCommand("begin; select set_config('audit.allow', 'purge', true); delete from audit.entries; commit;", connection);
+            await audit.ExecuteNonQueryAsync();
         }
         ((MemoryCache)_factory.Services.GetRequiredService<IMemoryCache>()).Clear();
         Traces.Clear();

@@ -40,6 +40,7 @@ public sealed class ServerProcesses : IDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
         start.Environment["ConnectionStrings__Scheduler"] = connection;
         start.Environment["Auth__BootstrapAdminKey"] = key;
+        start.Environment["Secrets__MasterKey"] = ServerFixture.MasterKey;
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
         foreach (var (name, value) in settings)
             start.Environment[name] = value;

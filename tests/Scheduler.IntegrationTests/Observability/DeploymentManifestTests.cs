@@ -21,7 +21,7 @@ public sealed partial class DeploymentManifestTests(ServerFixture server) : Serv
     ];
 
     /// <summary>Configuration sections the server reads (README, "Configuration").</summary>
-    private static readonly string[] KnownSettings = ["ASPNETCORE_", "ConnectionStrings__", "Auth__", "Database__", "Workers__", "Scheduler__", "Metrics__", "Notifications__", "Runs__", "Serilog__"];
+    private static readonly string[] KnownSettings = ["ASPNETCORE_", "ConnectionStrings__", "Auth__", "Database__", "Workers__", "Scheduler__", "Metrics__", "Notifications__", "Runs__", "Serilog__", "Secrets__", "Audit__"];
 
     private static string Deploy(params string[] parts) => Repository.PathOf(["deploy", .. parts]);
 

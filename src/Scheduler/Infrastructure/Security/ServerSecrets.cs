@@ -14,7 +14,7 @@ namespace Scheduler.Infrastructure.Security;
 internal static class ServerSecrets
 {
     /// <summary>Variables whose name starts with one of these are secrets.</summary>
-    public static readonly string[] Prefixes = ["ConnectionStrings__", "Auth__", "SCHEDULER_TEST_CONNECTION", "SCHEDULER_PG_ADMIN_CONNECTION", "PGPASSWORD"];
+    public static readonly string[] Prefixes = ["ConnectionStrings__", "Auth__", "Secrets__", "SCHEDULER_TEST_CONNECTION", "SCHEDULER_PG_ADMIN_CONNECTION", "PGPASSWORD"];
 
     public static bool IsSecret(string variable) => Prefixes.Any(p => variable.StartsWith(p, StringComparison.Ordinal));
 

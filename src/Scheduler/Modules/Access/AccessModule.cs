@@ -31,5 +31,6 @@ internal static class AccessModule
         CreateApiKey.Map(keys);
         ListApiKeys.Map(keys);
         RevokeApiKey.Map(keys);
+        EraseUser.Map(api.MapGroup("/users").WithTags("Users"));
     }
 }

@@ -2,6 +2,7 @@ using FluentValidation;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Scheduler.Infrastructure.Auth;
+using Scheduler.Modules.Audit.Contracts;
 
 namespace Scheduler.Modules.Access;
 
@@ -28,7 +29,7 @@ internal static class CreateApiKey
         }
     }
 
-    public sealed class Handler(AccessDbContext db, TimeProvider clock) : ICommandHandler<Command, Created>
+    public sealed class Handler(AccessDbContext db, TimeProvider clock, AuditTrail audit) : ICommandHandler<Command, Created>
     {
         public async ValueTask<Created> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -45,7 +46,10 @@ internal static class CreateApiKey
                 ExpiresAt = command.ExpiresAt?.ToUniversalTime(),
             };
             db.ApiKeys.Add(key);
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
+            await audit.WriteAsync(db, "api_key.create", AuditTargets.ApiKey(key.Id), new() { ["name"] = key.Name, ["role"] = key.Role, ["prefix"] = key.Prefix }, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
             return new Created(key.Id, key.Name, key.Role, secret, key.Prefix, key.CreatedAt, key.ExpiresAt);
         }
     }

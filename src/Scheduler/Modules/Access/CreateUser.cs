@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Validation;
+using Scheduler.Modules.Audit.Contracts;
 using static Scheduler.Modules.Access.UserResponses;
 
 namespace Scheduler.Modules.Access;
@@ -24,7 +25,7 @@ internal static class CreateUser
         }
     }
 
-    public sealed class Handler(AccessDbContext db, TimeProvider clock) : ICommandHandler<Command, UserInfo?>
+    public sealed class Handler(AccessDbContext db, TimeProvider clock, AuditTrail audit) : ICommandHandler<Command, UserInfo?>
     {
         public async ValueTask<UserInfo?> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -33,7 +34,7 @@ internal static class CreateUser
             db.Users.Add(user);
             try
             {
-                await db.SaveChangesAsync(cancellationToken);
+                await audit.SaveChangesAsync(db, "user.create", AuditTargets.User(user.Username), new() { ["role"] = user.Role }, cancellationToken);
             }
             catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
             {

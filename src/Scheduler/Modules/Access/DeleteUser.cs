@@ -1,6 +1,7 @@
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
+using Scheduler.Modules.Audit.Contracts;
 using static Scheduler.Modules.Access.UserResponses;
 
 namespace Scheduler.Modules.Access;
@@ -15,7 +16,7 @@ internal static class DeleteUser
 {
     public sealed record Command(long Id) : ICommand<Change>;
 
-    public sealed class Handler(AccessDbContext db, TimeProvider clock, IMemoryCache cache) : ICommandHandler<Command, Change>
+    public sealed class Handler(AccessDbContext db, TimeProvider clock, IMemoryCache cache, AuditTrail audit) : ICommandHandler<Command, Change>
     {
         public async ValueTask<Change> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -26,17 +27,29 @@ internal static class DeleteUser
                 return Change.NotFound;
             if (lastAdmin)
                 return Change.LastAdmin;
-            var keys = await db.ApiKeys.Where(k => k.CreatedByUserId == user.Id && k.RevokedAt == null).ToListAsync(cancellationToken);
-            var now = clock.GetUtcNow();
-            foreach (var key in keys)
-                key.RevokedAt = now;
-            db.Users.Remove(user);
-            await db.SaveChangesAsync(cancellationToken);
+            var keys = await RemoveAsync(db, user, clock.GetUtcNow(), cancellationToken);
+            await audit.SaveChangesAsync(db, "user.delete", AuditTargets.User(user.Username), new() { ["revoked_keys"] = keys.Count }, cancellationToken);
             await tx.CommitAsync(cancellationToken);
-            foreach (var key in keys)
-                cache.Remove(ApiKeyAuthenticationHandler.CacheKey(key.KeyHash));
-            AdminCookieSetup.Forget(cache, user.Id);
+            Forget(cache, user, keys);
             return Change.Done;
         }
+    }
+
+    /// <summary>Marks the user removed and the keys they created revoked (saved by the caller, in its transaction); returns those keys.</summary>
+    public static async Task<List<ApiKey>> RemoveAsync(AccessDbContext db, User user, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var keys = await db.ApiKeys.Where(k => k.CreatedByUserId == user.Id && k.RevokedAt == null).ToListAsync(cancellationToken);
+        foreach (var key in keys)
+            key.RevokedAt = now;
+        db.Users.Remove(user);
+        return keys;
+    }
+
+    /// <summary>After the commit: this replica stops honouring the user's session and keys at once.</summary>
+    public static void Forget(IMemoryCache cache, User user, IEnumerable<ApiKey> keys)
+    {
+        foreach (var key in keys)
+            cache.Remove(ApiKeyAuthenticationHandler.CacheKey(key.KeyHash));
+        AdminCookieSetup.Forget(cache, user.Id);
     }
 }

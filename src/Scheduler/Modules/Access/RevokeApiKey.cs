@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Audit.Contracts;
 
 namespace Scheduler.Modules.Access;
 
@@ -15,7 +16,7 @@ internal static class RevokeApiKey
 {
     public sealed record Command(long Id) : ICommand<bool>;
 
-    public sealed class Handler(AccessDbContext db, TimeProvider clock, IMemoryCache cache) : ICommandHandler<Command, bool>
+    public sealed class Handler(AccessDbContext db, TimeProvider clock, IMemoryCache cache, AuditTrail audit) : ICommandHandler<Command, bool>
     {
         public async ValueTask<bool> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -23,7 +24,7 @@ internal static class RevokeApiKey
             if (key is null)
                 return false;
             key.RevokedAt ??= clock.GetUtcNow();
-            await db.SaveChangesAsync(cancellationToken);
+            await audit.SaveChangesAsync(db, "api_key.revoke", AuditTargets.ApiKey(key.Id), new() { ["name"] = key.Name }, cancellationToken);
             cache.Remove(ApiKeyAuthenticationHandler.CacheKey(key.KeyHash));
             return true;
         }

@@ -1,16 +1,20 @@
 using Mediator;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Scheduler.Modules.Audit.Contracts;
 using static Scheduler.Modules.Access.UserResponses;
 
 namespace Scheduler.Modules.Access;
 
-/// <summary>The admin pages' sign-in: the user when the password matches, else null (unknown user or wrong password alike).</summary>
+/// <summary>
+/// The admin pages' sign-in: the user when the password matches, else null (unknown user or wrong password alike).
+/// Either way the audit trail records it (<c>user.login</c>, <c>user.login_failed</c> under the name tried).
+/// </summary>
 internal static class SignInUser
 {
     public sealed record Query(string? Username, string? Password) : IQuery<UserInfo?>;
 
-    public sealed class Handler(AccessDbContext db) : IQueryHandler<Query, UserInfo?>
+    public sealed class Handler(AccessDbContext db, AuditTrail audit) : IQueryHandler<Query, UserInfo?>
     {
         private static readonly string DummyHash = Hasher.HashPassword(null!, "not-a-password-of-anyone");
 
@@ -23,17 +27,22 @@ internal static class SignInUser
             {
                 // The same work as a real check, so response times do not reveal which usernames exist.
                 Hasher.VerifyHashedPassword(null!, DummyHash, query.Password);
-                return null;
+                return await FailedAsync(query.Username, null, cancellationToken);
             }
             var result = Hasher.VerifyHashedPassword(user, user.PasswordHash, query.Password);
             if (result == PasswordVerificationResult.Failed)
-                return null;
+                return await FailedAsync(user.Username, user.Id, cancellationToken);
             if (result == PasswordVerificationResult.SuccessRehashNeeded)
-            {
                 user.PasswordHash = Hasher.HashPassword(user, query.Password);
-                await db.SaveChangesAsync(cancellationToken);
-            }
+            await audit.SaveChangesAsync(db, "user.login", AuditTargets.User(user.Username), null, cancellationToken, new AuditActor(AuditActor.User, user.Id, user.Username));
             return ToInfo(user);
+        }
+
+        private async Task<UserInfo?> FailedAsync(string username, long? id, CancellationToken cancellationToken)
+        {
+            await audit.SaveChangesAsync(db, "user.login_failed", AuditTargets.User(username), new() { ["known_user"] = id is not null }, cancellationToken,
+                new AuditActor(AuditActor.User, id, username));
+            return null;
         }
     }
 }

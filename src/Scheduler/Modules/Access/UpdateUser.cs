@@ -3,6 +3,7 @@ using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using Scheduler.Infrastructure.Auth;
+using Scheduler.Modules.Audit.Contracts;
 using static Scheduler.Modules.Access.UserResponses;
 
 namespace Scheduler.Modules.Access;
@@ -27,7 +28,7 @@ internal static class UpdateUser
         }
     }
 
-    public sealed class Handler(AccessDbContext db, TimeProvider clock, IMemoryCache cache) : ICommandHandler<Command, (Change Change, UserInfo? User)>
+    public sealed class Handler(AccessDbContext db, TimeProvider clock, IMemoryCache cache, AuditTrail audit) : ICommandHandler<Command, (Change Change, UserInfo? User)>
     {
         public async ValueTask<(Change Change, UserInfo? User)> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -48,7 +49,12 @@ internal static class UpdateUser
                 user.PasswordHash = Hasher.HashPassword(user, command.Password);
             user.SecurityStamp = NewStamp();
             user.UpdatedAt = clock.GetUtcNow();
-            await db.SaveChangesAsync(cancellationToken);
+            var changed = new List<string>();
+            if (roleChanges)
+                changed.Add("role");
+            if (command.Password is not null)
+                changed.Add("password");
+            await audit.SaveChangesAsync(db, "user.update", AuditTargets.User(user.Username), AuditTrail.Changed(changed, roleChanges ? new() { ["role"] = user.Role } : null), cancellationToken);
             await tx.CommitAsync(cancellationToken);
             AdminCookieSetup.Forget(cache, user.Id);
             return (Change.Done, ToInfo(user));

@@ -3,6 +3,7 @@ using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Modules.Dags.Definitions;
 
 namespace Scheduler.Modules.Dags;
@@ -17,12 +18,12 @@ internal static class CreateDag
     }
 
     /// <summary>Returns null when the name is taken (the unique key decides, not a pre-check).</summary>
-    public sealed class Handler(DagsDbContext db, Calendars.CalendarCache calendars, TimeProvider clock) : ICommandHandler<Command, DagDetails?>
+    public sealed class Handler(DagsDbContext db, Calendars.CalendarCache calendars, TimeProvider clock, AuditTrail audit) : ICommandHandler<Command, DagDetails?>
     {
         public async ValueTask<DagDetails?> Handle(Command command, CancellationToken cancellationToken)
         {
             var prepared = PreparedDefinition.From(command.Definition!);
-            var dag = await DagStore.TryInsertAsync(db, prepared, command.Actor, clock.GetUtcNow(), await calendars.GetAsync(cancellationToken), cancellationToken);
+            var dag = await DagStore.TryInsertAsync(db, audit, prepared, command.Actor, clock.GetUtcNow(), await calendars.GetAsync(cancellationToken), cancellationToken);
             return dag?.ToDetails();
         }
     }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Modules.Dags.Definitions;
 
 namespace Scheduler.Modules.Dags;
@@ -11,7 +12,7 @@ internal static class DagStore
     /// Inserts the DAG and its version 1 in one transaction. Returns null when the name is
     /// taken: the unique key decides, so two concurrent creates cannot both succeed.
     /// </summary>
-    public static async Task<Dag?> TryInsertAsync(DagsDbContext db, PreparedDefinition prepared, string? actor, DateTimeOffset now,
+    public static async Task<Dag?> TryInsertAsync(DagsDbContext db, AuditTrail audit, PreparedDefinition prepared, string? actor, DateTimeOffset now,
         IReadOnlyDictionary<string, Scheduling.ExclusionCalendar> calendars, CancellationToken cancellationToken)
     {
         var dag = new Dag
@@ -36,7 +37,7 @@ internal static class DagStore
             return null;
         }
         db.Versions.Add(new DagVersion { DagId = dag.Id, Version = 1, Hash = dag.Hash, Definition = dag.Definition, CreatedAt = now, CreatedBy = actor });
-        await db.SaveChangesAsync(cancellationToken);
+        await audit.SaveChangesAsync(db, "dag.create", AuditTargets.Dag(dag.Name), new() { ["version"] = 1, ["hash"] = dag.Hash }, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return dag;
     }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Audit.Contracts;
 
 namespace Scheduler.Modules.Dags;
 
@@ -18,7 +19,7 @@ internal static class DeleteDag
     /// <param name="ActiveRuns">Runs still queued or running, which kept the DAG.</param>
     public sealed record Result(bool Found, int ActiveRuns);
 
-    public sealed class Handler(DagsDbContext db) : ICommandHandler<Command, Result>
+    public sealed class Handler(DagsDbContext db, AuditTrail audit) : ICommandHandler<Command, Result>
     {
         public async ValueTask<Result> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -39,6 +40,7 @@ internal static class DeleteDag
             if (active > 0)
                 return new Result(true, active);
             await db.Dags.Where(d => d.Id == id.Value).ExecuteDeleteAsync(cancellationToken);
+            await audit.WriteAsync(db, "dag.delete", AuditTargets.Dag(command.Name), null, cancellationToken);
             await tx.CommitAsync(cancellationToken);
             return new Result(true, 0);
         }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Modules.Dags.Definitions;
 
 namespace Scheduler.Modules.Dags;
@@ -16,7 +17,7 @@ internal static class PauseDag
 {
     public sealed record Command(string Name, bool Paused) : ICommand<DagDetails?>;
 
-    public sealed class Handler(DagsDbContext db, Calendars.CalendarCache calendars, TimeProvider clock) : ICommandHandler<Command, DagDetails?>
+    public sealed class Handler(DagsDbContext db, Calendars.CalendarCache calendars, TimeProvider clock, AuditTrail audit) : ICommandHandler<Command, DagDetails?>
     {
         public async ValueTask<DagDetails?> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -36,7 +37,7 @@ internal static class PauseDag
                     var prepared = PreparedDefinition.From(CanonicalJson.Deserialize(dag.Definition));
                     dag.NextRunAt = prepared.NextRunAfter(now, await calendars.GetAsync(cancellationToken));
                 }
-                await db.SaveChangesAsync(cancellationToken);
+                await audit.SaveChangesAsync(db, command.Paused ? "dag.pause" : "dag.unpause", AuditTargets.Dag(dag.Name), null, cancellationToken);
             }
             return dag.ToDetails();
         }

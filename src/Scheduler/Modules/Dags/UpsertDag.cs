@@ -3,6 +3,7 @@ using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Scheduler.Infrastructure.Auth;
+using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Modules.Dags.Definitions;
 
 namespace Scheduler.Modules.Dags;
@@ -30,7 +31,7 @@ internal static class UpsertDag
         }
     }
 
-    public sealed class Handler(DagsDbContext db, Calendars.CalendarCache calendarCache, TimeProvider clock) : ICommandHandler<Command, Result>
+    public sealed class Handler(DagsDbContext db, Calendars.CalendarCache calendarCache, TimeProvider clock, AuditTrail audit) : ICommandHandler<Command, Result>
     {
         public async ValueTask<Result> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -48,7 +49,7 @@ internal static class UpsertDag
                 if (dag is null)
                 {
                     await tx.RollbackAsync(cancellationToken);
-                    var created = await DagStore.TryInsertAsync(db, prepared, command.Actor, now, calendars, cancellationToken);
+                    var created = await DagStore.TryInsertAsync(db, audit, prepared, command.Actor, now, calendars, cancellationToken);
                     if (created is not null)
                         return new Result(created.ToDetails(), Created: true, Changed: true);
                     if (attempt > 0)
@@ -58,10 +59,12 @@ internal static class UpsertDag
                 if (dag.Hash == prepared.Hash)
                     return new Result(dag.ToDetails(), Created: false, Changed: false);
 
+                var before = dag.Hash;
                 dag.Version++;
                 dag.Apply(prepared, now, calendars);
                 db.Versions.Add(new DagVersion { DagId = dag.Id, Version = dag.Version, Hash = dag.Hash, Definition = dag.Definition, CreatedAt = now, CreatedBy = command.Actor });
-                await db.SaveChangesAsync(cancellationToken);
+                await audit.SaveChangesAsync(db, "dag.update", AuditTargets.Dag(dag.Name),
+                    new() { ["version"] = dag.Version, ["before_hash"] = before, ["after_hash"] = dag.Hash }, cancellationToken);
                 await tx.CommitAsync(cancellationToken);
                 return new Result(dag.ToDetails(), Created: false, Changed: true);
             }

@@ -2,6 +2,7 @@ using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Modules.Runs.Engine;
 
 namespace Scheduler.Modules.Runs;
@@ -11,10 +12,10 @@ internal static class CancelRun
 {
     public sealed record Command(long RunId) : ICommand<CancelResult?>;
 
-    public sealed class Handler(RunOperations operations) : ICommandHandler<Command, CancelResult?>
+    public sealed class Handler(RunOperations operations, AuditTrail audit) : ICommandHandler<Command, CancelResult?>
     {
         public async ValueTask<CancelResult?> Handle(Command command, CancellationToken cancellationToken) =>
-            await operations.CancelRunAsync(command.RunId, cancellationToken);
+            await operations.CancelRunAsync(command.RunId, audit.Entry("run.cancel", AuditTargets.Run(command.RunId)), cancellationToken);
     }
 
     public static RouteHandlerBuilder Map(RouteGroupBuilder api) => api

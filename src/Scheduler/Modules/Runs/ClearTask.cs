@@ -2,6 +2,7 @@ using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Modules.Runs.Engine;
 
 namespace Scheduler.Modules.Runs;
@@ -11,10 +12,11 @@ internal static class ClearTask
 {
     public sealed record Command(long RunId, string TaskId, bool Downstream) : ICommand<ClearResult?>;
 
-    public sealed class Handler(RunOperations operations) : ICommandHandler<Command, ClearResult?>
+    public sealed class Handler(RunOperations operations, AuditTrail audit) : ICommandHandler<Command, ClearResult?>
     {
         public async ValueTask<ClearResult?> Handle(Command command, CancellationToken cancellationToken) =>
-            await operations.ClearAsync(command.RunId, command.TaskId, command.Downstream, cancellationToken);
+            await operations.ClearAsync(command.RunId, command.TaskId, command.Downstream,
+                audit.Entry("task.clear", AuditTargets.Task(command.RunId, command.TaskId), new() { ["downstream"] = command.Downstream }), cancellationToken);
     }
 
     public static RouteHandlerBuilder Map(RouteGroupBuilder api) => api

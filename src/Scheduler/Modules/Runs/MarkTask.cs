@@ -3,6 +3,7 @@ using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Infrastructure.OpenApi;
 using Scheduler.Modules.Runs.Engine;
 
@@ -22,10 +23,11 @@ internal static class MarkTask
             .WithMessage("'state' must be 'success' or 'failed'.");
     }
 
-    public sealed class Handler(RunOperations operations) : ICommandHandler<Command, MarkResult?>
+    public sealed class Handler(RunOperations operations, AuditTrail audit) : ICommandHandler<Command, MarkResult?>
     {
         public async ValueTask<MarkResult?> Handle(Command command, CancellationToken cancellationToken) =>
-            await operations.MarkAsync(command.RunId, command.TaskId, command.State!, cancellationToken);
+            await operations.MarkAsync(command.RunId, command.TaskId, command.State!,
+                audit.Entry("task.mark", AuditTargets.Task(command.RunId, command.TaskId), new() { ["state"] = command.State }), cancellationToken);
     }
 
     public static RouteHandlerBuilder Map(RouteGroupBuilder api) => api

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Modules.Runs.Engine;
 
 namespace Scheduler.Modules.Runs;
@@ -19,7 +20,7 @@ internal static class RequeueDeadLetter
 
     public enum Result { NotFound, AlreadyRequeued, Busy, Requeued }
 
-    public sealed class Handler(RunsDbContext db, RunOperations operations, TimeProvider clock) : ICommandHandler<Command, Outcome>
+    public sealed class Handler(RunsDbContext db, RunOperations operations, TimeProvider clock, AuditTrail audit) : ICommandHandler<Command, Outcome>
     {
         public async ValueTask<Outcome> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -28,7 +29,8 @@ internal static class RequeueDeadLetter
                 return new(Result.NotFound);
             if (letter.RequeuedAt is not null)
                 return new(Result.AlreadyRequeued);
-            var cleared = await operations.ClearAsync(letter.RunId, letter.TaskId, downstream: true, cancellationToken);
+            var entry = audit.Entry("dead_letter.requeue", AuditTargets.DeadLetter(letter.Id), new() { ["run_id"] = letter.RunId, ["task_id"] = letter.TaskId });
+            var cleared = await operations.ClearAsync(letter.RunId, letter.TaskId, downstream: true, entry, cancellationToken);
             if (cleared?.Cleared is null)
                 return new(cleared is null ? Result.NotFound : Result.Busy);
             letter.RequeuedAt = clock.GetUtcNow();

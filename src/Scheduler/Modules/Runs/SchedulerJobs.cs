@@ -1,5 +1,6 @@
 using Mediator;
 using Quartz;
+using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Modules.Notifications.Contracts;
 using Scheduler.Modules.Workers.Contracts;
 
@@ -13,7 +14,7 @@ namespace Scheduler.Modules.Runs;
 /// </summary>
 internal static class SchedulerJobs
 {
-    /// <summary>Deletes runs, notification history and dead worker rows past their retention periods.</summary>
+    /// <summary>Deletes runs, notification history, dead worker rows and audit entries past their retention periods.</summary>
     [DisallowConcurrentExecution]
     public sealed class Retention(ISender sender) : IJob
     {
@@ -22,6 +23,7 @@ internal static class SchedulerJobs
             await sender.Send(new PurgeOldRuns.Command(), cancellationToken);
             await sender.Send(new PurgeNotificationHistory(), cancellationToken);
             await sender.Send(new PurgeDeadWorkers(), cancellationToken);
+            await sender.Send(new PurgeAuditHistory(), cancellationToken);
         }
     }
 

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Infrastructure.Templates;
+using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Modules.Dags.Contracts;
 using Scheduler.Modules.Runs.Engine;
 
@@ -31,7 +32,7 @@ internal static class TriggerDagRun
             RuleFor(c => c.Conf).Must(c => c!.ToJsonString().Length <= 1_000_000).WithMessage("'conf' must be at most 1 MB of JSON.").When(c => c.Conf is not null);
     }
 
-    public sealed class Handler(ISender sender, TriggerBatcher batcher, TimeProvider clock) : ICommandHandler<Command, Result>
+    public sealed class Handler(ISender sender, TriggerBatcher batcher, TimeProvider clock, AuditTrail audit) : ICommandHandler<Command, Result>
     {
         public async ValueTask<Result> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -42,7 +43,12 @@ internal static class TriggerDagRun
             var logicalDate = (command.LogicalDate ?? clock.GetUtcNow()).ToUniversalTime();
             // The trigger request's trace (its caller's traceparent, when sent) is the run's parent.
             var parent = Activity.Current?.Context ?? default;
-            var id = await batcher.CreateAsync(new NewRun(plan, logicalDate, "manual", command.Conf ?? [], command.Actor, parent), dateChosen: command.LogicalDate is not null);
+            var entry = audit.Entry("run.trigger", AuditTargets.Dag(plan.Name), new()
+            {
+                ["logical_date"] = command.LogicalDate is null ? null : Scheduler.Infrastructure.Json.InstantJsonConverter.Format(logicalDate),
+                ["conf_keys"] = new JsonArray((command.Conf ?? []).Select(p => (JsonNode)p.Key).ToArray()),
+            });
+            var id = await batcher.CreateAsync(new NewRun(plan, logicalDate, "manual", command.Conf ?? [], command.Actor, parent, Audit: entry), dateChosen: command.LogicalDate is not null);
             return new Result(true, id);
         }
     }

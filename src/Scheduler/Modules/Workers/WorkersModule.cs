@@ -3,11 +3,13 @@ using Scheduler.Abstractions;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Database;
 using Scheduler.Infrastructure.Net;
+using Scheduler.Infrastructure.Security;
 using Scheduler.Modules.Workers.Connections;
 using Scheduler.Modules.Workers.Executors;
 using Scheduler.Modules.Workers.Pool;
 using Scheduler.Modules.Workers.Templates;
 using Scheduler.Modules.Workers.Variables;
+using Scheduler.Modules.Workers.Secrets;
 
 namespace Scheduler.Modules.Workers;
 
@@ -17,8 +19,9 @@ internal static class WorkersModule
     {
         services.Configure<WorkerOptions>(configuration.GetSection("Workers"));
         services.AddModuleDbContext<ConnectionsDbContext>();
-        // One key ring in PostgreSQL for every replica, so a secret stored by one decrypts on all.
-        services.AddDataProtection().SetApplicationName("scheduler").PersistKeysToDbContext<ConnectionsDbContext>();
+        // One key ring in PostgreSQL for every replica, so a secret stored by one decrypts on all;
+        // its keys encrypted by the master key, which the database never holds (MasterKey).
+        services.AddDataProtection().SetApplicationName("scheduler").PersistKeysToDbContext<ConnectionsDbContext>().ProtectKeysWithMasterKey(configuration);
         services.AddSingleton<ConnectionSecrets>();
         services.AddSingleton<IConnectionResolver>(sp => sp.GetRequiredService<ConnectionSecrets>());
         services.AddSingleton<VariableStore>();
@@ -48,8 +51,17 @@ internal static class WorkersModule
     /// otherwise gets its first key from whichever request encrypts first (a secret, a
     /// cookie, an antiforgery token), several at once.
     /// </summary>
-    public static void EnsureKeyRing(this WebApplication app) =>
+    public static void EnsureKeyRing(this WebApplication app)
+    {
         app.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("Scheduler.Startup").Protect("ready");
+        using var scope = app.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<ConnectionsDbContext>();
+        // Keys written before a master key was configured stay readable, and in plaintext.
+        var plain = db.DataProtectionKeys.Count(k => k.Xml != null && k.Xml.Contains("<masterKey"));
+        if (plain > 0)
+            app.Services.GetRequiredService<ILogger<ConnectionsDbContext>>().LogWarning(
+                "{Count} Data Protection key(s) in workers.data_protection_keys were stored before a master key was configured and are NOT encrypted: rotate (POST /api/v1/secrets/rotate) to re-encrypt every secret under a new key and delete them", plain);
+    }
 
     public static void MapWorkers(this RouteGroupBuilder api)
     {
@@ -64,5 +76,6 @@ internal static class WorkersModule
         ReadVariables.Map(variables);
         SaveVariable.Map(variables).RequireAuthorization(Policies.Admin);
         DeleteVariable.Map(variables).RequireAuthorization(Policies.Admin);
+        RotateSecrets.Map(api.MapGroup("/secrets").WithTags("Secrets").RequireAuthorization(Policies.Admin));
     }
 }

@@ -31,7 +31,7 @@ internal sealed class ChannelStore(NpgsqlDataSource dataSource, IDataProtectionP
     public string Protect(JsonObject secrets) => _protector.Protect(secrets.ToJsonString());
 
     public JsonObject Unprotect(string? secret) =>
-        secret is null ? [] : JsonNode.Parse(_protector.Unprotect(secret))?.AsObject() ?? [];
+        secret is null ? [] : JsonNode.Parse(Scheduler.Infrastructure.Security.SecretProtection.Unprotect(_protector, secret))?.AsObject() ?? [];
 
     public ChannelConfig ToConfig(ChannelRow row)
     {

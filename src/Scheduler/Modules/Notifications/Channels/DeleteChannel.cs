@@ -2,6 +2,7 @@ using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Audit.Contracts;
 
 namespace Scheduler.Modules.Notifications.Channels;
 
@@ -10,13 +11,19 @@ internal static class DeleteChannel
 {
     public sealed record Command(string Name) : ICommand<bool>;
 
-    public sealed class Handler(NpgsqlDataSource dataSource) : ICommandHandler<Command, bool>
+    public sealed class Handler(NpgsqlDataSource dataSource, AuditTrail audit) : ICommandHandler<Command, bool>
     {
         public async ValueTask<bool> Handle(Command command, CancellationToken cancellationToken)
         {
-            await using var cmd = dataSource.CreateCommand("delete from notifications.channels where name = @name");
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+            await using var cmd = new NpgsqlCommand("delete from notifications.channels where name = @name", connection, tx);
             cmd.Parameters.AddWithValue("name", command.Name);
-            return await cmd.ExecuteNonQueryAsync(cancellationToken) > 0;
+            if (await cmd.ExecuteNonQueryAsync(cancellationToken) == 0)
+                return false;
+            await audit.WriteAsync(connection, tx, "channel.delete", AuditTargets.Channel(command.Name), null, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            return true;
         }
     }
 

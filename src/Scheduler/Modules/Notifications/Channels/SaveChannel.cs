@@ -8,6 +8,7 @@ using Scheduler.Infrastructure.Http;
 using Scheduler.Infrastructure.OpenApi;
 using Scheduler.Infrastructure.Schedules;
 using Scheduler.Infrastructure.Validation;
+using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Modules.Notifications.Contracts;
 using static Scheduler.Modules.Notifications.Channels.ChannelResponses;
 
@@ -57,7 +58,7 @@ internal static class SaveChannel
         return (null, errors);
     }
 
-    public sealed class Handler(ChannelStore store, NpgsqlDataSource dataSource, TimeProvider clock) : ICommandHandler<Command, (Info? Channel, bool Created)>
+    public sealed class Handler(ChannelStore store, NpgsqlDataSource dataSource, TimeProvider clock, AuditTrail audit) : ICommandHandler<Command, (Info? Channel, bool Created)>
     {
         public async ValueTask<(Info? Channel, bool Created)> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -73,7 +74,10 @@ internal static class SaveChannel
                 throw new ValidationException(errors);
 
             var now = clock.GetUtcNow();
-            await using var cmd = dataSource.CreateCommand($"""
+            var changed = Changed(existing, command, settings, secrets, sameType ? store.Unprotect(existing!.Secret) : null);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+            await using var cmd = new NpgsqlCommand($"""
                 insert into notifications.channels as c (name, type, settings, secret, secret_fields, digest_cron, digest_timezone, digest_next_at, created_at, updated_at)
                 values (@name, @type, @settings::jsonb, @secret, @fields, @cron, @zone, @next, @now, @now)
                 on conflict (name) do {(command.Replace ? """
@@ -85,7 +89,7 @@ internal static class SaveChannel
                         updated_at = excluded.updated_at
                     """ : "nothing")}
                 returning id, (xmax = 0)
-                """);
+                """, connection, tx);
             cmd.Parameters.AddWithValue("name", command.Name!);
             cmd.Parameters.AddWithValue("type", command.Type!);
             cmd.Parameters.AddWithValue("settings", settings.ToJsonString());
@@ -106,12 +110,30 @@ internal static class SaveChannel
                 created = reader.GetBoolean(1);
             }
             if (digest is not null || existing?.DigestCron is not null)
-            {
-                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-                await NotificationOutbox.TimesChangedAsync(connection, null, cancellationToken);
-            }
+                await NotificationOutbox.TimesChangedAsync(connection, tx, cancellationToken);
+            await audit.WriteAsync(connection, tx, created ? "channel.create" : "channel.update", AuditTargets.Channel(command.Name!), AuditTrail.Changed(changed), cancellationToken);
+            await tx.CommitAsync(cancellationToken);
             return (ToInfo((await store.GetAsync(command.Name!, cancellationToken))!), created);
         }
+    }
+
+    /// <summary>The names of what a save changes: type, settings, secret settings (by name only), digest.</summary>
+    private static List<string> Changed(ChannelRow? existing, Command command, JsonObject settings, JsonObject secrets, JsonObject? oldSecrets)
+    {
+        var changed = new List<string>();
+        if (existing?.Type != command.Type)
+            changed.Add("type");
+        var old = existing?.Settings ?? [];
+        foreach (var name in settings.Select(p => p.Key).Union(old.Select(p => p.Key)).Order(StringComparer.Ordinal))
+            if (!JsonNode.DeepEquals(settings[name], old[name]))
+                changed.Add("settings." + name);
+        var before = oldSecrets ?? [];
+        foreach (var name in secrets.Select(p => p.Key).Union(before.Select(p => p.Key)).Order(StringComparer.Ordinal))
+            if (!JsonNode.DeepEquals(secrets[name], before[name]))
+                changed.Add("settings." + name);
+        if (existing?.DigestCron != command.Digest?.Cron?.Trim())
+            changed.Add("digest");
+        return changed;
     }
 
     /// <summary>Maps POST /channels (CreateChannel) and PUT /channels/{name} (UpsertChannel): one command, told apart by <see cref="Command.Replace"/>.</summary>

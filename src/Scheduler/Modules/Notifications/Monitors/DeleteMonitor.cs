@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Audit.Contracts;
 
 namespace Scheduler.Modules.Notifications.Monitors;
 
@@ -11,13 +12,19 @@ internal static class DeleteMonitor
 {
     public sealed record Command(string Name) : ICommand<bool>;
 
-    public sealed class Handler(NpgsqlDataSource dataSource) : ICommandHandler<Command, bool>
+    public sealed class Handler(NpgsqlDataSource dataSource, AuditTrail audit) : ICommandHandler<Command, bool>
     {
         public async ValueTask<bool> Handle(Command command, CancellationToken cancellationToken)
         {
-            await using var cmd = dataSource.CreateCommand("delete from notifications.monitors where name = @n");
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+            await using var cmd = new NpgsqlCommand("delete from notifications.monitors where name = @n", connection, tx);
             cmd.Parameters.AddWithValue("n", command.Name);
-            return await cmd.ExecuteNonQueryAsync(cancellationToken) > 0;
+            if (await cmd.ExecuteNonQueryAsync(cancellationToken) == 0)
+                return false;
+            await audit.WriteAsync(connection, tx, "monitor.delete", AuditTargets.Monitor(command.Name), null, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            return true;
         }
     }
 

@@ -1,6 +1,7 @@
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Notifications.Contracts;
@@ -16,7 +17,7 @@ internal static class PauseMonitor
 {
     public sealed record Command(string Name, bool Paused) : ICommand<Info?>;
 
-    public sealed class Handler(NpgsqlDataSource dataSource, TimeProvider clock) : ICommandHandler<Command, Info?>
+    public sealed class Handler(NpgsqlDataSource dataSource, TimeProvider clock, AuditTrail audit) : ICommandHandler<Command, Info?>
     {
         public async ValueTask<Info?> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -35,6 +36,8 @@ internal static class PauseMonitor
             }
             var saved = await MonitorStore.FindAsync(connection, tx, command.Name, false, cancellationToken);
             await NotificationOutbox.TimesChangedAsync(connection, tx, cancellationToken);
+            if (row.Paused != command.Paused)
+                await audit.WriteAsync(connection, tx, command.Paused ? "monitor.pause" : "monitor.unpause", AuditTargets.Monitor(command.Name), null, cancellationToken);
             await tx.CommitAsync(cancellationToken);
             return ToInfo(saved!);
         }

@@ -3,6 +3,7 @@ using FluentValidation.Results;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Infrastructure.OpenApi;
@@ -44,7 +45,7 @@ internal static class SaveMonitor
         }
     }
 
-    public sealed class Handler(NpgsqlDataSource dataSource, TimeProvider clock) : ICommandHandler<Command, (Info? Monitor, string? Token)>
+    public sealed class Handler(NpgsqlDataSource dataSource, TimeProvider clock, AuditTrail audit) : ICommandHandler<Command, (Info? Monitor, string? Token)>
     {
         /// <summary>PostgreSQL keeps microseconds: the response shows what a later read will show.</summary>
         private static DateTimeOffset Micro(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % 10, TimeSpan.Zero);
@@ -103,8 +104,20 @@ internal static class SaveMonitor
             }
             var saved = await MonitorStore.FindAsync(connection, tx, command.Name!, forUpdate: false, cancellationToken);
             await NotificationOutbox.TimesChangedAsync(connection, tx, cancellationToken);
+            await audit.WriteAsync(connection, tx, existing is null ? "monitor.create" : "monitor.update", AuditTargets.Monitor(command.Name!),
+                existing is null ? null : AuditTrail.Changed(Changed(existing, saved!)), cancellationToken);
             await tx.CommitAsync(cancellationToken);
             return (ToInfo(saved!), existing is null ? token : null);
+        }
+
+        private static IEnumerable<string> Changed(MonitorRow before, MonitorRow after)
+        {
+            if (before.Description != after.Description) yield return "description";
+            if (before.Cron != after.Cron) yield return "cron";
+            if (before.Interval != after.Interval) yield return "interval";
+            if (before.Timezone != after.Timezone) yield return "timezone";
+            if (before.Grace != after.Grace) yield return "grace";
+            if (!before.Channels.SequenceEqual(after.Channels)) yield return "channels";
         }
     }
 

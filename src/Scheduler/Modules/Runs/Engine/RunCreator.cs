@@ -3,13 +3,15 @@ using System.Text.Json.Nodes;
 using Npgsql;
 using NpgsqlTypes;
 using Scheduler.Infrastructure.Telemetry;
+using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Modules.Dags.Contracts;
 
 namespace Scheduler.Modules.Runs.Engine;
 
 /// <param name="Parent">The trace the run joins (a trigger request's); none starts a trace of its own.</param>
 /// <param name="BackfillId">The backfill the run belongs to: it is created waiting and started by the backfill's own limit.</param>
-internal sealed record NewRun(DagPlan Plan, DateTimeOffset LogicalDate, string RunType, JsonObject Conf, string? CreatedBy, ActivityContext Parent = default, long? BackfillId = null);
+/// <param name="Audit">The trigger's audit entry, written with the run (its id added to the details) in the creating transaction.</param>
+internal sealed record NewRun(DagPlan Plan, DateTimeOffset LogicalDate, string RunType, JsonObject Conf, string? CreatedBy, ActivityContext Parent = default, long? BackfillId = null, AuditEntry? Audit = null);
 
 /// <summary>
 /// Creates runs in one transaction: one INSERT for the runs, one for all their task instances
@@ -186,6 +188,10 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         }
         if (queuedAny)
             await RunUnitOfWork.NotifyQueuedAsync(connection, tx, queuedConstrained, ct);
+        await AuditLog.WriteAsync(connection, tx, runs.Select((r, i) => (r.Audit, Id: ids[i]))
+            .Where(x => x.Audit is not null && x.Id is not null)
+            .Select(x => x.Audit! with { Details = new JsonObject(x.Audit.Details.Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone()))) { ["run_id"] = x.Id } })
+            .ToList(), ct);
         await tx.CommitAsync(ct);
         for (var i = 0; i < runs.Count; i++)
             if (ids[i] is not null)

@@ -1,3 +1,4 @@
+using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Modules.Runs.Contracts;
 
 namespace Scheduler.Modules.Runs.Engine;
@@ -5,11 +6,12 @@ namespace Scheduler.Modules.Runs.Engine;
 /// <summary>
 /// Operator actions on a run (cancel, clear, mark), each one run transaction through the
 /// unit of work, so downstream resolution and the run's end follow exactly as after a task ran.
+/// Each writes its audit entry, when given and when the action changed something, in that transaction.
 /// </summary>
 internal sealed class RunOperations(RunUnitOfWork unit)
 {
     /// <summary>Cancels every task that has not finished; running ones are told to stop.</summary>
-    public Task<CancelResult?> CancelRunAsync(long runId, CancellationToken ct) => unit.InRunAsync(runId, async run =>
+    public Task<CancelResult?> CancelRunAsync(long runId, AuditEntry? audit, CancellationToken ct) => unit.InRunAsync(runId, async run =>
     {
         if (RunStates.IsFinal(run.State))
             return new CancelResult(false, run.State);
@@ -21,6 +23,7 @@ internal sealed class RunOperations(RunUnitOfWork unit)
             await cmd.ExecuteNonQueryAsync(ct);
         }
         run.ForceState(RunStates.Cancelled);
+        await WriteAsync(run, audit, ct);
         await using (var cmd = run.Command($"select pg_notify('{Channels.Cancel}', @p)"))
         {
             cmd.Parameters.AddWithValue("p", runId.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -28,6 +31,9 @@ internal sealed class RunOperations(RunUnitOfWork unit)
         }
         return new CancelResult(true, RunStates.Cancelled);
     }, ct);
+
+    private static Task WriteAsync(RunTransaction run, AuditEntry? audit, CancellationToken ct) =>
+        audit is null ? Task.CompletedTask : AuditLog.WriteAsync(run.Connection, run.Transaction, [audit], ct);
 
     private static async Task<List<string>> OpenTasksAsync(RunTransaction run, CancellationToken ct)
     {
@@ -45,7 +51,7 @@ internal sealed class RunOperations(RunUnitOfWork unit)
     /// depends on it, transitively). Cleared tasks get fresh attempts: the attempt counter
     /// continues and the task's retries apply again. A finished run re-opens.
     /// </summary>
-    public Task<ClearResult?> ClearAsync(long runId, string taskId, bool downstream, CancellationToken ct) => unit.InRunAsync(runId, async run =>
+    public Task<ClearResult?> ClearAsync(long runId, string taskId, bool downstream, AuditEntry? audit, CancellationToken ct) => unit.InRunAsync(runId, async run =>
     {
         if (!run.Graph.Tasks.ContainsKey(taskId))
             return new ClearResult(false, []);
@@ -76,11 +82,14 @@ internal sealed class RunOperations(RunUnitOfWork unit)
         var rootsAmongCleared = targets.Where(t => run.Graph.Tasks[t].DependsOn.Count == 0 || run.Graph.Tasks[t].TriggerRule == "always").ToList();
         await run.SetAsync(rootsAmongCleared, TaskStates.Queued, [TaskStates.Pending], ct);
         await run.ResolveDownstreamAsync(upstreamOfCleared, ct);
+        if (audit is not null)
+            audit.Details["cleared"] = new System.Text.Json.Nodes.JsonArray(targets.Select(t => (System.Text.Json.Nodes.JsonNode)t).ToArray());
+        await WriteAsync(run, audit, ct);
         return new ClearResult(true, targets);
     }, ct);
 
     /// <summary>Marks a task success or failed by hand; downstream follows as if it had run.</summary>
-    public Task<MarkResult?> MarkAsync(long runId, string taskId, string state, CancellationToken ct) => unit.InRunAsync(runId, async run =>
+    public Task<MarkResult?> MarkAsync(long runId, string taskId, string state, AuditEntry? audit, CancellationToken ct) => unit.InRunAsync(runId, async run =>
     {
         if (!run.Graph.Tasks.ContainsKey(taskId))
             return new MarkResult(false, false);
@@ -94,6 +103,7 @@ internal sealed class RunOperations(RunUnitOfWork unit)
                 await cmd.ExecuteNonQueryAsync(ct);
             }
             await run.ResolveDownstreamAsync([taskId], ct);
+            await WriteAsync(run, audit, ct);
         }
         return new MarkResult(true, moved.Count > 0);
     }, ct);

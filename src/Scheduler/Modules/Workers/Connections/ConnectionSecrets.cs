@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Scheduler.Abstractions;
+using Scheduler.Infrastructure.Security;
 
 namespace Scheduler.Modules.Workers.Connections;
 
@@ -14,7 +15,7 @@ internal sealed class ConnectionSecrets(IDataProtectionProvider provider, IServi
 
     public string Protect(string connectionString) => _protector.Protect(connectionString);
 
-    public string Unprotect(string secret) => _protector.Unprotect(secret);
+    public string Unprotect(string secret) => SecretProtection.Unprotect(_protector, secret);
 
     public async Task<ResolvedConnection?> ResolveAsync(string name, CancellationToken cancellationToken)
     {

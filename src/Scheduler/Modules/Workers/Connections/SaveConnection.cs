@@ -6,6 +6,7 @@ using Npgsql;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Infrastructure.OpenApi;
 using Scheduler.Infrastructure.Validation;
+using Scheduler.Modules.Audit.Contracts;
 using static Scheduler.Modules.Workers.Connections.ConnectionResponses;
 
 namespace Scheduler.Modules.Workers.Connections;
@@ -49,7 +50,7 @@ internal static class SaveConnection
         }
     }
 
-    public sealed class Handler(ConnectionsDbContext db, ConnectionSecrets secrets, TimeProvider clock) : ICommandHandler<Command, Result>
+    public sealed class Handler(ConnectionsDbContext db, ConnectionSecrets secrets, TimeProvider clock, AuditTrail audit) : ICommandHandler<Command, Result>
     {
         public async ValueTask<Result> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -60,6 +61,14 @@ internal static class SaveConnection
             if (row is not null && !command.Replace)
                 return new Result(null, false);
             var created = row is null;
+            // What changed, by field name: the connection string itself never reaches the trail.
+            var changed = new List<string>();
+            if (row is null || row.Kind != command.Kind)
+                changed.Add("kind");
+            if (row is null || row.Description != command.Description)
+                changed.Add("description");
+            if (row is null || secrets.Unprotect(row.Secret) != command.ConnectionString)
+                changed.Add("connection_string");
             if (row is null)
                 db.Connections.Add(row = new StoredConnection { Name = command.Name!, Kind = command.Kind!, Secret = "", CreatedAt = now });
             row.Kind = command.Kind!;
@@ -68,7 +77,7 @@ internal static class SaveConnection
             row.UpdatedAt = now;
             try
             {
-                await db.SaveChangesAsync(cancellationToken);
+                await audit.SaveChangesAsync(db, created ? "connection.create" : "connection.update", AuditTargets.Connection(row.Name), AuditTrail.Changed(changed), cancellationToken);
             }
             catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
             {
