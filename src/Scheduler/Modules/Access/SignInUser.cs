@@ -5,7 +5,10 @@ using static Scheduler.Modules.Access.UserResponses;
 
 namespace Scheduler.Modules.Access;
 
-/// <summary>The admin pages' sign-in: the user when the password matches, else null (unknown user or wrong password alike).</summary>
+/// <summary>
+/// The admin pages' local sign-in: the user when the password matches, else null (unknown user,
+/// wrong password, or a user who signs in with SSO and has no password here, alike).
+/// </summary>
 internal static class SignInUser
 {
     public sealed record Query(string? Username, string? Password) : IQuery<UserInfo?>;
@@ -19,7 +22,7 @@ internal static class SignInUser
             if (string.IsNullOrEmpty(query.Username) || string.IsNullOrEmpty(query.Password) || query.Password.Length > 200)
                 return null;
             var user = await db.Users.SingleOrDefaultAsync(u => u.Username == query.Username, cancellationToken);
-            if (user is null)
+            if (user?.PasswordHash is null)
             {
                 // The same work as a real check, so response times do not reveal which usernames exist.
                 Hasher.VerifyHashedPassword(null!, DummyHash, query.Password);
