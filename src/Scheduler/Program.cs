@@ -24,7 +24,7 @@ builder.Services
     .AddTracing(builder.Configuration)    // OpenTelemetry traces when OTEL_EXPORTER_OTLP_ENDPOINT is set
     .AddHealth()
     .AddMetrics(builder.Configuration)    // OpenTelemetry metrics, Prometheus scrape endpoint
-    .AddAccess()                          // API keys, admin users + cookie, role policies
+    .AddAccess(builder.Configuration)     // API keys, admin users + cookie, SSO (OIDC, LDAP), role policies
     .AddAdminPages()                      // Razor Pages at /admin
     .AddDags()                            // catalogue, versions, schedules
     .AddRuns(builder.Configuration)       // runs, task state machine, retries, the scheduler loop
