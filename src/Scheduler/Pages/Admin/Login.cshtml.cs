@@ -41,8 +41,12 @@ internal sealed class LoginModel : AdminPageModel
         return Page();
     }
 
-    /// <summary>The "Sign in with SSO" button: off to the OpenID provider (code + PKCE), back at /admin/signin-oidc.</summary>
-    public IActionResult OnPostSso() =>
+    /// <summary>
+    /// The "Sign in with SSO" link: off to the OpenID provider (code + PKCE), back at
+    /// /admin/signin-oidc. A GET is safe: the state and correlation cookie tie the answer to
+    /// this browser, so nobody can make it sign in as someone else.
+    /// </summary>
+    public IActionResult OnGetSso() =>
         SsoButton is null ? NotFound() : Challenge(new AuthenticationProperties { RedirectUri = Target() }, OidcSettings.Scheme);
 
     public async Task<IActionResult> OnPostAsync()
