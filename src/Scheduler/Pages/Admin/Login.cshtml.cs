@@ -49,6 +49,20 @@ internal sealed class LoginModel : AdminPageModel
     public IActionResult OnGetSso() =>
         SsoButton is null ? NotFound() : Challenge(new AuthenticationProperties { RedirectUri = Target() }, OidcSettings.Scheme);
 
+    /// <summary>
+    /// After the provider's redirect back: a page that moves on by itself (meta refresh, a
+    /// navigation this site starts), so the browser sends the SameSite=Strict admin cookie
+    /// that it holds back on a redirect chain that began at another site.
+    /// </summary>
+    public ContentResult OnGetContinue()
+    {
+        var target = System.Net.WebUtility.HtmlEncode(Target());
+        return Content($"""
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={target}"><title>Signed in</title></head>
+            <body><main><p>Signed in. <a href="{target}">Continue</a></p></main></body></html>
+            """, "text/html; charset=utf-8");
+    }
+
     public async Task<IActionResult> OnPostAsync()
     {
         var user = await Sender.Send(new SignInUser.Query(Username, Password), HttpContext.RequestAborted);

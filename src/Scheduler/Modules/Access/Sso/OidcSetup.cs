@@ -74,6 +74,10 @@ internal static class OidcSetup
         if (outcome == SsoOutcome.SignedIn && user is not null)
         {
             context.Principal = AdminCookie.Principal(user.Id, user.Username, user.Role, user.SecurityStamp);
+            // The browser arrives here through the provider's redirect, a cross-site chain in
+            // which it does not send the SameSite=Strict admin cookie: one same-site step (the
+            // login page's Continue handler) before the page asked for.
+            context.ReturnUri = AdminCookie.SignInPath + "?handler=Continue&returnUrl=" + Uri.EscapeDataString(context.ReturnUri ?? AdminCookie.PathPrefix);
             return;
         }
         context.HttpContext.RequestServices.GetRequiredService<ILogger<OidcSettings>>()
