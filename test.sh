@@ -12,6 +12,9 @@
 #     page land in TestResults/screenshots.
 #   - The Prometheus tests (tests/Scheduler.IntegrationTests/Observability) need Debian's
 #     prometheus and promtool: installed with apt-get when missing (scripts/prometheus.sh).
+#   - The single sign-on tests (tests/Scheduler.IntegrationTests/Access/Sso) need Debian's slapd
+#     and libldap (scripts/ldap.sh) and Node.js with tests/oidc's locked packages (npm's
+#     oidc-provider, scripts/oidc.sh): installed when missing.
 #   - Extra arguments go to every `dotnet test` call, e.g. ./test.sh --filter "FullyQualifiedName~Cron".
 #   - The LAST line is always "N passed, N failed" (plus ", N skipped" when any were), summed
 #     over all test projects. Exit status is non-zero when a test failed, the build or the
@@ -39,6 +42,12 @@ chromium_setup || fail "chromium set-up failed (the admin pages' browser tests n
 # shellcheck source=scripts/prometheus.sh
 source scripts/prometheus.sh
 prometheus_setup || fail "prometheus set-up failed (the Prometheus test and promtool's check of deploy/prometheus/alerts.yml need it)"
+# shellcheck source=scripts/ldap.sh
+source scripts/ldap.sh
+ldap_setup || fail "slapd set-up failed (the LDAP sign-in tests start Debian's slapd; System.DirectoryServices.Protocols needs libldap)"
+# shellcheck source=scripts/oidc.sh
+source scripts/oidc.sh
+oidc_setup || fail "OpenID provider set-up failed (the SSO tests run npm's oidc-provider from tests/oidc with Node.js)"
 
 if [ -n "${SCHEDULER_EXTERNAL_DB:-}" ]; then
   export SCHEDULER_TEST_CONNECTION="$ConnectionStrings__Scheduler"

@@ -25,7 +25,7 @@ builder.Services
     .AddTracing(builder.Configuration)    // OpenTelemetry traces when OTEL_EXPORTER_OTLP_ENDPOINT is set
     .AddHealth()
     .AddMetrics(builder.Configuration)    // OpenTelemetry metrics, Prometheus scrape endpoint
-    .AddAccess()                          // API keys, admin users + cookie, role policies
+    .AddAccess(builder.Configuration)     // API keys, admin users + cookie, SSO (OIDC, LDAP), role policies
     .AddAudit()                           // the audit trail: its writer, list and retention
     .AddAdminPages()                      // Razor Pages at /admin
     .AddDags()                            // catalogue, versions, schedules

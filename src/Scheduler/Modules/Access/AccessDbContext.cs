@@ -39,13 +39,19 @@ internal sealed class ApiKey
     public long? CreatedByUserId { get; set; }
 }
 
-/// <summary>A person who signs in to the admin pages; the password is kept only as a PasswordHasher hash.</summary>
+/// <summary>
+/// A person who signs in to the admin pages. A local user's password is kept only as a
+/// PasswordHasher hash; an SSO user (<see cref="Source"/> oidc or ldap) has none here.
+/// </summary>
 internal sealed class User
 {
     public long Id { get; set; }
     public required string Username { get; set; }
     public required string Role { get; set; }
-    public required string PasswordHash { get; set; }
+    public string? PasswordHash { get; set; }
+
+    /// <summary>Where the user signs in: <see cref="UserSources"/>.</summary>
+    public string Source { get; set; } = UserSources.Local;
     public DateTimeOffset CreatedAt { get; set; }
     public string? CreatedBy { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }

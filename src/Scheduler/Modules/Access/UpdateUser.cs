@@ -11,7 +11,9 @@ namespace Scheduler.Modules.Access;
 /// <summary>
 /// Changes a user's role and/or sets a new password. Either change gives the user a new
 /// security stamp, which ends every session signed in before it (see AdminCookieSetup).
-/// The last admin cannot be demoted (<see cref="Change.LastAdmin"/>).
+/// The last admin cannot be demoted (<see cref="Change.LastAdmin"/>); a user who signs in with
+/// SSO cannot get a password (<see cref="Change.NotLocal"/>), and their role is set again from
+/// their groups at their next sign-in.
 /// </summary>
 internal static class UpdateUser
 {
@@ -38,6 +40,8 @@ internal static class UpdateUser
             var user = await db.Users.SingleOrDefaultAsync(u => u.Id == command.Id, cancellationToken);
             if (user is null)
                 return (Change.NotFound, null);
+            if (command.Password is not null && user.Source != UserSources.Local)
+                return (Change.NotLocal, ToInfo(user));
             var roleChanges = command.Role is not null && command.Role != user.Role;
             if (roleChanges && lastAdmin)
                 return (Change.LastAdmin, ToInfo(user));

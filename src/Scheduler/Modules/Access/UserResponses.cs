@@ -5,7 +5,7 @@ using Scheduler.Infrastructure.Auth;
 namespace Scheduler.Modules.Access;
 
 /// <summary>
-/// Users of the admin pages (they have no API endpoints). Passwords are hashed with ASP.NET
+/// Users of the admin pages (they have no API endpoints), local or signed in with SSO. Passwords are hashed with ASP.NET
 /// Core's <see cref="PasswordHasher{TUser}"/> (PBKDF2, per-hash salt); a hash made with older
 /// parameters is upgraded on the next sign-in.
 /// </summary>
@@ -13,8 +13,11 @@ internal static class UserResponses
 {
     public const int MinPasswordLength = 8;
 
-    /// <summary>What a change of a user came to: <see cref="LastAdmin"/> refuses to leave the pages without an admin.</summary>
-    public enum Change { Done, NotFound, LastAdmin }
+    /// <summary>
+    /// What a change of a user came to: <see cref="LastAdmin"/> refuses to leave the pages without an
+    /// admin; <see cref="NotLocal"/> refuses a password for a user who signs in with SSO.
+    /// </summary>
+    public enum Change { Done, NotFound, LastAdmin, NotLocal }
 
     /// <summary>
     /// Locks every admin's row (in id order, so two changes never deadlock) and tells whether
@@ -31,13 +34,13 @@ internal static class UserResponses
         return admins.Count > 0 && admins.All(a => a.Id == userId);
     }
 
-    public sealed record UserInfo(long Id, string Username, string Role, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset UpdatedAt, string SecurityStamp);
+    public sealed record UserInfo(long Id, string Username, string Role, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset UpdatedAt, string SecurityStamp, string Source);
 
     public static readonly PasswordHasher<User> Hasher = new();
 
     public static string Hash(string password) => Hasher.HashPassword(null!, password);
 
-    public static UserInfo ToInfo(User u) => new(u.Id, u.Username, u.Role, u.CreatedAt, u.CreatedBy, u.UpdatedAt, u.SecurityStamp);
+    public static UserInfo ToInfo(User u) => new(u.Id, u.Username, u.Role, u.CreatedAt, u.CreatedBy, u.UpdatedAt, u.SecurityStamp, u.Source);
 
     /// <summary>A fresh security stamp: 128 random bits, so no old cookie can match it by chance.</summary>
     public static string NewStamp() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));

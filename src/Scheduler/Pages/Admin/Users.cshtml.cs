@@ -58,6 +58,8 @@ internal sealed class UsersModel : AdminPageModel
             return NotFound();
         if (result.Change == UserResponses.Change.LastAdmin)
             return await LastAdmin(result.User!.Username, "demoted");
+        if (result.Change == UserResponses.Change.NotLocal)
+            return await Refused($"{result.User!.Username} signs in with {result.User.Source}: a password cannot be set here.");
         // The change ended every session of the user, this one too when it was yours: sign in
         // again with the new stamp, so changing your own password does not sign you out.
         if (AdminCookie.UserId(User) == id && result.User is { } me)
@@ -89,7 +91,12 @@ internal sealed class UsersModel : AdminPageModel
     /// <summary>409: the page again, saying why nothing changed.</summary>
     private async Task<IActionResult> LastAdmin(string? username, string verb)
     {
-        Conflict = $"{username ?? "This user"} is the last admin and cannot be {verb}: make another user an admin first.";
+        return await Refused($"{username ?? "This user"} is the last admin and cannot be {verb}: make another user an admin first.");
+    }
+
+    private async Task<IActionResult> Refused(string why)
+    {
+        Conflict = why;
         Response.StatusCode = StatusCodes.Status409Conflict;
         await Load();
         return Page();
