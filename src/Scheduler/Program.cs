@@ -26,7 +26,7 @@ builder.Services
     .AddMetrics(builder.Configuration)    // OpenTelemetry metrics, Prometheus scrape endpoint
     .AddAccess()                          // API keys, admin users + cookie, role policies
     .AddAdminPages()                      // Razor Pages at /admin
-    .AddDags()                            // catalogue, versions, schedules
+    .AddDags(builder.Configuration)       // catalogue, versions, schedules, DAG files from git
     .AddRuns(builder.Configuration)       // runs, task state machine, retries, the scheduler loop
     .AddWorkers(builder.Configuration)    // worker pool, executors, leases, logs
     .AddNotifications(builder.Configuration) // channels, rules, outbox delivery via Hangfire, monitors

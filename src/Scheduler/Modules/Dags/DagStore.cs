@@ -11,7 +11,7 @@ internal static class DagStore
     /// Inserts the DAG and its version 1 in one transaction. Returns null when the name is
     /// taken: the unique key decides, so two concurrent creates cannot both succeed.
     /// </summary>
-    public static async Task<Dag?> TryInsertAsync(DagsDbContext db, PreparedDefinition prepared, string? actor, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<Dag?> TryInsertAsync(DagsDbContext db, PreparedDefinition prepared, string? actor, DateTimeOffset now, CancellationToken cancellationToken, DagSource? source = null)
     {
         var dag = new Dag
         {
@@ -23,6 +23,7 @@ internal static class DagStore
             CreatedAt = now,
         };
         dag.Apply(prepared, now);
+        SetSource(dag, source);
         db.Dags.Add(dag);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         try
@@ -34,9 +35,37 @@ internal static class DagStore
             db.ChangeTracker.Clear();
             return null;
         }
-        db.Versions.Add(new DagVersion { DagId = dag.Id, Version = 1, Hash = dag.Hash, Definition = dag.Definition, CreatedAt = now, CreatedBy = actor });
+        db.Versions.Add(NewVersion(dag, now, actor, source));
         await db.SaveChangesAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return dag;
     }
+
+    public static DagVersion NewVersion(Dag dag, DateTimeOffset now, string? actor, DagSource? source) => new()
+    {
+        DagId = dag.Id, Version = dag.Version, Hash = dag.Hash, Definition = dag.Definition,
+        CreatedAt = now, CreatedBy = actor, SourceCommit = source?.Commit, SourcePath = source?.Path,
+    };
+
+    /// <summary>
+    /// Records a git origin on the catalogue row. Returns true when it changed. A DAG that git
+    /// paused because its file was removed is unpaused (to the file's own paused setting) when
+    /// the file comes back.
+    /// </summary>
+    public static bool SetSource(Dag dag, DagSource? source, bool? pausedInFile = null)
+    {
+        if (source is null)
+            return false;
+        var changed = dag.SourceRepository != source.Repository || dag.SourcePath != source.Path || dag.SourceCommit != source.Commit;
+        if (dag.SourceRepository is not null && dag.SourcePath is null && source.Path is not null)
+            dag.Paused = pausedInFile ?? false;
+        dag.SourceRepository = source.Repository;
+        dag.SourcePath = source.Path;
+        dag.SourceCommit = source.Commit;
+        return changed;
+    }
+
+    /// <summary>The 409 a REST write of a git-owned DAG gets.</summary>
+    public static string OwnedMessage(string name, string repository) =>
+        $"DAG '{name}' is owned by the git repository '{repository}'; change its file there (then POST /api/v1/dags/sync), not through the REST API.";
 }
