@@ -31,6 +31,8 @@ public static class RoleMatrix
         ["GET /api/v1/dags"] = Viewer,
         ["POST /api/v1/dags"] = Admin,
         ["POST /api/v1/dags/validate"] = Viewer,
+        ["POST /api/v1/dags/sync"] = Operator,
+        ["GET /api/v1/dags/import-errors"] = Viewer,
         ["GET /api/v1/dags/{name}"] = Viewer,
         ["PUT /api/v1/dags/{name}"] = Admin,
         ["DELETE /api/v1/dags/{name}"] = Admin,
