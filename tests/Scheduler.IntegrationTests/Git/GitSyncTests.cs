@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Scheduler.IntegrationTests.Admin;
 using Scheduler.IntegrationTests.Infrastructure;
 
 namespace Scheduler.IntegrationTests.Git;
@@ -102,6 +103,14 @@ public sealed class GitSyncTests(ServerFixture server) : ServerTest(server), IDi
         Assert.True(errors[2].GetProperty("errors").TryGetProperty("tasks[0].retries", out _), errors[2].ToString());
         Assert.Contains("YAML", errors[0].GetProperty("message").GetString());
 
+        using (var session = await AdminSession.SignedInAsync(Server, ServerFixture.AdminUser, ServerFixture.AdminPassword))
+        {
+            var page = await session.GetHtmlAsync("/admin/dags");
+            Assert.Contains("data-testid=\"import-errors\"", page);
+            Assert.Contains("dags/broken.yaml", page);
+            Assert.Contains("tasks[0].depends_on[0]", page);
+        }
+
         var etl = await Viewer.GetAsync("dags/etl").ExpectAsync(HttpStatusCode.OK);
         Assert.Equal(1, etl.GetProperty("version").GetInt32());
         Assert.False(etl.GetProperty("paused").GetBoolean());
@@ -112,6 +121,13 @@ public sealed class GitSyncTests(ServerFixture server) : ServerTest(server), IDi
         var versions = (await Viewer.GetAsync("dags/etl/versions").ExpectAsync(HttpStatusCode.OK)).GetProperty("items");
         Assert.Equal(2, versions[0].GetProperty("version").GetInt32());
         Assert.Equal(fixedCommit, versions[0].GetProperty("source").GetProperty("commit").GetString());
+        using (var session = await AdminSession.SignedInAsync(Server, ServerFixture.AdminUser, ServerFixture.AdminPassword))
+        {
+            var page = await session.GetHtmlAsync("/admin/dags/etl?from=1&to=2");
+            Assert.Contains("data-testid=\"diff-commits\"", page);
+            Assert.Contains(fixedCommit, page);
+            Assert.DoesNotContain("data-testid=\"edit-dag\"", page);
+        }
     }
 
     [Fact]
