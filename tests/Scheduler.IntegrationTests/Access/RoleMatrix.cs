@@ -33,6 +33,7 @@ public static class RoleMatrix
         ["POST /api/v1/dags/validate"] = Viewer,
         ["POST /api/v1/dags/sync"] = Operator,
         ["GET /api/v1/dags/import-errors"] = Viewer,
+        ["GET /api/v1/events/stream"] = Viewer,
         ["GET /api/v1/dags/{name}"] = Viewer,
         ["PUT /api/v1/dags/{name}"] = Admin,
         ["DELETE /api/v1/dags/{name}"] = Admin,

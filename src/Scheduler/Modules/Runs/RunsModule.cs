@@ -17,6 +17,8 @@ internal static class RunsModule
         services.AddScoped<QueueMaintenance>();
         services.AddScoped<RunOperations>();
         services.AddSingleton<TriggerBatcher>();
+        services.AddSingleton<Events.EventHub>();
+        services.AddHostedService(sp => sp.GetRequiredService<Events.EventHub>());
         services.AddSingleton<MinuteFigures>();
         services.AddHostedService(sp => sp.GetRequiredService<MinuteFigures>());
         if (configuration.GetValue("Scheduler:Enabled", true))
@@ -40,5 +42,6 @@ internal static class RunsModule
         RequeueDeadLetter.Map(api);
         ListPools.Map(api);
         UpsertPool.Map(api);
+        Events.StreamEvents.Map(api);
     }
 }
