@@ -28,7 +28,7 @@ builder.Services
     .AddAccess(builder.Configuration)     // API keys, admin users + cookie, SSO (OIDC, LDAP), role policies
     .AddAudit()                           // the audit trail: its writer, list and retention
     .AddAdminPages()                      // Razor Pages at /admin
-    .AddDags()                            // catalogue, versions, schedules
+    .AddDags(builder.Configuration)       // catalogue, versions, schedules, DAG files from git
     .AddRuns(builder.Configuration)       // runs, task state machine, retries, the scheduler loop
     .AddWorkers(builder.Configuration)    // worker pool, executors, leases, logs
     .AddNotifications(builder.Configuration) // channels, rules, outbox delivery via Hangfire, monitors

@@ -32,9 +32,11 @@ internal static class CreateDag
         .MapPost("/", async Task<Results<Created<DagDetails>, ProblemHttpResult>> (DagDefinition definition, ISender sender, HttpContext http, CancellationToken ct) =>
         {
             var created = await sender.Send(new Command(definition, http.User.Identity?.Name), ct);
-            return created is null
-                ? Problems.Conflict($"A DAG named '{definition.Name}' already exists; use PUT /api/v1/dags/{definition.Name} to replace it.")
-                : TypedResults.Created($"/api/v1/dags/{created.Name}", created);
+            if (created is not null)
+                return TypedResults.Created($"/api/v1/dags/{created.Name}", created);
+            return await sender.Send(new GetDag.Query(definition.Name!), ct) is { Source.Repository: { } owner }
+                ? Problems.Conflict(DagStore.OwnedMessage(definition.Name!, owner))
+                : Problems.Conflict($"A DAG named '{definition.Name}' already exists; use PUT /api/v1/dags/{definition.Name} to replace it.");
         })
         .WithName("CreateDag")
         .WithSummary("Create a DAG")

@@ -19,7 +19,17 @@ internal sealed record DagDetails(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LastRunState,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    DagDefinition Definition);
+    DagDefinition Definition)
+{
+    /// <summary>Where the DAG comes from when a git repository owns it; absent for REST DAGs.</summary>
+    public DagSource? Source { get; init; }
+}
+
+/// <summary>
+/// The git origin of a DAG or of one version: the commit and the file (relative to the
+/// repository root). On a DAG also the repository; its path is null once the file was removed.
+/// </summary>
+internal sealed record DagSource(string? Repository, string? Commit, string? Path);
 
 /// <summary>A DAG as listed: no definition, so a page of 500 stays small.</summary>
 internal sealed record DagSummary(
@@ -42,7 +52,10 @@ internal static class DagMapping
     public static DagDetails ToDetails(this Dag dag) => new(
         dag.Name, dag.Description, dag.Owner, dag.Tags, dag.Paused, dag.Version, dag.Hash,
         dag.Cron, IntervalText(dag.IntervalSeconds), dag.Timezone, dag.NextRunAt, null,
-        dag.CreatedAt, dag.UpdatedAt, CanonicalJson.Deserialize(dag.Definition));
+        dag.CreatedAt, dag.UpdatedAt, CanonicalJson.Deserialize(dag.Definition))
+    {
+        Source = dag.SourceRepository is null ? null : new DagSource(dag.SourceRepository, dag.SourceCommit, dag.SourcePath),
+    };
 
     public static string? IntervalText(long? seconds) =>
         seconds is { } s ? System.Xml.XmlConvert.ToString(TimeSpan.FromSeconds(s)) : null;

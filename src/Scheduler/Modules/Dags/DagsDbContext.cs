@@ -7,6 +7,8 @@ internal sealed class DagsDbContext(DbContextOptions<DagsDbContext> options) : D
     public DbSet<Dag> Dags => Set<Dag>();
     public DbSet<DagVersion> Versions => Set<DagVersion>();
     public DbSet<Scheduler.Modules.Dags.Calendars.StoredCalendar> Calendars => Set<Calendars.StoredCalendar>();
+    public DbSet<GitSync> GitSyncs => Set<GitSync>();
+    public DbSet<ImportError> ImportErrors => Set<ImportError>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -25,6 +27,17 @@ internal sealed class DagsDbContext(DbContextOptions<DagsDbContext> options) : D
             e.Property(v => v.Definition).HasColumnType("jsonb");
         });
         Scheduler.Modules.Dags.Calendars.StoredCalendar.Configure(model);
+        model.Entity<GitSync>(e =>
+        {
+            e.ToTable("git_syncs");
+            e.HasKey(g => g.Repository);
+        });
+        model.Entity<ImportError>(e =>
+        {
+            e.ToTable("import_errors");
+            e.HasKey(i => new { i.Repository, i.Path });
+            e.Property(i => i.Errors).HasColumnType("jsonb");
+        });
     }
 }
 
@@ -46,6 +59,11 @@ internal sealed class Dag
     public DateTimeOffset? NextRunAt { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+    /// <summary>The git repository that owns the DAG (REST writes refused), or null.</summary>
+    public string? SourceRepository { get; set; }
+    /// <summary>The file the current version came from; null once the file was removed.</summary>
+    public string? SourcePath { get; set; }
+    public string? SourceCommit { get; set; }
 }
 
 internal sealed class DagVersion
@@ -56,4 +74,26 @@ internal sealed class DagVersion
     public required string Definition { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public string? CreatedBy { get; set; }
+    public string? SourceCommit { get; set; }
+    public string? SourcePath { get; set; }
+}
+
+/// <summary>The last commit of a repository whose import finished.</summary>
+internal sealed class GitSync
+{
+    public required string Repository { get; set; }
+    public required string Branch { get; set; }
+    public required string Commit { get; set; }
+    public DateTimeOffset SyncedAt { get; set; }
+}
+
+/// <summary>A file of the last imported commit that is not a valid DAG.</summary>
+internal sealed class ImportError
+{
+    public required string Repository { get; set; }
+    public required string Path { get; set; }
+    public required string Commit { get; set; }
+    public required string Message { get; set; }
+    public string Errors { get; set; } = "{}";
+    public DateTimeOffset RecordedAt { get; set; }
 }

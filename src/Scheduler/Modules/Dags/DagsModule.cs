@@ -2,15 +2,19 @@ using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Scheduler.Infrastructure.Database;
 using Scheduler.Modules.Dags.Definitions;
+using Scheduler.Modules.Dags.Git;
 using Scheduler.Modules.Workers.Contracts;
 
 namespace Scheduler.Modules.Dags;
 
 internal static class DagsModule
 {
-    public static IServiceCollection AddDags(this IServiceCollection services)
+    public static IServiceCollection AddDags(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddModuleDbContext<DagsDbContext>();
+        services.Configure<GitOptions>(configuration.GetSection(GitOptions.Section));
+        services.AddSingleton<GitImporter>();
+        services.AddHostedService<GitPoller>();
         services.AddScoped<ITaskTypeSource, TaskTypesFromWorkers>();
         services.AddScoped<DagDefinitionValidator>();
         services.AddScoped<ScheduleRulesValidator>();
@@ -22,6 +26,8 @@ internal static class DagsModule
     public static void MapDags(this RouteGroupBuilder api)
     {
         var dags = api.MapGroup("/dags").WithTags("DAGs");
+        ListImportErrors.Map(dags);
+        SyncDags.Map(dags);
         ListDags.Map(dags);
         CreateDag.Map(dags);
         ValidateDag.Map(dags);

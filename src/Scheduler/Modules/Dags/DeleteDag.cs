@@ -17,16 +17,21 @@ internal static class DeleteDag
     public sealed record Command(string Name) : ICommand<Result>;
 
     /// <param name="ActiveRuns">Runs still queued or running, which kept the DAG.</param>
-    public sealed record Result(bool Found, int ActiveRuns);
+    /// <param name="OwnedBy">The git repository whose file still defines the DAG (not deleted).</param>
+    public sealed record Result(bool Found, int ActiveRuns, string? OwnedBy = null);
 
     public sealed class Handler(DagsDbContext db, AuditTrail audit) : ICommandHandler<Command, Result>
     {
         public async ValueTask<Result> Handle(Command command, CancellationToken cancellationToken)
         {
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-            var id = await db.Dags.Where(d => d.Name == command.Name).Select(d => (long?)d.Id).SingleOrDefaultAsync(cancellationToken);
-            if (id is null)
+            var row = await db.Dags.Where(d => d.Name == command.Name)
+                .Select(d => new { d.Id, Owner = d.SourcePath == null ? null : d.SourceRepository }).SingleOrDefaultAsync(cancellationToken);
+            if (row is null)
                 return new Result(false, 0);
+            if (row.Owner is not null)
+                return new Result(true, 0, row.Owner);
+            long? id = row.Id;
             // The DAG's run-start lock (the Runs module's RunUnitOfWork.LockDagsAsync): run
             // creation holds it from its check of the pinned version to its commit, so once it
             // is held here no run of this DAG can appear before this transaction ends, and a
@@ -52,6 +57,8 @@ internal static class DeleteDag
             var result = await sender.Send(new Command(name), ct);
             if (!result.Found)
                 return Problems.NotFound($"No DAG named '{name}'.");
+            if (result.OwnedBy is { } owner)
+                return Problems.Conflict(DagStore.OwnedMessage(name, owner) + " Remove its file to pause it.");
             if (result.ActiveRuns > 0)
                 return Problems.Conflict($"DAG '{name}' has {result.ActiveRuns} active run(s) (queued or running), which need it to finish; cancel them (POST /api/v1/runs/{{id}}/cancel) or wait for them to end, then delete it.");
             return TypedResults.NoContent();

@@ -12,9 +12,10 @@ namespace Scheduler.Modules.Dags;
 /// <summary>Version history, newest first, and any one version's full definition.</summary>
 internal static class ListDagVersions
 {
-    public sealed record VersionInfo(int Version, string Hash, DateTimeOffset CreatedAt, string? CreatedBy);
+    /// <param name="Source">The commit and file a git import made this version from; absent for REST versions.</param>
+    public sealed record VersionInfo(int Version, string Hash, DateTimeOffset CreatedAt, string? CreatedBy, DagSource? Source);
 
-    public sealed record VersionDetails(int Version, string Hash, DateTimeOffset CreatedAt, string? CreatedBy, DagDefinition Definition);
+    public sealed record VersionDetails(int Version, string Hash, DateTimeOffset CreatedAt, string? CreatedBy, DagSource? Source, DagDefinition Definition);
 
     public sealed record Query(string Name, int? Limit, string? Cursor) : IQuery<Page<VersionInfo>?>;
 
@@ -43,7 +44,7 @@ internal static class ListDagVersions
                 .Where(v => v.DagId == dagId && v.Version < before)
                 .OrderByDescending(v => v.Version)
                 .Take(limit + 1)
-                .Select(v => new VersionInfo(v.Version, v.Hash, v.CreatedAt, v.CreatedBy))
+                .Select(v => new VersionInfo(v.Version, v.Hash, v.CreatedAt, v.CreatedBy, v.SourceCommit == null ? null : new DagSource(null, v.SourceCommit, v.SourcePath)))
                 .ToListAsync(cancellationToken);
             return Cursor.ToPage(items, limit, v => v.Version.ToString(CultureInfo.InvariantCulture));
         }
@@ -55,7 +56,8 @@ internal static class ListDagVersions
                                  where d.Name == query.Name && v.Version == query.Version
                                  select v).AsNoTracking().SingleOrDefaultAsync(cancellationToken);
             return version is null ? null
-                : new VersionDetails(version.Version, version.Hash, version.CreatedAt, version.CreatedBy, CanonicalJson.Deserialize(version.Definition));
+                : new VersionDetails(version.Version, version.Hash, version.CreatedAt, version.CreatedBy,
+                    version.SourceCommit is null ? null : new DagSource(null, version.SourceCommit, version.SourcePath), CanonicalJson.Deserialize(version.Definition));
         }
     }
 

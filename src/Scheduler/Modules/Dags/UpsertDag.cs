@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Modules.Audit.Contracts;
+using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Dags.Definitions;
 
 namespace Scheduler.Modules.Dags;
@@ -15,9 +16,11 @@ namespace Scheduler.Modules.Dags;
 /// </summary>
 internal static class UpsertDag
 {
-    public sealed record Command(string Name, DagDefinition? Definition, string? Actor) : ICommand<Result>;
+    /// <param name="Source">Set by the git import only; a REST write of a git-owned DAG is refused.</param>
+    public sealed record Command(string Name, DagDefinition? Definition, string? Actor, DagSource? Source = null) : ICommand<Result>;
 
-    public sealed record Result(DagDetails Dag, bool Created, bool Changed);
+    /// <param name="OwnedBy">The repository that owns the DAG when a REST write was refused (nothing changed).</param>
+    public sealed record Result(DagDetails Dag, bool Created, bool Changed, string? OwnedBy = null);
 
     public sealed class Validator : AbstractValidator<Command>
     {
@@ -49,32 +52,45 @@ internal static class UpsertDag
                 if (dag is null)
                 {
                     await tx.RollbackAsync(cancellationToken);
-                    var created = await DagStore.TryInsertAsync(db, audit, prepared, command.Actor, now, calendars, cancellationToken);
+                    var created = await DagStore.TryInsertAsync(db, audit, prepared, command.Actor, now, calendars, cancellationToken, command.Source);
                     if (created is not null)
                         return new Result(created.ToDetails(), Created: true, Changed: true);
                     if (attempt > 0)
                         throw new InvalidOperationException($"DAG '{command.Name}' could neither be created nor found.");
                     continue;
                 }
+                if (dag.SourceRepository is { } owner && command.Source is null)
+                    return new Result(dag.ToDetails(), Created: false, Changed: false, OwnedBy: owner);
+                var moved = DagStore.SetSource(dag, command.Source, command.Definition!.Paused);
                 if (dag.Hash == prepared.Hash)
+                {
+                    if (moved)
+                        await db.SaveChangesAsync(cancellationToken);
+                    await tx.CommitAsync(cancellationToken);
                     return new Result(dag.ToDetails(), Created: false, Changed: false);
+                }
 
                 var before = dag.Hash;
                 dag.Version++;
                 dag.Apply(prepared, now, calendars);
-                db.Versions.Add(new DagVersion { DagId = dag.Id, Version = dag.Version, Hash = dag.Hash, Definition = dag.Definition, CreatedAt = now, CreatedBy = command.Actor });
-                await audit.SaveChangesAsync(db, "dag.update", AuditTargets.Dag(dag.Name),
-                    new() { ["version"] = dag.Version, ["before_hash"] = before, ["after_hash"] = dag.Hash }, cancellationToken);
+                db.Versions.Add(DagStore.NewVersion(dag, now, command.Actor, command.Source));
+                var details = DagStore.AuditDetails(dag.Version, dag.Hash, command.Source);
+                details.Remove("hash");
+                details["before_hash"] = before;
+                details["after_hash"] = dag.Hash;
+                await audit.SaveChangesAsync(db, "dag.update", AuditTargets.Dag(dag.Name), details, cancellationToken);
                 await tx.CommitAsync(cancellationToken);
                 return new Result(dag.ToDetails(), Created: false, Changed: true);
             }
         }
     }
     public static RouteHandlerBuilder Map(RouteGroupBuilder dags) => dags
-        .MapPut("/{name}", async Task<Results<Created<DagDetails>, Ok<DagDetails>>> (string name, DagDefinition definition, ISender sender, HttpContext http, CancellationToken ct) =>
+        .MapPut("/{name}", async Task<Results<Created<DagDetails>, Ok<DagDetails>, ProblemHttpResult>> (string name, DagDefinition definition, ISender sender, HttpContext http, CancellationToken ct) =>
         {
             definition.Name ??= name;
             var result = await sender.Send(new Command(name, definition, http.User.Identity?.Name), ct);
+            if (result.OwnedBy is { } owner)
+                return Problems.Conflict(DagStore.OwnedMessage(name, owner));
             return result.Created
                 ? TypedResults.Created($"/api/v1/dags/{result.Dag.Name}", result.Dag)
                 : TypedResults.Ok(result.Dag);
@@ -82,5 +98,6 @@ internal static class UpsertDag
         .WithName("UpsertDag")
         .WithSummary("Create or replace a DAG")
         .WithDescription("201 when created, 200 when replaced or unchanged. A changed definition becomes a new version; an identical one creates none.")
+        .ProducesProblem(StatusCodes.Status409Conflict)
         .RequireAuthorization(Policies.Admin);
 }

@@ -17,9 +17,16 @@ internal static class PurgeOldRuns
     {
         public async ValueTask<int> Handle(Command command, CancellationToken cancellationToken)
         {
+            var hours = configuration.GetValue("Events:RetentionHours", 24.0);
+            var events = hours <= 0 ? 0 : await BatchedDelete.RunAsync(dataSource, """
+                delete from runs.events where id = any(array(
+                    select id from runs.events where at < now() - make_interval(secs => @seconds) limit @batch))
+                """, new Dictionary<string, object> { ["seconds"] = hours * 3600 }, cancellationToken);
+            if (events > 0)
+                logger.LogInformation("Retention removed {Count} stream event(s) older than {Hours} hours", events, hours);
             var days = configuration.GetValue("Runs:RetentionDays", 90);
             if (days <= 0)
-                return 0;
+                return events;
             var total = await BatchedDelete.RunAsync(dataSource, """
                 delete from runs.dag_runs where id = any(array(
                     select id from runs.dag_runs
@@ -28,7 +35,7 @@ internal static class PurgeOldRuns
                 """, new Dictionary<string, object> { ["days"] = days }, cancellationToken);
             if (total > 0)
                 logger.LogInformation("Retention removed {Count} run(s) finished more than {Days} days ago", total, days);
-            return total;
+            return total + events;
         }
     }
 }

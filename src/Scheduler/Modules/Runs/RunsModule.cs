@@ -18,6 +18,8 @@ internal static class RunsModule
         services.AddScoped<RunOperations>();
         services.AddScoped<Backfills.BackfillRuns>();
         services.AddSingleton<TriggerBatcher>();
+        services.AddSingleton<Events.EventHub>();
+        services.AddHostedService(sp => sp.GetRequiredService<Events.EventHub>());
         services.AddSingleton<MinuteFigures>();
         services.AddHostedService(sp => sp.GetRequiredService<MinuteFigures>());
         if (configuration.GetValue("Scheduler:Enabled", true))
@@ -46,5 +48,6 @@ internal static class RunsModule
         Backfills.ListBackfills.Map(api);
         Backfills.GetBackfill.Map(api);
         Backfills.CancelBackfill.Map(api);
+        Events.StreamEvents.Map(api);
     }
 }

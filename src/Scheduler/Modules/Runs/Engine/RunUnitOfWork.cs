@@ -50,6 +50,7 @@ internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender,
         {
             await RunTransaction.SaveRunsAsync(changed, ct);
             await NotificationOutbox.WriteAsync(connection, tx, changed.SelectMany(r => r.Events).ToList(), ct);
+            await Events.RunEvents.AppendAsync(connection, tx, changed, ct);
             if (changed.Any(r => r.QueuedAny))
                 await NotifyQueuedAsync(connection, tx, changed.Any(r => r.QueuedConstrained), ct);
         }

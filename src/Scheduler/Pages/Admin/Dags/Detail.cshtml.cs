@@ -40,6 +40,8 @@ internal sealed class DagDetailModel : AdminPageModel
     public IReadOnlyList<GetDagSchedule.FireInfo> NextFires { get; private set; } = [];
     public IReadOnlyList<RunFigures.Run> Figures { get; private set; } = [];
     public Page<ListDagVersions.VersionInfo> Versions { get; private set; } = new([], null);
+    /// <summary>The git commits of the two versions compared, when they came from git.</summary>
+    public (DagSource? From, DagSource? To)? DiffSources { get; private set; }
     public string DefinitionJson { get; private set; } = "";
     public IReadOnlyList<TextDiff.Line>? Diff { get; private set; }
 
@@ -70,7 +72,10 @@ internal sealed class DagDetailModel : AdminPageModel
         if (From is { } from && To is { } to
             && await Sender.Send(new ListDagVersions.GetOne(Name, from), ct) is { } a
             && await Sender.Send(new ListDagVersions.GetOne(Name, to), ct) is { } b)
+        {
             Diff = TextDiff.Compare(JsonSerializer.Serialize(a.Definition, Indented), JsonSerializer.Serialize(b.Definition, Indented));
+            DiffSources = (a.Source, b.Source);
+        }
         return Page();
     }
 

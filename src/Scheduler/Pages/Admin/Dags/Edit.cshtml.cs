@@ -85,6 +85,11 @@ internal sealed class EditDagModel : AdminPageModel
             {
                 definition.Name ??= Name;
                 var result = await Sender.Send(new UpsertDag.Command(Name!, definition, actor), HttpContext.RequestAborted);
+                if (result.OwnedBy is { } owner)
+                {
+                    Errors.Add(new FieldError("$", $"this DAG is owned by the git repository '{owner}'; change its file there."));
+                    return;
+                }
                 saved = result.Dag.Name;
                 Flash = result.Changed ? $"Saved {saved} as version {result.Dag.Version}." : "No change: the definition is identical.";
             }

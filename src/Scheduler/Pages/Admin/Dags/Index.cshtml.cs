@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Dags;
+using Scheduler.Modules.Dags.Git;
 using Scheduler.Modules.Runs;
 
 namespace Scheduler.Pages.Admin.Dags;
@@ -16,6 +17,8 @@ internal sealed class DagsModel : AdminPageModel
     [BindProperty(SupportsGet = true)] public string? Cursor { get; set; }
 
     public Page<DagSummary> Dags { get; private set; } = new([], null);
+    /// <summary>DAG files from git that failed to import (their DAGs keep their last good version).</summary>
+    public IReadOnlyList<ListImportErrors.Info> ImportErrors { get; private set; } = [];
     public IReadOnlyDictionary<string, IReadOnlyList<RecentRunsByDag.Run>> Recent { get; private set; } = new Dictionary<string, IReadOnlyList<RecentRunsByDag.Run>>();
 
     public async Task<IActionResult> OnGetAsync()
@@ -26,6 +29,7 @@ internal sealed class DagsModel : AdminPageModel
             return Redirect("/admin/dags");
         }
         Recent = await Sender.Send(new RecentRunsByDag.Query(Dags.Items.Select(d => d.Name).ToList(), 12), HttpContext.RequestAborted);
+        ImportErrors = (await Sender.Send(new ListImportErrors.Query(), HttpContext.RequestAborted)).Items;
         return Page();
     }
 }
