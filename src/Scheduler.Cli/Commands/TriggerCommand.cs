@@ -28,10 +28,8 @@ public sealed class TriggerCommand : AsyncCommand<TriggerCommand.Settings>
         {
             try
             {
-                using var conf = JsonDocument.Parse(settings.Conf);
-                if (conf.RootElement.ValueKind != JsonValueKind.Object)
-                    throw new UsageException("--conf must be a JSON object.");
-                request.Conf = conf.RootElement.Clone();
+                request.Conf = System.Text.Json.Nodes.JsonNode.Parse(settings.Conf) as System.Text.Json.Nodes.JsonObject
+                    ?? throw new UsageException("--conf must be a JSON object.");
             }
             catch (JsonException e)
             {
