@@ -28,8 +28,10 @@ internal static class OpenApiSetup
                 [new OpenApiSecuritySchemeReference(ApiKeyAuthenticationHandler.SchemeName, document)] = [],
             });
             options.SupportNonNullableReferenceTypes();
-            options.CustomSchemaIds(SchemaNames.For);
+            options.CustomSchemaIds(new SchemaNames().For);
+            JsonShapes.Map(options);
             options.OperationFilter<ExamplesFilter>();
+            options.OperationFilter<TextResponses>();
         });
         return services;
     }
