@@ -24,7 +24,10 @@ public sealed class SecretsAtRestTests(ServerFixture server) : ServerTest(server
             .ExpectAsync(HttpStatusCode.Created);
         await Admin.PostJsonAsync("channels", $$"""{"name":"alerts","type":"slack","settings":{"webhook_url":"https://hooks.slack.example/services/{{HookSecret}}"} }""")
             .ExpectAsync(HttpStatusCode.Created);
+        await Admin.PutJsonAsync("variables/api_token", $$"""{"value":"{{VariableSecret}}","secret":true}""").ExpectAsync(HttpStatusCode.Created);
     }
+
+    private const string VariableSecret = "variable-secret-5c1e9a";
 
     private async Task<string> ResolvedConnectionAsync() =>
         (await Server.Services.GetRequiredService<IConnectionResolver>().ResolveAsync("warehouse", CancellationToken.None))!.ConnectionString;
@@ -64,6 +67,7 @@ public sealed class SecretsAtRestTests(ServerFixture server) : ServerTest(server
         Assert.Contains("warehouse", dump);
         Assert.DoesNotContain(Password, dump);
         Assert.DoesNotContain(HookSecret, dump);
+        Assert.DoesNotContain(VariableSecret, dump);
         // The key ring in the dump: every key element encrypted (AES-GCM under the master key),
         // none with its <masterKey> value in the clear, and the master key itself nowhere.
         Assert.Contains("encryptedKey", dump);
@@ -78,10 +82,13 @@ public sealed class SecretsAtRestTests(ServerFixture server) : ServerTest(server
         await StoreSecretsAsync();
         var connectionBefore = await TestDatabase.ScalarAsync<string>("select secret from workers.connections where name = 'warehouse'");
         var channelBefore = await TestDatabase.ScalarAsync<string>("select secret from notifications.channels where name = 'alerts'");
+        var variableBefore = await TestDatabase.ScalarAsync<string>("select value from workers.variables where name = 'api_token'");
 
         var rotated = await Admin.PostAsync("secrets/rotate", null).ExpectAsync(HttpStatusCode.OK);
         Assert.Equal(1, rotated.GetProperty("connections").GetInt32());
         Assert.Equal(1, rotated.GetProperty("channels").GetInt32());
+        Assert.Equal(1, rotated.GetProperty("variables").GetInt32());
+        Assert.NotEqual(variableBefore, await TestDatabase.ScalarAsync<string>("select value from workers.variables where name = 'api_token'"));
         Assert.True(rotated.GetProperty("revoked_keys").GetArrayLength() >= 1);
         var keyId = rotated.GetProperty("key_id").GetString()!;
 

@@ -171,6 +171,8 @@ public static class AuditTargets
     public static string Channel(string name) => "channel/" + name;
     public static string Monitor(string name) => "monitor/" + name;
     public static string Pool(string name) => "pool/" + name;
+    public static string Variable(string name) => "variable/" + name;
+    public static string Calendar(string name) => "calendar/" + name;
     public const string Rules = "notification_rules";
     public const string Secrets = "secrets";
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Audit.Contracts;
 
 namespace Scheduler.Modules.Dags.Calendars;
 
@@ -13,7 +14,7 @@ internal static class DeleteCalendar
 
     public sealed record Result(bool Found, IReadOnlyList<string> UsedBy);
 
-    public sealed class Handler(DagsDbContext db) : ICommandHandler<Command, Result>
+    public sealed class Handler(DagsDbContext db, AuditTrail audit) : ICommandHandler<Command, Result>
     {
         public async ValueTask<Result> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -26,6 +27,7 @@ internal static class DeleteCalendar
             if (users.Count > 0)
                 return new Result(true, users);
             await db.Calendars.Where(c => c.Name == command.Name).ExecuteDeleteAsync(cancellationToken);
+            await audit.WriteAsync(db, "calendar.delete", AuditTargets.Calendar(command.Name), null, cancellationToken);
             await tx.CommitAsync(cancellationToken);
             return new Result(true, []);
         }

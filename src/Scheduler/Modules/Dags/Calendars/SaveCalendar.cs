@@ -11,6 +11,8 @@ using Scheduler.Infrastructure.Validation;
 using Scheduler.Modules.Dags.Scheduling;
 using static Scheduler.Modules.Dags.Calendars.CalendarResponses;
 
+using Scheduler.Modules.Audit.Contracts;
+
 namespace Scheduler.Modules.Dags.Calendars;
 
 /// <summary>
@@ -79,7 +81,7 @@ internal static class SaveCalendar
         }
     }
 
-    public sealed class Handler(DagsDbContext db, CalendarCache cache, TimeProvider clock) : ICommandHandler<Command, Result>
+    public sealed class Handler(DagsDbContext db, CalendarCache cache, TimeProvider clock, AuditTrail audit) : ICommandHandler<Command, Result>
     {
         public async ValueTask<Result> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -90,6 +92,7 @@ internal static class SaveCalendar
             var utc = clock.GetUtcNow().UtcTicks;
             var now = new DateTimeOffset(utc - utc % 10, TimeSpan.Zero);
             var json = JsonSerializer.Serialize(d, JsonConventions.Options);
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             var row = await db.Calendars.SingleOrDefaultAsync(c => c.Name == command.Name, cancellationToken);
             var created = row is null;
             if (row is null)
@@ -102,6 +105,7 @@ internal static class SaveCalendar
                 catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
                 {
                     // A concurrent PUT created it first: replace that one instead.
+                    await tx.RollbackAsync(cancellationToken);
                     db.ChangeTracker.Clear();
                     return await Handle(command, cancellationToken);
                 }
@@ -113,6 +117,14 @@ internal static class SaveCalendar
                 row.Definition = json;
                 row.UpdatedAt = now;
             }
+            await audit.WriteAsync(db, created ? "calendar.create" : "calendar.update", AuditTargets.Calendar(command.Name), new()
+            {
+                ["timezone"] = d.Timezone,
+                ["holidays"] = d.Holidays,
+                ["exclude_dates"] = d.ExcludeDates?.Count ?? 0,
+                ["exclude_ranges"] = d.ExcludeRanges?.Count ?? 0,
+            }, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
             await DagNextRuns.RefreshAsync(db, command.Name, await cache.GetAsync(cancellationToken), clock.GetUtcNow(), cancellationToken);
             return new Result(ToInfo(row), created);
         }

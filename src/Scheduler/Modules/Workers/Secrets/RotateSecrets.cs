@@ -23,9 +23,9 @@ internal static class RotateSecrets
 {
     public sealed record Command : ICommand<Result>;
 
-    public sealed record Result(Guid KeyId, IReadOnlyList<Guid> RevokedKeys, int Connections, int Channels);
+    public sealed record Result(Guid KeyId, IReadOnlyList<Guid> RevokedKeys, int Connections, int Channels, int Variables);
 
-    public sealed class Handler(IKeyManager keys, IDataProtectionProvider provider, ConnectionsDbContext db, ConnectionSecrets secrets, ISender sender, TimeProvider clock, AuditTrail audit)
+    public sealed class Handler(IKeyManager keys, IDataProtectionProvider provider, ConnectionsDbContext db, ConnectionSecrets secrets, Variables.VariableStore variables, ISender sender, TimeProvider clock, AuditTrail audit)
         : ICommandHandler<Command, Result>
     {
         public async ValueTask<Result> Handle(Command command, CancellationToken cancellationToken)
@@ -42,14 +42,19 @@ internal static class RotateSecrets
             var rows = await db.Connections.FromSql($"select * from workers.connections for update").ToListAsync(cancellationToken);
             foreach (var row in rows)
                 row.Secret = secrets.Protect(secrets.Unprotect(row.Secret));
+            var secretVariables = await db.Variables.FromSql($"select * from workers.variables where secret for update").ToListAsync(cancellationToken);
+            foreach (var variable in secretVariables)
+                variable.Value = variables.Protect(variables.Unprotect(variable.Value));
             await audit.SaveChangesAsync(db, "secrets.rotate", AuditTargets.Secrets, new JsonObject
             {
                 ["key_id"] = key.KeyId.ToString("D"),
                 ["revoked_keys"] = old.Count,
                 ["connections"] = rows.Count,
                 ["channels"] = channels,
+                ["variables"] = secretVariables.Count,
             }, cancellationToken);
             await tx.CommitAsync(cancellationToken);
+            variables.Invalidate();
 
             // Only once everything is stored under the new key: nothing is left under the old
             // ones (but sessions and antiforgery tokens), which are revoked. Those stored before
@@ -59,7 +64,7 @@ internal static class RotateSecrets
             var names = old.Select(id => "key-" + id.ToString("D")).ToArray();
             await db.DataProtectionKeys.Where(k => k.FriendlyName != null && names.Contains(k.FriendlyName) && k.Xml != null && k.Xml.Contains("<masterKey"))
                 .ExecuteDeleteAsync(cancellationToken);
-            return new Result(key.KeyId, old, rows.Count, channels);
+            return new Result(key.KeyId, old, rows.Count, channels, secretVariables.Count);
         }
     }
 

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Scheduler.Infrastructure.OpenApi;
 using Scheduler.Infrastructure.Validation;
+using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Modules.Workers.Connections;
 using static Scheduler.Modules.Workers.Variables.VariableResponses;
 
@@ -35,7 +36,7 @@ internal static class SaveVariable
         }
     }
 
-    public sealed class Handler(ConnectionsDbContext db, VariableStore store, TimeProvider clock) : ICommandHandler<Command, Result>
+    public sealed class Handler(ConnectionsDbContext db, VariableStore store, TimeProvider clock, AuditTrail audit) : ICommandHandler<Command, Result>
     {
         public async ValueTask<Result> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -53,7 +54,9 @@ internal static class SaveVariable
             row.UpdatedAt = now;
             try
             {
-                await db.SaveChangesAsync(cancellationToken);
+                // Never the value, not even a fingerprint of a secret one: that it changed, and whether it is secret.
+                await audit.SaveChangesAsync(db, created ? "variable.create" : "variable.update", AuditTargets.Variable(command.Name),
+                    new() { ["secret"] = row.Secret, ["described"] = row.Description is not null }, cancellationToken);
             }
             catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
             {
