@@ -20,7 +20,7 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 # bash and setsid run shell tasks in their own process group; curl serves the health check;
 # OpenLDAP's client library is what System.DirectoryServices.Protocols calls for LDAP sign-in
 # (named libldap-2.5-0 on Debian 12, libldap2 on newer Debian and Ubuntu).
-RUN apt-get update && apt-get install -y --no-install-recommends bash util-linux curl tzdata \
+RUN apt-get update && apt-get install -y --no-install-recommends bash util-linux curl tzdata git \
     && (apt-get install -y --no-install-recommends libldap-2.5-0 || apt-get install -y --no-install-recommends libldap2) \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
