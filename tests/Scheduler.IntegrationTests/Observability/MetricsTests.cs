@@ -22,7 +22,8 @@ public sealed class MetricsTests(ServerFixture server) : ServerTest(server)
         await Admin.PostJsonAsync("dags", """{"name":"metrics_names","tasks":[{"id":"a"},{"id":"b","type":"shell","command":"exit 1","depends_on":["a"]}]}""").ExpectAsync(HttpStatusCode.Created);
         await Admin.WaitForRunAsync(await Admin.TriggerAsync("metrics_names"));
         await Admin.PostJsonAsync("dags", """{"name":"metrics_cron","cron":"* * * * * *","tasks":[{"id":"a"}]}""").ExpectAsync(HttpStatusCode.Created);
-        var scrape = await WaitForAsync(s => s.Has("scheduler_schedule_lag_seconds_count"));
+        // Catch-up scans of other tests' DAGs can make the lag series first: wait for a scheduled run too.
+        var scrape = await WaitForAsync(s => s.Has("scheduler_schedule_lag_seconds_count") && s.Sum("scheduler_runs_created_total", ("run_type", "scheduled")) >= 1);
         await Admin.PostJsonAsync("dags/metrics_cron/pause", "{}").ExpectAsync(HttpStatusCode.OK);
 
         foreach (var state in new[] { "queued", "running", "up_for_retry" })
