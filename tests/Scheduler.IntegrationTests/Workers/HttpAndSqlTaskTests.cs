@@ -146,6 +146,38 @@ public sealed class HttpAndSqlTaskTests(ServerFixture server) : ServerTest(serve
     }
 
     [Fact]
+    public async Task SqlOutput_IsTheLastResultsRows_CappedAt1000_AndFlowsDownstream()
+    {
+        var body = new { name = "outdb", kind = "postgres", description = "the test database", connection_string = TestDatabase.ConnectionString };
+        await Admin.PostJsonAsync("connections", body).ExpectAsync(HttpStatusCode.Created);
+        await Admin.PostJsonAsync("dags", """
+            {"name":"sql-output","tasks":[
+              {"id":"few","type":"sql","connection":"outdb","statement":"select 1 as ignored; select n, n * 2 as twice, 'r' || n as label from generate_series(1, 3) n"},
+              {"id":"many","type":"sql","connection":"outdb","statement":"select n from generate_series(1, 1005) n"},
+              {"id":"none","type":"sql","connection":"outdb","statement":"create temporary table sql_output_probe (n int)"},
+              {"id":"use","type":"shell","command":"echo '{\"second\": {{ outputs.few.rows[1].twice }}, \"label\": \"{{ outputs.few.rows[2].label }}\"}' > \"$SCHEDULER_OUTPUT\"","depends_on":["few"]}
+            ]}
+            """).ExpectAsync(HttpStatusCode.Created);
+        var run = await Viewer.WaitForRunAsync(await Operator.TriggerAsync("sql-output"));
+        var runId = run.GetProperty("run_id").GetInt64();
+        Assert.Equal("success", run.GetProperty("state").GetString());
+
+        var few = await Viewer.GetAsync($"runs/{runId}/tasks/few/output").ExpectAsync(HttpStatusCode.OK);
+        var rows = few.GetProperty("rows");
+        Assert.Equal(3, rows.GetArrayLength());
+        Assert.Equal(4, rows[1].GetProperty("twice").GetInt32());
+        Assert.Equal("r3", rows[2].GetProperty("label").GetString());
+        Assert.False(few.TryGetProperty("truncated", out _));
+        var many = await Viewer.GetAsync($"runs/{runId}/tasks/many/output").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(1000, many.GetProperty("rows").GetArrayLength());
+        Assert.True(many.GetProperty("truncated").GetBoolean());
+        await Viewer.GetAsync($"runs/{runId}/tasks/none/output").ExpectProblemAsync(HttpStatusCode.NotFound);
+        var use = await Viewer.GetAsync($"runs/{runId}/tasks/use/output").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(4, use.GetProperty("second").GetInt32());
+        Assert.Equal("r3", use.GetProperty("label").GetString());
+    }
+
+    [Fact]
     public async Task Connections_NeverRevealTheSecret_AndStoreItEncrypted()
     {
         const string secret = "Host=127.0.0.1;Port=5432;Database=warehouse;Username=etl;Password=hunter2-very-secret";
