@@ -99,12 +99,18 @@ public sealed class AdminAuthTests(ServerFixture server) : ServerTest(server)
                      ("/admin/dags/admin_http?handler=Pause", AdminSession.Form(("paused", "true"))),
                      ("/admin/dags/admin_http?handler=Trigger", AdminSession.Form(("conf", "{}"))),
                      ("/admin/dead-letters?handler=Requeue", AdminSession.Form(("id", "1"))),
+                     ("/admin/variables?handler=Save", AdminSession.Form(("name", "v"), ("value", "1"))),
+                     ("/admin/variables?handler=Delete", AdminSession.Form(("name", "v"))),
                  })
         {
             using var response = await session.PostFormAsync(path, fields, tokenFrom: "/admin/dags");
             Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         }
         Assert.False((await Admin.GetAsync("dags/admin_http").ExpectAsync(HttpStatusCode.OK)).GetProperty("paused").GetBoolean());
+        Assert.Equal(0L, await TestDatabase.ScalarAsync<long>("select count(*) from workers.variables"));
+        // Viewers read variables (as in the API) but get no form to change them.
+        var variables = await session.GetHtmlAsync("/admin/variables");
+        Assert.DoesNotContain("handler=Save", variables);
         Assert.Equal(HttpStatusCode.Forbidden, (await session.GetAsync("/admin/users")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await session.GetAsync("/admin/dags/new")).StatusCode);
     }

@@ -12,40 +12,12 @@ namespace Scheduler.IntegrationTests.Admin;
 /// the run succeed (live refresh), read a task log, pause the DAG; then a viewer sees no
 /// action and is refused one posted anyway. Each page is saved as a screenshot.
 /// </summary>
-public sealed class AdminBrowserTests(ServerFixture server) : ServerTest(server), IAsyncLifetime
+public sealed class AdminBrowserTests(ServerFixture server) : BrowserTest(server)
 {
-    private Browser _browser = null!;
-
-    async Task IAsyncLifetime.InitializeAsync()
-    {
-        await Server.ResetAsync();
-        _browser = await Browser.LaunchAsync();
-    }
-
-    /// <summary>Every journey also proves the pages work under their Content-Security-Policy: nothing was refused.</summary>
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        var violations = _browser.CspViolations.ToList();
-        await _browser.DisposeAsync();
-        Assert.True(violations.Count == 0, "refused by the Content-Security-Policy:\n" + string.Join("\n", violations));
-    }
-
-    private async Task<IPage> SignInAsync(string username, string password)
-    {
-        var page = await _browser.NewPageAsync(Server.BaseAddress);
-        await page.GotoAsync("/admin");
-        await Expect(page).ToHaveURLAsync(new Regex("/admin/login"));
-        await page.GetByLabel("Username").FillAsync(username);
-        await page.GetByLabel("Password").FillAsync(password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
-        return page;
-    }
-
     [Fact]
     public async Task Operator_Journey_FromNewDagToPausedDag()
     {
-        var page = await _browser.NewPageAsync(Server.BaseAddress);
+        var page = await Browser.NewPageAsync(Server.BaseAddress);
         await page.GotoAsync("/admin/login");
         await Browser.ScreenshotAsync(page, "01-sign-in");
         await page.CloseAsync();

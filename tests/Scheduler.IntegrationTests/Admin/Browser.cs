@@ -50,6 +50,19 @@ public sealed class Browser : IAsyncDisposable
         return page;
     }
 
+    /// <summary>A new page signed in with a local user's password, on the dashboard.</summary>
+    public async Task<IPage> SignInAsync(Uri baseAddress, string username, string password)
+    {
+        var page = await NewPageAsync(baseAddress);
+        await page.GotoAsync("/admin");
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/admin/login"));
+        await page.GetByLabel("Username").FillAsync(username);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
+        return page;
+    }
+
     public static async Task ScreenshotAsync(IPage page, string name) =>
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
 

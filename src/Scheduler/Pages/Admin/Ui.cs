@@ -35,6 +35,9 @@ internal static class Ui
     /// <summary>A number for SVG attributes: invariant culture whatever the server's culture.</summary>
     public static string N(double value) => Math.Round(value, 1).ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>At most <paramref name="max"/> characters, the last one an ellipsis when cut.</summary>
+    public static string Clip(string text, int max) => text.Length > max ? text[..(max - 1)] + "…" : text;
+
     public static string State(string? state) => "s-" + (state ?? "none");
 
     public static bool IsFinalRun(string state) => FinalRunStates.Contains(state);

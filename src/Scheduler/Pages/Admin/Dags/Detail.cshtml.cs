@@ -126,6 +126,13 @@ internal sealed class DagDetailModel : AdminPageModel
             FlashError = "conf: must be a JSON object.";
             return Back($"/admin/dags/{Uri.EscapeDataString(Name)}");
         }
+        if (await Sender.Send(new GetDag.Query(Name), HttpContext.RequestAborted) is not { } dag)
+            return NotFound();
+        if (ParamsForm.Merge(ParamsForm.Build(dag.Definition.ParamsSchema, dag.Definition.Params), Request.Form, parsed) is { } formError)
+        {
+            FlashError = formError;
+            return Back($"/admin/dags/{Uri.EscapeDataString(Name)}");
+        }
         TriggerDagRun.Result? result = null;
         if (!await TrySendAsync(async () => result = await Sender.Send(new TriggerDagRun.Command(Name, parsed, null, User.Identity?.Name), HttpContext.RequestAborted)))
         {

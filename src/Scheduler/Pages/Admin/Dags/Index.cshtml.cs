@@ -34,4 +34,5 @@ internal sealed class DagsModel : AdminPageModel
     }
 }
 
-internal sealed record DagActionsView(string Name, bool Paused);
+/// <summary>The pause and trigger actions; <paramref name="Params"/>: inputs from the DAG's params_schema (detail page only).</summary>
+internal sealed record DagActionsView(string Name, bool Paused, IReadOnlyList<ParamsForm.Field>? Params = null);
