@@ -5,6 +5,18 @@
 -- scheduled on, and its tasks' outlets ([{"task", "uri"}]), for the asset list and the scan.
 alter table dags.dags add column if not exists schedule_on_assets text[] not null default '{}';
 alter table dags.dags add column if not exists outlets jsonb not null default '[]';
+-- An asset consumer created, unpaused or given other assets wakes the scheduler loop (its
+-- accumulated events may already satisfy it), as a schedule moved earlier does (0007).
+drop trigger if exists tr_dags_asset_consumer_inserted on dags.dags;
+create trigger tr_dags_asset_consumer_inserted after insert on dags.dags
+    for each row when (cardinality(new.schedule_on_assets) > 0 and not new.paused)
+    execute function dags.notify_schedule_changed();
+drop trigger if exists tr_dags_asset_consumer_changed on dags.dags;
+create trigger tr_dags_asset_consumer_changed after update of paused, schedule_on_assets on dags.dags
+    for each row when (cardinality(new.schedule_on_assets) > 0 and not new.paused
+        and (old.paused or old.schedule_on_assets is distinct from new.schedule_on_assets))
+    execute function dags.notify_schedule_changed();
+
 create index if not exists ix_dags_asset_consumers on dags.dags using gin (schedule_on_assets) where cardinality(schedule_on_assets) > 0;
 
 -- One row per event. Events of one URI are inserted under a transaction advisory lock on that
