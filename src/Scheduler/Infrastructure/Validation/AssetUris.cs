@@ -6,7 +6,7 @@ namespace Scheduler.Infrastructure.Validation;
 /// <c>file:///data/x.csv</c>), at most <see cref="MaxLength"/> characters, no white space or
 /// control characters. Compared as written (case-sensitive), as Airflow compares them.
 /// </summary>
-internal static class AssetUris
+internal static partial class AssetUris
 {
     public const int MaxLength = 1_000;
 
@@ -19,10 +19,14 @@ internal static class AssetUris
             return $"an asset URI has at most {MaxLength} characters.";
         if (!Text.PostgresText.IsStorable(uri) || uri.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
             return $"'{Shown(uri)}' contains white space or control characters; an asset URI may not.";
-        if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Scheme.Length < 2 || !uri.Contains(':'))
+        // The scheme as written (two characters at least, so 'c:/data' is no drive-letter path).
+        if (!Scheme().IsMatch(uri) || !Uri.TryCreate(uri, UriKind.Absolute, out _))
             return $"'{Shown(uri)}' is not an absolute URI with a scheme (e.g. 's3://bucket/key').";
         return null;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z][A-Za-z0-9+.-]+:")]
+    private static partial System.Text.RegularExpressions.Regex Scheme();
 
     private static string Shown(string uri) => uri.Length > 100 ? uri[..100] + "..." : uri;
 }
