@@ -7,7 +7,7 @@ using Scheduler.IntegrationTests.Infrastructure;
 namespace Scheduler.IntegrationTests.Assets;
 
 /// <summary>Asset-triggered DAGs over HTTP: outlets, schedule_on_assets, posted events, the asset list.</summary>
-public sealed class AssetTests(ServerFixture server) : ServerTest(server)
+public sealed class AssetTests(ServerFixture server, Xunit.Abstractions.ITestOutputHelper output) : ServerTest(server)
 {
     private const string Orders = "s3://lake/orders";
     private const string Prices = "postgres://warehouse/public/prices";
@@ -33,6 +33,7 @@ public sealed class AssetTests(ServerFixture server) : ServerTest(server)
         Assert.Equal(1, run.GetProperty("conf").GetProperty("asset_event_count").GetInt32());
         // Prompt: the commit's NOTIFY wakes the loop (no poll interval to wait for).
         var created = DateTimeOffset.Parse(run.GetProperty("queued_at").GetString()!);
+        output.WriteLine($"asset run queued {(created - finished).TotalMilliseconds:F0} ms after the producer run finished");
         Assert.True(created - finished < TimeSpan.FromSeconds(3), $"asset run created {(created - finished).TotalMilliseconds} ms after the producer finished");
         Assert.Equal("success", (await Viewer.WaitForRunAsync(run.GetProperty("run_id").GetInt64())).GetProperty("state").GetString());
 
@@ -54,8 +55,13 @@ public sealed class AssetTests(ServerFixture server) : ServerTest(server)
         await Task.Delay(1500);
         Assert.Empty(await Viewer.AssetRunsAsync("join"));
 
+        var posted = Stopwatch.StartNew();
         var third = await Operator.PostEventAsync(Prices);
         var run = Assert.Single(await Viewer.WaitForAssetRunsAsync("join", 1));
+        var eventAt = DateTimeOffset.Parse(run.GetProperty("conf").GetProperty("asset_events")[2].GetProperty("created_at").GetString()!);
+        var queuedAt = DateTimeOffset.Parse(run.GetProperty("queued_at").GetString()!);
+        output.WriteLine($"asset run queued {(queuedAt - eventAt).TotalMilliseconds:F0} ms after the event was recorded; seen by polling {posted.ElapsedMilliseconds} ms after POST /assets/events was sent");
+        Assert.True(queuedAt - eventAt < TimeSpan.FromSeconds(3));
         Assert.Equal([first, second, third], AssetHelpers.ConsumedIds(run));
         Assert.Equal(3, run.GetProperty("conf").GetProperty("asset_event_count").GetInt32());
         Assert.Equal(10, run.GetProperty("conf").GetProperty("asset_events")[1].GetProperty("extra").GetProperty("rows").GetInt32());
