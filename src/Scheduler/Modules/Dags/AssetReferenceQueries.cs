@@ -12,7 +12,7 @@ internal static class AssetReferenceQueries
     {
         public async ValueTask<IReadOnlyList<AssetConsumer>> Handle(GetAssetConsumers query, CancellationToken cancellationToken) =>
             await db.Dags.AsNoTracking()
-                .Where(d => !d.Paused && d.ScheduleOnAssets.Length > 0)
+                .Where(d => d.ScheduleOnAssets.Length > 0 && !d.Paused)
                 .OrderBy(d => d.Id)
                 .Select(d => new AssetConsumer(d.Id, d.Name, d.Version, d.CreatedAt, d.ScheduleOnAssets))
                 .ToListAsync(cancellationToken);
