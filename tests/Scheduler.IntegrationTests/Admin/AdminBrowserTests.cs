@@ -12,7 +12,7 @@ namespace Scheduler.IntegrationTests.Admin;
 /// the run succeed (live refresh), read a task log, pause the DAG; then a viewer sees no
 /// action and is refused one posted anyway. Each page is saved as a screenshot.
 /// </summary>
-public sealed class AdminBrowserTests(ServerFixture server) : BrowserTest(server)
+public sealed partial class AdminBrowserTests(ServerFixture server) : BrowserTest(server)
 {
     [Fact]
     public async Task Operator_Journey_FromNewDagToPausedDag()

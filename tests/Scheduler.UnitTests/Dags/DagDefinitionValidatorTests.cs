@@ -76,4 +76,15 @@ public sealed class DagDefinitionValidatorTests
     {
         Assert.Contains(key, Errors(json).Keys);
     }
+
+    [Fact]
+    public void Validate_ChecksAssetFields_KeyedByPath()
+    {
+        Assert.Empty(Errors("""{"name":"d","cron":"0 * * * *","schedule_on_assets":["s3://a","s3://b"],"tasks":[{"id":"a","outlets":["s3://c"]}]}"""));
+        var errors = Errors("""{"name":"d","schedule_on_assets":["s3://a","s3://a","nope"],"tasks":[{"id":"a","outlets":["s3://c",""]}]}""");
+        Assert.Equal(["'s3://a' is listed twice."], errors["schedule_on_assets[1]"]);
+        Assert.Contains("schedule_on_assets[2]", errors.Keys);
+        Assert.Contains("tasks[0].outlets[1]", errors.Keys);
+        Assert.Equal(["at most 100 assets."], Errors($$"""{"name":"d","schedule_on_assets":[{{string.Join(",", Enumerable.Range(0, 101).Select(i => $"\"s3://a/{i}\""))}}],"tasks":[{"id":"a"}]}""")["schedule_on_assets"]);
+    }
 }

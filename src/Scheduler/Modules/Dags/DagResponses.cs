@@ -75,5 +75,9 @@ internal static class DagMapping
         dag.TaskCount = d.Tasks!.Count;
         dag.NextRunAt = prepared.NextRunAfter(now, calendars);
         dag.UpdatedAt = now;
+        dag.ScheduleOnAssets = d.ScheduleOnAssets?.ToArray() ?? [];
+        dag.Outlets = new System.Text.Json.Nodes.JsonArray(d.Tasks!
+            .SelectMany(t => (t.Outlets ?? []).Select(uri => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject { ["task"] = t.Id, ["uri"] = uri }))
+            .ToArray()).ToJsonString();
     }
 }

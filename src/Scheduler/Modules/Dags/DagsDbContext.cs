@@ -18,6 +18,7 @@ internal sealed class DagsDbContext(DbContextOptions<DagsDbContext> options) : D
             e.ToTable("dags");
             e.Property(d => d.Id).UseIdentityAlwaysColumn();
             e.Property(d => d.Definition).HasColumnType("jsonb");
+            e.Property(d => d.Outlets).HasColumnType("jsonb");
             e.HasIndex(d => d.Name).IsUnique();
         });
         model.Entity<DagVersion>(e =>
@@ -64,6 +65,10 @@ internal sealed class Dag
     /// <summary>The file the current version came from; null once the file was removed.</summary>
     public string? SourcePath { get; set; }
     public string? SourceCommit { get; set; }
+    /// <summary>The current version's <c>schedule_on_assets</c> (empty: not scheduled on assets).</summary>
+    public string[] ScheduleOnAssets { get; set; } = [];
+    /// <summary>The current version's task outlets, <c>[{"task", "uri"}]</c>.</summary>
+    public string Outlets { get; set; } = "[]";
 }
 
 internal sealed class DagVersion

@@ -49,5 +49,8 @@ internal static class RunsModule
         Backfills.GetBackfill.Map(api);
         Backfills.CancelBackfill.Map(api);
         Events.StreamEvents.Map(api);
+        Assets.ListAssets.Map(api);
+        Assets.ListAssetEvents.Map(api);
+        Assets.PostAssetEvent.Map(api);
     }
 }

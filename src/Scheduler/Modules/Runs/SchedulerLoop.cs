@@ -26,7 +26,8 @@ namespace Scheduler.Modules.Runs;
 /// </summary>
 internal sealed class SchedulerLoop(IServiceScopeFactory scopes, IConfiguration configuration, TimeProvider clock, SchedulerMetrics metrics, ILogger<SchedulerLoop> logger) : BackgroundService
 {
-    // Two-key advisory locks in use: (1, dag) run starts, (2, 0) constrained claims, (3, 0) this.
+    // Two-key advisory locks in use: (1, dag) run starts, (2, 0) constrained claims, (3, 0) this,
+    // (4, hash of an asset URI) asset event inserts (Assets/AssetEventLog).
     private const string LeaderLock = "select pg_advisory_lock(3, 0)";
     private readonly SemaphoreSlim _wake = new(0, 1);
     private volatile bool _scheduleChanged;
@@ -169,12 +170,13 @@ internal sealed class SchedulerLoop(IServiceScopeFactory scopes, IConfiguration 
         }
     }
 
-    /// <summary>Creates the due runs; returns when the next schedule is due.</summary>
+    /// <summary>Creates the due runs and the asset runs whose assets all have new events; returns when the next schedule is due.</summary>
     private async Task<DateTimeOffset> ScheduleAsync(DateTimeOffset now, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var sender = scope.ServiceProvider.GetRequiredService<ISender>();
         await sender.Send(new ScheduleDueRuns.Command(), ct);
+        await sender.Send(new Assets.ScheduleAssetRuns.Command(), ct);
         var next = await sender.Send(new GetNextRunAt(), ct);
         if (next is null)
             return DateTimeOffset.MaxValue;

@@ -36,6 +36,8 @@ internal sealed class DagDefinition
     public List<string>? ExcludeCalendars { get; set; }
     /// <summary>Runs due inside one of these are created when it ends; rules in ScheduleRules.cs.</summary>
     public List<MaintenanceWindowDefinition>? MaintenanceWindows { get; set; }
+    /// <summary>A run (run_type 'asset') is created once each of these assets has a new event; rules in AssetRules.cs.</summary>
+    public List<string>? ScheduleOnAssets { get; set; }
     public List<TaskDefinition>? Tasks { get; set; }
 
     [JsonExtensionData]
@@ -84,6 +86,8 @@ internal sealed class TaskDefinition
     public int? Priority { get; set; }
     /// <summary>A branch task: its output <c>{"follow": [...]}</c> picks which direct downstream tasks run (docs/authoring.md).</summary>
     public bool? Branch { get; set; }
+    /// <summary>Assets this task updates: each success records one event per URI (docs/scheduling.md, Assets).</summary>
+    public List<string>? Outlets { get; set; }
 
     // shell
     public string? Command { get; set; }

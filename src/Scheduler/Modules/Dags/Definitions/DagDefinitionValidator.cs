@@ -66,6 +66,7 @@ internal sealed partial class DagDefinitionValidator : AbstractValidator<DagDefi
         });
         RuleFor(d => d).Custom(CheckGraph);
         AuthoringRules.Apply(this);
+        AssetRules.Apply(this);
         RuleFor(d => d).CustomAsync(async (d, ctx, ct) =>
         {
             if (d.Tasks is null)

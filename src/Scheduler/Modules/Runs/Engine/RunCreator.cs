@@ -14,6 +14,19 @@ namespace Scheduler.Modules.Runs.Engine;
 internal sealed record NewRun(DagPlan Plan, DateTimeOffset LogicalDate, string RunType, JsonObject Conf, string? CreatedBy, ActivityContext Parent = default, long? BackfillId = null, AuditEntry? Audit = null);
 
 /// <summary>
+/// A condition checked, and recorded, in a creation's transaction after its DAGs' locks are
+/// held: what makes a run that consumes something (asset events) exactly-once.
+/// </summary>
+internal interface IRunCreationGuard
+{
+    /// <summary>The runs to create after all, decided under the locks (fewer, or with their conf filled in); empty creates nothing.</summary>
+    Task<IReadOnlyList<NewRun>> BeforeInsertAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<NewRun> runs, CancellationToken ct);
+
+    /// <summary>Records what the created runs (null: not created) consumed, before the commit.</summary>
+    Task AfterInsertAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<NewRun> runs, long?[] ids, CancellationToken ct);
+}
+
+/// <summary>
 /// Creates runs in one transaction: one INSERT for the runs, one for all their task instances
 /// (10,000 scheduled runs in a minute are a few statements, not 10,000 transactions).
 /// </summary>
@@ -23,9 +36,10 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
     /// Duplicates of an existing (dag, logical date) are skipped: that is what makes a
     /// repeated firing a no-op. A run starts at once unless its DAG already has
     /// max_active_runs running; then it waits as queued. Returns the created runs' ids, with
-    /// null for a duplicate or for a run of a DAG deleted meanwhile.
+    /// null for a duplicate or for a run of a DAG deleted meanwhile. With a <paramref name="guard"/>,
+    /// the ids are those of the runs it kept, in its order.
     /// </summary>
-    public async Task<long?[]> CreateRunsAsync(IReadOnlyList<NewRun> runs, CancellationToken ct)
+    public async Task<long?[]> CreateRunsAsync(IReadOnlyList<NewRun> runs, CancellationToken ct, IRunCreationGuard? guard = null)
     {
         // A deadlock victim is rolled back whole and creation is idempotent (unique key), so
         // trying again is safe; seen with several scans racing while the server's own loops run.
@@ -33,7 +47,7 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         {
             try
             {
-                return await CreateRunsOnceAsync(runs, ct);
+                return await CreateRunsOnceAsync(runs, guard, ct);
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 3)
             {
@@ -42,7 +56,7 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         }
     }
 
-    private async Task<long?[]> CreateRunsOnceAsync(IReadOnlyList<NewRun> runs, CancellationToken ct)
+    private async Task<long?[]> CreateRunsOnceAsync(IReadOnlyList<NewRun> runs, IRunCreationGuard? guard, CancellationToken ct)
     {
         if (runs.Count == 0)
             return [];
@@ -54,6 +68,8 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         // Serialises run starts per DAG with whatever else starts runs of it (waiting runs
         // started after a run finished) and with deleting it (which checks under this lock that no run is active).
         await RunUnitOfWork.LockDagsAsync(connection, tx, dagIds, ct);
+        if (guard is not null && (runs = await guard.BeforeInsertAsync(connection, tx, runs, ct)).Count == 0)
+            return [];
         var running = new Dictionary<long, int>();
         var waiting = new HashSet<long>();
         await using (var cmd = new NpgsqlCommand("""
@@ -85,7 +101,7 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         var traceParents = runs.Select((r, i) => spans[i]?.Id ?? RunTracing.NewTraceParent(r.Parent)).ToArray();
         try
         {
-            return await InsertRunsAsync(connection, tx, runs, starts, traceParents, spans, ct);
+            return await InsertRunsAsync(connection, tx, runs, starts, traceParents, spans, guard, ct);
         }
         finally
         {
@@ -95,7 +111,7 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
     }
 
     private async Task<long?[]> InsertRunsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<NewRun> runs, bool[] starts,
-        string[] traceParents, Activity?[] spans, CancellationToken ct)
+        string[] traceParents, Activity?[] spans, IRunCreationGuard? guard, CancellationToken ct)
     {
         var ids = new long?[runs.Count];
         // The pinned version must still exist once the DAG's lock is held: a delete that won
@@ -188,6 +204,8 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         }
         if (queuedAny)
             await RunUnitOfWork.NotifyQueuedAsync(connection, tx, queuedConstrained, ct);
+        if (guard is not null)
+            await guard.AfterInsertAsync(connection, tx, runs, ids, ct);
         await AuditLog.WriteAsync(connection, tx, runs.Select((r, i) => (r.Audit, Id: ids[i]))
             .Where(x => x.Audit is not null && x.Id is not null)
             .Select(x => x.Audit! with { Details = new JsonObject(x.Audit.Details.Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone()))) { ["run_id"] = x.Id } })

@@ -126,6 +126,12 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
                 batch.BatchCommands.Add(DeadLettersCommand(runs, dead));
             await batch.ExecuteNonQueryAsync(ct);
         }
+        // A success's asset events commit with it: an outlet is updated exactly when the task is recorded done.
+        var outletEvents = valid.Where(v => v.Decision.State == TaskStates.Success)
+            .SelectMany(v => Assets.AssetEventLog.OutletsOf(runs[v.Report.RunId].Graph.Tasks.GetValueOrDefault(v.Report.TaskId))
+                .Select(uri => new Assets.NewAssetEvent(uri, [], runs[v.Report.RunId].DagName, v.Report.RunId, v.Report.TaskId)))
+            .ToList();
+        await Assets.AssetEventLog.RecordAsync(connection, tx, outletEvents, ct);
         foreach (var (c, decision) in valid)
         {
             var run = runs[c.RunId];

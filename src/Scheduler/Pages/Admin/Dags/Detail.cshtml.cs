@@ -44,6 +44,8 @@ internal sealed class DagDetailModel : AdminPageModel
     public (DagSource? From, DagSource? To)? DiffSources { get; private set; }
     public string DefinitionJson { get; private set; } = "";
     public IReadOnlyList<TextDiff.Line>? Diff { get; private set; }
+    /// <summary>The assets this DAG is scheduled on, each with the DAG tasks that produce it and its newest event.</summary>
+    public IReadOnlyList<(string Uri, IReadOnlyList<Scheduler.Modules.Dags.Contracts.AssetReference> Producers, Scheduler.Modules.Runs.Assets.AssetEventInfo? Last)> UpstreamAssets { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync()
     {
@@ -66,6 +68,14 @@ internal sealed class DagDetailModel : AdminPageModel
             GraphStates = run.Tasks.ToDictionary(t => t.TaskId, t => t.State);
         }
         NextFires = (await Sender.Send(new GetDagSchedule.Query(Name, 5, null), ct))?.Fires ?? [];
+        if (dag.Definition.ScheduleOnAssets is { Count: > 0 } upstream)
+        {
+            var producers = (await Sender.Send(new Scheduler.Modules.Dags.Contracts.GetAssetReferences(), ct)).Where(r => r.IsProducer).ToLookup(r => r.Uri, StringComparer.Ordinal);
+            var assets = new List<(string, IReadOnlyList<Scheduler.Modules.Dags.Contracts.AssetReference>, Scheduler.Modules.Runs.Assets.AssetEventInfo?)>();
+            foreach (var uri in upstream)
+                assets.Add((uri, producers[uri].ToList(), (await Sender.Send(new Scheduler.Modules.Runs.Assets.ListAssetEvents.Query(uri, 1, null), ct)).Items.FirstOrDefault()));
+            UpstreamAssets = assets;
+        }
         Figures = await Sender.Send(new RunFigures.Query(Name, GridRuns), ct);
         Versions = await Sender.Send(new ListDagVersions.Query(Name, 50, null), ct) ?? new([], null);
         DefinitionJson = JsonSerializer.Serialize(dag.Definition, Indented);
