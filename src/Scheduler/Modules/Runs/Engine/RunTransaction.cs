@@ -149,7 +149,7 @@ internal sealed class RunTransaction
                 select id, state from runs.task_instances
                 where run_id = @run and task_id = any(@ids) and state = any(@from)
                 for update)
-            update runs.task_instances ti set {timestamps} state = @state, worker_id = null, lease_expires_at = null
+            update runs.task_instances ti set {timestamps} state = @state, worker_id = null, lease_expires_at = null, wait_deadline = null, wait_poke = false
             from old where ti.id = old.id
             returning ti.task_id, old.state
             """);
