@@ -3,7 +3,7 @@
 
 Parks WAITERS signal waits (RUNS runs of WAITERS/RUNS `wait` tasks with `signal: true`), then
 runs P3-style noop work (engine.py's p3) beside them, and compares its throughput with the same
-work run before the waiters existed. Also: how fast the waiters parked (trigger to all
+work run before the waiters existed and after they were cancelled. Also: how fast the waiters parked (trigger to all
 'waiting'), and how fast signals finish them through the API (8 clients).
 
     bench/waits.py --url http://127.0.0.1:5080 --key "$KEY" [--waiters 10000 --runs 100 --p3-runs 40 --p3-tasks 100]
@@ -56,6 +56,9 @@ def main():
     print(f"W1 {len(targets)} signals in {took:.1f} s ({len(targets) / took:.0f} signals/s, 8 clients); all 200: {all(s == 200 for s in statuses)}")
     for i in ids:
         api.call("POST", f"/runs/{i}/cancel")
+    # The same work once the waiters are gone: a warming process makes "before" the slowest.
+    after = p3(a.url, a.key, a.p3_runs, a.p3_tasks, a.prefix + "_after")
+    print(f"W1 P3 without waiters: {before:.0f} tasks/s before, {after:.0f} tasks/s after; beside the waiters {during:.0f}")
 
 if __name__ == "__main__":
     main()
