@@ -44,6 +44,20 @@ public sealed class RunTimeoutTests(ServerFixture server) : ServerTest(server)
         Assert.False(run.TryGetProperty("reason", out _), run.ToString());
     }
 
+    [Fact]
+    public async Task ClearingATaskOfATimedOutRun_ReopensIt_WithoutTheTimeout()
+    {
+        await Admin.PostJsonAsync("dags", """{"name":"rerun","timeout":"PT1S","tasks":[{"id":"pause","type":"wait","delay":"PT3S"}]}""").ExpectAsync(HttpStatusCode.Created);
+        var runId = await Operator.TriggerAsync("rerun");
+        var run = await Viewer.WaitForRunAsync(runId);
+        Assert.Equal("failed", run.GetProperty("state").GetString());
+        Assert.Equal("cancelled", RunHelpers.State(run, "pause"));
+        await Operator.PostJsonAsync($"runs/{runId}/tasks/pause/clear", "{}").ExpectAsync(HttpStatusCode.OK);
+        run = await Viewer.WaitForRunAsync(runId, TimeSpan.FromSeconds(20), ["success", "cancelled"]);
+        Assert.Equal("success", run.GetProperty("state").GetString());
+        Assert.False(run.TryGetProperty("reason", out _), run.ToString());
+    }
+
     private static bool Alive(int pid) => Directory.Exists($"/proc/{pid}") && File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2] != "Z";
 
     [Theory]

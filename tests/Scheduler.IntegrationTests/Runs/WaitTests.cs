@@ -67,6 +67,24 @@ public sealed class WaitTests(ServerFixture server) : ServerTest(server)
     }
 
     [Fact]
+    public async Task HttpWait_ThatNeverAnswersAsExpected_TimesOut()
+    {
+        using var listener = new RecordingListener { Respond = (_, _) => (503, "down") };
+        await Admin.PostJsonAsync("dags", $$$"""
+            {"name":"never","tasks":[{"id":"ready","type":"wait","timeout":"PT2S","http":{"uri":"{{{listener.Url}}}/x","poke_interval":"PT1S"}}]}
+            """).ExpectAsync(HttpStatusCode.Created);
+        var run = await Viewer.WaitForRunAsync(await Operator.TriggerAsync("never"));
+        Assert.Equal("failed", run.GetProperty("state").GetString());
+        var attempt = Assert.Single(RunHelpers.Task(run, "ready").GetProperty("attempts").EnumerateArray());
+        Assert.Equal("timed_out", attempt.GetProperty("state").GetString());
+        // Poked at the start and about once a second until the deadline, never after it.
+        var pokes = listener.Requests.Count;
+        Assert.InRange(pokes, 2, 4);
+        await Task.Delay(1500);
+        Assert.Equal(pokes, listener.Requests.Count);
+    }
+
+    [Fact]
     public async Task Signal_WithBody_BecomesTheOutput_ThatDownstreamTemplatesRead()
     {
         await Admin.PostJsonAsync("dags", """
