@@ -112,7 +112,8 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
             if (runs.TryGetValue(run.Key, out var handedRun))
                 handedRun.HandedOff(run.Select(t => t.TaskId).ToHashSet(StringComparer.Ordinal));
         await unit.CommitRunsAsync(connection, tx, runs.Values.ToList(), ct);
-        figures.Finished(valid.Count);
+        // A wait that parks (or pokes again) has not ended its attempt: not counted as finished.
+        figures.Finished(valid.Count(v => v.Decision.State != TaskStates.Waiting));
         return new CompletedTasks(valid.Count, handedOff);
     }
 
