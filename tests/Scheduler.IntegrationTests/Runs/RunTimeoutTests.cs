@@ -1,4 +1,5 @@
 using System.Net;
+using Scheduler.IntegrationTests.Admin;
 using Scheduler.IntegrationTests.Infrastructure;
 
 namespace Scheduler.IntegrationTests.Runs;
@@ -33,6 +34,8 @@ public sealed class RunTimeoutTests(ServerFixture server) : ServerTest(server)
             await Task.Delay(100);
         Assert.False(Alive(pid), "the timed-out run's shell task is still running");
         File.Delete(marker);
+        using var admin = await AdminSession.SignedInAsync(Server, ServerFixture.AdminUser, ServerFixture.AdminPassword);
+        Assert.Contains("data-testid=\"run-reason\">timed out", await admin.GetHtmlAsync($"/admin/runs/{runId}"));
     }
 
     [Fact]
