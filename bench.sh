@@ -5,7 +5,7 @@
 # it cannot measure.   Usage: ./bench.sh [quick|full|smoke] [scenario...]
 # smoke: the smallest sizes, every scenario once, so the harness itself is exercised (test.sh
 # runs it); its figures mean nothing. Scenarios (default: all; the peak RSS is always reported): P5idle P1 (P1, P3 and P5 busy
-# run together; P2 and P3 are aliases) P4 burst P7 P6 P8 grid P11 P9 P10 (P10, R1 and R3 run together; R1 and
+# run together; P2 and P3 are aliases) P4 burst P7 P6 P8 grid P11 W1 P9 P10 (P10, R1 and R3 run together; R1 and
 # R3 are aliases). Sizes can be overridden from the environment, e.g. P6_DAGS=3000 P6_FIRINGS=2;
 # BENCH_TOP_STATEMENTS=20 ends with the 20 statements that took the most database time.
 set -euo pipefail
@@ -131,6 +131,13 @@ fi
 if want grid P8; then
   echo "[bench] P8 admin grid ($grid_runs runs x $grid_tasks tasks)" >&2
   python3 bench/admin_grid.py --url "$url" --key "$key" --user bench --password "$password" --runs "$grid_runs" --tasks "$grid_tasks"
+fi
+
+if want W1; then
+  # W1: 10,000 parked signal waits (smoke: 200) beside P3-style noop work; throughput with and without them.
+  case "$mode" in smoke) w1="--waiters 200 --runs 4 --p3-runs 2 --p3-tasks 20 --signals 20" ;; *) w1="--waiters 10000 --runs 100 --p3-runs 40 --p3-tasks 100" ;; esac
+  echo "[bench] W1 waits beside noop work" >&2
+  python3 bench/waits.py --url "$url" --key "$key" $w1
 fi
 
 if want P11; then

@@ -96,6 +96,7 @@ def p3(url, key, runs, width, prefix):
     span = max(ends) - min(starts)
     print(f"P3 {runs} runs x {width} noop = {n} tasks: {n/span:.0f} tasks/s (first start to last finish {span:.2f} s); wall incl. triggering {wall:.2f} s; "
           f"all success: {all(r['state']=='success' for r in results)}")
+    return n / span
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()

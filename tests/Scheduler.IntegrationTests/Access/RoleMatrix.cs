@@ -72,6 +72,7 @@ public static class RoleMatrix
         ["POST /api/v1/runs/{runId}/cancel"] = Operator,
         ["POST /api/v1/runs/{runId}/tasks/{taskId}/clear"] = Operator,
         ["POST /api/v1/runs/{runId}/tasks/{taskId}/mark"] = Operator,
+        ["POST /api/v1/runs/{runId}/tasks/{taskId}/signal"] = Operator,
         ["GET /api/v1/runs/{runId}/tasks/{taskId}/logs"] = Viewer,
         ["GET /api/v1/runs/{runId}/tasks/{taskId}/output"] = Viewer,
         ["GET /api/v1/variables"] = Viewer,

@@ -39,6 +39,7 @@ public sealed class RequestGenerator(JsonElement document, FuzzTargets targets, 
         ["/api/v1/pools/{name}"] = """{"slots":3,"description":"fuzz"}""",
         ["/api/v1/dags/{name}/runs"] = """{"conf":{"a":1,"b":"two"},"logical_date":"2026-01-01T00:00:00Z"}""",
         ["/api/v1/runs/{runId}/tasks/{taskId}/mark"] = """{"state":"success"}""",
+        ["/api/v1/runs/{runId}/tasks/{taskId}/signal"] = """{"approved_by":"fuzz"}""",
     };
 
     private T Pick<T>(IReadOnlyList<T> items) => items[random.Next(items.Count)];

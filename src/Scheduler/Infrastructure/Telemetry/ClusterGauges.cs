@@ -39,7 +39,7 @@ internal sealed class ClusterGauges
         _period = TimeSpan.FromSeconds(Math.Max(configuration.GetValue("Metrics:GaugeRefreshSeconds", 5.0), 0.1));
         var meter = meters.Create(SchedulerMetrics.MeterName);
         meter.CreateObservableGauge("scheduler_task_instances", ObserveTasks, null,
-            "Task instances queued, running or up_for_retry, by pool, in the whole cluster (every replica reports the same)");
+            "Task instances queued, running, up_for_retry or waiting (a parked wait, no slot), by pool, in the whole cluster (every replica reports the same)");
         meter.CreateObservableGauge("scheduler_workers_alive", ObserveWorkers, null,
             "Worker nodes with a heartbeat within three heartbeat intervals, in the whole cluster (every replica reports the same)");
     }

@@ -5,7 +5,7 @@ namespace Scheduler.Infrastructure.Templates;
 /// <summary>
 /// Which string fields of a task are templates (the contract's list): <c>command</c> and
 /// <c>env</c> values of shell tasks, <c>uri</c>, <c>headers</c> values and every string in
-/// <c>body</c> of http tasks, <c>statement</c> of sql tasks, and every string a plugin task
+/// <c>body</c> of http tasks, <c>statement</c> of sql tasks, <c>until</c> and <c>http.uri</c> of wait tasks, and every string a plugin task
 /// carries in its own fields. The engine's fields (<c>id</c>, <c>depends_on</c>, <c>pool</c>,
 /// ...) never are. One walk serves validation (parse every template, report its path) and
 /// the worker (render each in place).
@@ -25,6 +25,7 @@ internal static class TemplateFields
         ["shell"] = ["command", "env"],
         ["http"] = ["uri", "headers", "body"],
         ["sql"] = ["statement"],
+        ["wait"] = ["until", "http"],
     };
 
     /// <summary>

@@ -33,7 +33,7 @@ internal static class GetRun
                 tasks.Select(t => new TaskInstanceDetails(t.TaskId, t.State, t.Attempt, t.MaxAttempts, t.Pool, t.Priority, t.QueuedAt, t.NotBefore,
                     t.StartedAt, t.FinishedAt, t.WorkerId,
                     attempts[t.Id].OrderBy(a => a.Attempt).Select(a => new AttemptDetails(a.Attempt, a.State, a.WorkerId, a.Deliveries, a.StartedAt, a.FinishedAt, a.Code, a.Error)).ToList()))
-                .ToList());
+                .ToList(), run.Reason);
         }
     }
 

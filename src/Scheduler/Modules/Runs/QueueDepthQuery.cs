@@ -17,9 +17,10 @@ internal sealed class QueueDepthQuery(NpgsqlDataSource dataSource) : IQueryHandl
                 select 'queued' as state, pool, count(*) as n from runs.task_instances where state = 'queued' and not constrained group by pool
                 union all select 'queued', pool, count(*) from runs.task_instances where state = 'queued' and constrained group by pool
                 union all select 'running', pool, count(*) from runs.task_instances where state = 'running' group by pool
-                union all select 'up_for_retry', pool, count(*) from runs.task_instances where state = 'up_for_retry' group by pool)
+                union all select 'up_for_retry', pool, count(*) from runs.task_instances where state = 'up_for_retry' group by pool
+                union all select 'waiting', pool, count(*) from runs.task_instances where state = 'waiting' group by pool)
             select s.state, p.pool, coalesce(sum(c.n), 0)::int
-            from (values ('queued'), ('running'), ('up_for_retry')) as s(state)
+            from (values ('queued'), ('running'), ('up_for_retry'), ('waiting')) as s(state)
             cross join (select name as pool from runs.pools union select pool from counts) as p
             left join counts c on c.state = s.state and c.pool = p.pool
             group by s.state, p.pool

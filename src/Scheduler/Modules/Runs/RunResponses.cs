@@ -31,7 +31,8 @@ internal sealed record RunDetails(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? FinishedAt,
     string? CreatedBy,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? TraceId,
-    IReadOnlyList<TaskInstanceDetails> Tasks);
+    IReadOnlyList<TaskInstanceDetails> Tasks,
+    string? Reason = null);
 
 internal sealed record TaskInstanceDetails(
     string TaskId,

@@ -55,6 +55,8 @@ internal sealed class DagRun
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
     public string? Traceparent { get; set; }
+    /// <summary>Why the engine ended the run, when it did (a DAG timeout).</summary>
+    public string? Reason { get; set; }
 }
 
 internal sealed class TaskInstance

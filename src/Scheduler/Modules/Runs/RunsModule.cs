@@ -16,6 +16,7 @@ internal static class RunsModule
         services.AddScoped<TaskCompletion>();
         services.AddScoped<QueueMaintenance>();
         services.AddScoped<RunOperations>();
+        services.AddScoped<WaitWakeups>();
         services.AddScoped<Backfills.BackfillRuns>();
         services.AddSingleton<TriggerBatcher>();
         services.AddSingleton<Events.EventHub>();
@@ -38,6 +39,7 @@ internal static class RunsModule
         CancelRun.Map(api);
         ClearTask.Map(api);
         MarkTask.Map(api);
+        SignalTask.Map(api);
         GetTaskLog.Map(api);
         GetTaskOutput.Map(api);
         ListDeadLetters.Map(api);

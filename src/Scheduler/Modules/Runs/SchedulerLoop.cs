@@ -187,13 +187,14 @@ internal sealed class SchedulerLoop(IServiceScopeFactory scopes, IConfiguration 
         return wake > now ? wake : NextSecond(now);
     }
 
-    /// <summary>Requeues expired leases and due retries, stamps SLA misses; returns when to look again.</summary>
+    /// <summary>Requeues expired leases and due retries, wakes parked waits, stamps SLA misses, fails runs past their timeout; returns when to look again.</summary>
     private async Task<DateTimeOffset> MaintainAsync(DateTimeOffset now, TimeSpan every, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<ISender>().Send(new RunQueueMaintenance(), ct);
         var deadlines = await scope.ServiceProvider.GetRequiredService<QueueMaintenance>().QueueDeadlinesAsync(ct);
         var next = deadlines.Active ? now + every : DateTimeOffset.MaxValue;
+        next = Earliest(next, deadlines.NextWake ?? DateTimeOffset.MaxValue);
         return Earliest(next, Earliest(deadlines.NextRetry ?? DateTimeOffset.MaxValue, deadlines.NextSla ?? DateTimeOffset.MaxValue));
     }
 

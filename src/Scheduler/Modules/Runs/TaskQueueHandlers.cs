@@ -5,7 +5,7 @@ using Scheduler.Modules.Runs.Engine;
 namespace Scheduler.Modules.Runs;
 
 /// <summary>The engine behind the Workers module's contracts.</summary>
-internal sealed class TaskQueueHandlers(TaskClaims claims, TaskCompletion completion, QueueMaintenance maintenance, RunUnitOfWork unit) :
+internal sealed class TaskQueueHandlers(TaskClaims claims, TaskCompletion completion, QueueMaintenance maintenance, RunUnitOfWork unit, WaitWakeups waits) :
     ICommandHandler<ClaimTasks, IReadOnlyList<ClaimedTask>>,
     ICommandHandler<CompleteTasks, int>,
     ICommandHandler<CompleteAndClaimTasks, CompletedTasks>,
@@ -46,5 +46,6 @@ internal sealed class TaskQueueHandlers(TaskClaims claims, TaskCompletion comple
 
     public async ValueTask<int> Handle(RunQueueMaintenance command, CancellationToken cancellationToken) =>
         await maintenance.ReapExpiredLeasesAsync(cancellationToken) + await maintenance.PromoteDueRetriesAsync(cancellationToken)
-        + await maintenance.MarkSlaMissesAsync(cancellationToken) + await unit.StartStrandedRunsAsync(cancellationToken);
+        + await maintenance.MarkSlaMissesAsync(cancellationToken) + await unit.StartStrandedRunsAsync(cancellationToken)
+        + await waits.WakeAsync(cancellationToken) + await waits.TimeOutRunsAsync(cancellationToken);
 }

@@ -32,6 +32,7 @@ internal static class WorkersModule
         services.AddSingleton<ITaskExecutor>(sp => new ShellExecutor(ShellUser.Resolve(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value.Shell.RunAsUser)));
         services.AddSingleton<ITaskExecutor, HttpExecutor>();
         services.AddSingleton<ITaskExecutor, SqlExecutor>();
+        services.AddSingleton<ITaskExecutor, WaitExecutor>();
         services.AddSingleton<ExecutorRegistry>();
         services.AddSingleton<WorkerIdentity>();
         services.AddSingleton<RunningAttempts>();

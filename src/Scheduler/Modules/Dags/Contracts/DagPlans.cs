@@ -6,6 +6,7 @@ namespace Scheduler.Modules.Dags.Contracts;
 /// <summary>
 /// A DAG version as the engine needs it: every task with DAG defaults applied. Immutable for
 /// a given (DagId, Version), so callers may cache it for as long as they like.
+/// <paramref name="Timeout"/>: the run-level timeout (a run still going this long after it started fails).
 /// </summary>
 public sealed record DagPlan(
     long DagId,
@@ -17,7 +18,8 @@ public sealed record DagPlan(
     IReadOnlyList<TaskPlan> Tasks,
     TimeSpan? Sla = null,
     IReadOnlyList<NotificationRulePlan>? Notifications = null,
-    DagAuthoring? Authoring = null);
+    DagAuthoring? Authoring = null,
+    TimeSpan? Timeout = null);
 
 /// <summary>
 /// What templates and triggers need of a DAG (docs/authoring.md): its zone (for <c>ds</c>), its

@@ -32,6 +32,8 @@ internal sealed class DagDefinition
     public List<NotificationRule>? Notifications { get; set; }
     /// <summary>A run not finished this long after its due time has missed its SLA.</summary>
     public TimeSpan? Sla { get; set; }
+    /// <summary>A run still going this long after it started is failed, its tasks cancelled.</summary>
+    public TimeSpan? Timeout { get; set; }
     /// <summary>Calendars whose excluded days this DAG does not fire on; rules in ScheduleRules.cs.</summary>
     public List<string>? ExcludeCalendars { get; set; }
     /// <summary>Runs due inside one of these are created when it ends; rules in ScheduleRules.cs.</summary>
@@ -106,11 +108,28 @@ internal sealed class TaskDefinition
     public string? Connection { get; set; }
     public string? Statement { get; set; }
 
+    // wait (exactly one of these; rules in WaitRules.cs)
+    public string? Until { get; set; }
+    public TimeSpan? Delay { get; set; }
+    public WaitHttpDefinition? Http { get; set; }
+    public bool? Signal { get; set; }
+
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? ExtraFields { get; set; }
 
     [JsonIgnore]
     public string EffectiveType => string.IsNullOrEmpty(Type) ? TaskTypes.Noop : Type;
+}
+
+/// <summary>A wait task's poke: GET <see cref="Uri"/> every <see cref="PokeInterval"/> until it answers one of <see cref="ExpectStatus"/>.</summary>
+internal sealed class WaitHttpDefinition
+{
+    public string? Uri { get; set; }
+    public List<int>? ExpectStatus { get; set; }
+    public TimeSpan? PokeInterval { get; set; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? UnknownFields { get; set; }
 }
 
 internal static class TaskTypes
@@ -119,7 +138,8 @@ internal static class TaskTypes
     public const string Shell = "shell";
     public const string Http = "http";
     public const string Sql = "sql";
-    public static readonly IReadOnlySet<string> BuiltIn = new HashSet<string>(StringComparer.Ordinal) { Noop, Shell, Http, Sql };
+    public const string Wait = "wait";
+    public static readonly IReadOnlySet<string> BuiltIn = new HashSet<string>(StringComparer.Ordinal) { Noop, Shell, Http, Sql, Wait };
 }
 
 internal static class TriggerRules

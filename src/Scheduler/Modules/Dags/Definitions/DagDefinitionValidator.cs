@@ -54,6 +54,7 @@ internal sealed partial class DagDefinitionValidator : AbstractValidator<DagDefi
         RuleFor(d => d.Defaults!).SetValidator(new TaskDefaultsValidator()).When(d => d.Defaults is not null);
         RuleForEach(d => d.Notifications).SetValidator(new NotificationRuleValidator());
         RuleFor(d => d.Sla).InclusiveBetween(TimeSpan.FromSeconds(1), TimeSpan.FromDays(30)).WithMessage("'sla' must be between 1 second and 30 days.");
+        RuleFor(d => d.Timeout).InclusiveBetween(TimeSpan.FromSeconds(1), TimeSpan.FromDays(30)).WithMessage("'timeout' must be between 1 second and 30 days.");
         RuleFor(d => d.Tasks).NotEmpty().WithMessage("a DAG needs at least one task.");
         RuleFor(d => d.Tasks).Must(t => t!.Count <= MaxTasks).WithMessage($"at most {MaxTasks} tasks.").When(d => d.Tasks is not null);
         RuleForEach(d => d.Tasks).NotNull().SetValidator(new TaskDefinitionValidator());
@@ -220,6 +221,7 @@ internal sealed partial class TaskDefinitionValidator : AbstractValidator<TaskDe
         [TaskTypes.Shell] = ["command", "env", "working_dir", "skip_exit_code"],
         [TaskTypes.Http] = ["uri", "method", "headers", "body", "expect_status"],
         [TaskTypes.Sql] = ["connection", "statement"],
+        [TaskTypes.Wait] = ["until", "delay", "http", "signal"],
     };
 
     public TaskDefinitionValidator()
@@ -251,6 +253,7 @@ internal sealed partial class TaskDefinitionValidator : AbstractValidator<TaskDe
             RuleFor(t => t.Connection).NotEmpty().WithMessage("a sql task needs 'connection' (a stored connection's name).");
             RuleFor(t => t.Statement).NotEmpty().WithMessage("a sql task needs 'statement'.");
         });
+        When(t => t.EffectiveType == TaskTypes.Wait, () => RuleFor(t => t).Custom(WaitRules.Check));
     }
 
     /// <summary>Fields of another built-in type set on this task: almost always a mistake (a shell 'uri').</summary>
@@ -274,6 +277,10 @@ internal sealed partial class TaskDefinitionValidator : AbstractValidator<TaskDe
         "expect_status" => t.ExpectStatus is not null,
         "connection" => t.Connection is not null,
         "statement" => t.Statement is not null,
+        "until" => t.Until is not null,
+        "delay" => t.Delay is not null,
+        "http" => t.Http is not null,
+        "signal" => t.Signal is not null,
         _ => false,
     };
 

@@ -34,6 +34,8 @@ public enum AttemptOutcome
     Skipped,
     TimedOut,
     Cancelled,
+    /// <summary>A wait task parks without a slot until <see cref="CompleteTask.WakeAt"/> (or a signal).</summary>
+    Waiting,
 }
 
 public static class AttemptOutcomes
@@ -45,11 +47,16 @@ public static class AttemptOutcomes
         AttemptOutcome.Skipped => "skipped",
         AttemptOutcome.TimedOut => "timed_out",
         AttemptOutcome.Cancelled => "cancelled",
+        AttemptOutcome.Waiting => "waiting",
         _ => "failed",
     };
 }
 
-/// <summary>An attempt's end, as reported by the worker that ran it.</summary>
+/// <summary>
+/// An attempt's end, as reported by the worker that ran it. A <see cref="AttemptOutcome.Waiting"/>
+/// report parks the task until <paramref name="WakeAt"/> (null: until signalled or timed out);
+/// with <paramref name="Poke"/> the wake-up requeues it for one more short attempt (an http poke).
+/// </summary>
 public sealed record CompleteTask(
     long TaskInstanceId,
     long RunId,
@@ -61,7 +68,9 @@ public sealed record CompleteTask(
     string? Error,
     string? LogTail,
     string? Output = null,
-    IReadOnlyList<string>? Follow = null);
+    IReadOnlyList<string>? Follow = null,
+    DateTimeOffset? WakeAt = null,
+    bool Poke = false);
 
 /// <summary>
 /// Reports attempts' ends, of any number of runs, in one transaction (the runs' rows locked

@@ -10,18 +10,19 @@ internal sealed record TaskDecision(string State, DateTimeOffset? NotBefore, str
 internal static class OutcomePolicy
 {
     /// <summary>
-    /// Success and skip are final. Any other outcome retries while attempts remain and the
+    /// Success and skip are final; waiting parks the task until <paramref name="wakeAt"/>. Any other outcome retries while attempts remain and the
     /// task is still in the plan (a task without a plan cannot say how to retry), after the
     /// backoff from <paramref name="now"/>; otherwise the task fails.
     /// </summary>
     /// <param name="jitter">A number in [0, 1) for the backoff's jitter.</param>
-    public static TaskDecision Decide(AttemptOutcome outcome, int attempt, int maxAttempts, TaskPlan? plan, DateTimeOffset now, double jitter)
+    public static TaskDecision Decide(AttemptOutcome outcome, int attempt, int maxAttempts, TaskPlan? plan, DateTimeOffset now, double jitter, DateTimeOffset? wakeAt = null)
     {
         var attemptState = outcome.StateName();
         return outcome switch
         {
             AttemptOutcome.Success => new(TaskStates.Success, null, attemptState),
             AttemptOutcome.Skipped => new(TaskStates.Skipped, null, attemptState),
+            AttemptOutcome.Waiting => new(TaskStates.Waiting, wakeAt, attemptState),
             _ when attempt < maxAttempts && plan is not null => new(TaskStates.UpForRetry,
                 now + RetryBackoff.Delay(plan.RetryDelay, plan.ExponentialBackoff, plan.MaxRetryDelay, attempt, jitter), attemptState),
             _ => new(TaskStates.Failed, null, attemptState),

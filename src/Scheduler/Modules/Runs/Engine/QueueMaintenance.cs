@@ -168,9 +168,10 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
     }
 
     /// <summary>
-    /// What the scheduler loop must wake for, in one statement over three partial indexes:
-    /// whether any task is queued or running (its lease may expire, so maintenance keeps its
-    /// short period), the earliest retry due, and the earliest SLA deadline not yet missed.
+    /// What the scheduler loop must wake for, in one statement over partial indexes: whether
+    /// any task is queued or running (its lease may expire, so maintenance keeps its short
+    /// period), the earliest retry due, the earliest SLA deadline not yet missed, and the
+    /// earliest wake-up of a parked wait or run timeout.
     /// </summary>
     public async Task<QueueDeadlines> QueueDeadlinesAsync(CancellationToken ct)
     {
@@ -179,13 +180,16 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
                 or exists (select 1 from runs.task_instances where state = 'queued' and not constrained)
                 or exists (select 1 from runs.task_instances where state = 'queued' and constrained),
                 (select min(not_before) from runs.task_instances where state = 'up_for_retry'),
-                (select min(sla_deadline) from runs.dag_runs where sla_missed_at is null and state in ('queued', 'running'))
+                (select min(sla_deadline) from runs.dag_runs where sla_missed_at is null and state in ('queued', 'running')),
+                least((select min(not_before) from runs.task_instances where state = 'waiting'),
+                      (select min(started_at + run_timeout) from runs.dag_runs where run_timeout is not null and state = 'running'))
             """);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         return new QueueDeadlines(reader.GetBoolean(0),
             reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1),
-            reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
+            reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2),
+            reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3));
     }
 
     /// <summary>
@@ -215,7 +219,7 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
     }
 
     /// <summary>Runs a statement returning one <c>constrained</c> flag per requeued task; wakes the workers if any.</summary>
-    private static async Task<int> RequeuedAsync(NpgsqlConnection connection, NpgsqlCommand cmd, CancellationToken ct)
+    public static async Task<int> RequeuedAsync(NpgsqlConnection connection, NpgsqlCommand cmd, CancellationToken ct)
     {
         var count = 0;
         var constrained = false;
@@ -232,4 +236,4 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
 }
 
 /// <summary>See <see cref="QueueMaintenance.QueueDeadlinesAsync"/>.</summary>
-internal sealed record QueueDeadlines(bool Active, DateTimeOffset? NextRetry, DateTimeOffset? NextSla);
+internal sealed record QueueDeadlines(bool Active, DateTimeOffset? NextRetry, DateTimeOffset? NextSla, DateTimeOffset? NextWake = null);

@@ -120,10 +120,10 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         // inside this transaction, after the lock, is ordered against the delete; a contract
         // request runs on another connection and its answer may be stale by the insert.
         await using (var cmd = new NpgsqlCommand("""
-            insert into runs.dag_runs (dag_id, dag_name, dag_version, logical_date, run_type, state, conf, params, max_active_tasks, unfinished_tasks, created_by, queued_at, started_at, sla_deadline, traceparent, backfill_id)
+            insert into runs.dag_runs (dag_id, dag_name, dag_version, logical_date, run_type, state, conf, params, max_active_tasks, unfinished_tasks, created_by, queued_at, started_at, sla_deadline, traceparent, backfill_id, run_timeout)
             select d, n, v, l, t, s, c, p, m, u, b, now(), case when s = 'running' then clock_timestamp() end,
-                   case when t in ('manual', 'backfill') then now() else l end + sla, tp, bf
-            from unnest(@d, @n, @v, @l, @t, @s, @c, @p, @m, @u, @b, @sla, @tp, @bf) with ordinality as x(d, n, v, l, t, s, c, p, m, u, b, sla, tp, bf, i)
+                   case when t in ('manual', 'backfill') then now() else l end + sla, tp, bf, rt
+            from unnest(@d, @n, @v, @l, @t, @s, @c, @p, @m, @u, @b, @sla, @tp, @bf, @rt) with ordinality as x(d, n, v, l, t, s, c, p, m, u, b, sla, tp, bf, rt, i)
             where exists (select 1 from dags.dag_versions dv where dv.dag_id = x.d and dv.version = x.v)
             order by i
             on conflict (dag_id, logical_date) do nothing
@@ -143,6 +143,7 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
             cmd.Parameters.Add(new NpgsqlParameter("b", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = runs.Select(r => (object?)r.CreatedBy ?? DBNull.Value).ToArray() });
             cmd.Parameters.Add(new NpgsqlParameter("sla", NpgsqlDbType.Array | NpgsqlDbType.Interval) { Value = runs.Select(r => (object?)r.Plan.Sla ?? DBNull.Value).ToArray() });
             cmd.Parameters.AddWithValue("tp", traceParents);
+            cmd.Parameters.Add(new NpgsqlParameter("rt", NpgsqlDbType.Array | NpgsqlDbType.Interval) { Value = runs.Select(r => (object?)r.Plan.Timeout ?? DBNull.Value).ToArray() });
             cmd.Parameters.Add(new NpgsqlParameter("bf", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = runs.Select(r => (object?)r.BackfillId ?? DBNull.Value).ToArray() });
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             var index = runs.Select((r, i) => (r, i)).ToDictionary(x => (x.r.Plan.DagId, x.r.LogicalDate.UtcTicks), x => x.i);

@@ -11,26 +11,53 @@ namespace Scheduler.Modules.Runs.Engine;
 internal sealed class RunOperations(RunUnitOfWork unit)
 {
     /// <summary>Cancels every task that has not finished; running ones are told to stop.</summary>
-    public Task<CancelResult?> CancelRunAsync(long runId, AuditEntry? audit, CancellationToken ct) => unit.InRunAsync(runId, async run =>
+    public Task<CancelResult?> CancelRunAsync(long runId, AuditEntry? audit, CancellationToken ct) =>
+        unit.InRunAsync(runId, run => StopAsync(run, RunStates.Cancelled, null, audit, ct), ct);
+
+    /// <summary>
+    /// Fails a run that outlived its DAG's timeout: its unfinished tasks are cancelled (running
+    /// ones told to stop, through the workers' cancellation path) and the run says why. A run
+    /// that ended meanwhile, or was restarted later than the caller saw, is left alone.
+    /// </summary>
+    public Task<CancelResult?> TimeOutRunAsync(long runId, string reason, CancellationToken ct) => unit.InRunAsync(runId, async run =>
     {
+        await using (var cmd = run.Command("select started_at + run_timeout <= now() from runs.dag_runs where id = @r"))
+        {
+            cmd.Parameters.AddWithValue("r", runId);
+            if (await cmd.ExecuteScalarAsync(ct) is not true)
+                return new CancelResult(false, run.State);
+        }
+        return await StopAsync(run, RunStates.Failed, reason, null, ct);
+    }, ct);
+
+    private async Task<CancelResult?> StopAsync(RunTransaction run, string finalState, string? reason, AuditEntry? audit, CancellationToken ct)
+    {
+        var runId = run.RunId;
         if (RunStates.IsFinal(run.State))
             return new CancelResult(false, run.State);
         var open = await OpenTasksAsync(run, ct);
-        await run.SetAsync(open, TaskStates.Cancelled, [TaskStates.Pending, TaskStates.Queued, TaskStates.Running, TaskStates.UpForRetry], ct);
-        await using (var cmd = run.Command("update runs.task_attempts set state = 'cancelled', finished_at = now() where task_instance_id in (select id from runs.task_instances where run_id = @r) and state = 'running'"))
+        await run.SetAsync(open, TaskStates.Cancelled, [TaskStates.Pending, TaskStates.Queued, TaskStates.Running, TaskStates.Waiting, TaskStates.UpForRetry], ct);
+        await using (var cmd = run.Command("update runs.task_attempts set state = 'cancelled', finished_at = now() where task_instance_id in (select id from runs.task_instances where run_id = @r) and state in ('running', 'waiting')"))
         {
             cmd.Parameters.AddWithValue("r", runId);
             await cmd.ExecuteNonQueryAsync(ct);
         }
-        run.ForceState(RunStates.Cancelled);
+        run.ForceState(finalState);
+        if (reason is not null)
+        {
+            await using var cmd = run.Command("update runs.dag_runs set reason = @reason where id = @r");
+            cmd.Parameters.AddWithValue("r", runId);
+            cmd.Parameters.AddWithValue("reason", reason);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
         await WriteAsync(run, audit, ct);
         await using (var cmd = run.Command($"select pg_notify('{Channels.Cancel}', @p)"))
         {
             cmd.Parameters.AddWithValue("p", runId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             await cmd.ExecuteNonQueryAsync(ct);
         }
-        return new CancelResult(true, RunStates.Cancelled);
-    }, ct);
+        return new CancelResult(true, finalState);
+    }
 
     private static Task WriteAsync(RunTransaction run, AuditEntry? audit, CancellationToken ct) =>
         audit is null ? Task.CompletedTask : AuditLog.WriteAsync(run.Connection, run.Transaction, [audit], ct);
@@ -38,7 +65,7 @@ internal sealed class RunOperations(RunUnitOfWork unit)
     private static async Task<List<string>> OpenTasksAsync(RunTransaction run, CancellationToken ct)
     {
         var open = new List<string>();
-        await using var cmd = run.Command("select task_id from runs.task_instances where run_id = @r and state in ('pending', 'queued', 'running', 'up_for_retry')");
+        await using var cmd = run.Command("select task_id from runs.task_instances where run_id = @r and state in ('pending', 'queued', 'running', 'waiting', 'up_for_retry')");
         cmd.Parameters.AddWithValue("r", run.RunId);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -88,6 +115,36 @@ internal sealed class RunOperations(RunUnitOfWork unit)
         return new ClearResult(true, targets);
     }, ct);
 
+    /// <summary>
+    /// Ends a waiting task with success, its output <paramref name="outputJson"/> (JSON text or
+    /// null), and resolves downstream as if it had run. Only a task parked in 'waiting' is
+    /// signalled: the row lock and the state check make a second signal (or one racing its
+    /// timeout) change nothing.
+    /// </summary>
+    public Task<SignalResult?> SignalAsync(long runId, string taskId, string? outputJson, AuditEntry? audit, CancellationToken ct) => unit.InRunAsync(runId, async run =>
+    {
+        if (!run.Graph.Tasks.ContainsKey(taskId))
+            return new SignalResult(false, false, null);
+        if ((await run.SetAsync([taskId], TaskStates.Success, [TaskStates.Waiting], ct)).Count == 0)
+            return new SignalResult(true, false, (await run.StatesAsync([taskId], ct)).GetValueOrDefault(taskId));
+        await using (var cmd = run.Command("""
+            update runs.task_attempts a set state = 'success', finished_at = now(), output = @o::jsonb,
+                log = left(a.log || E'--- signalled ---\n', @cap)
+            from runs.task_instances ti
+            where ti.run_id = @r and ti.task_id = @t and a.task_instance_id = ti.id and a.attempt = ti.attempt
+            """))
+        {
+            cmd.Parameters.AddWithValue("r", runId);
+            cmd.Parameters.AddWithValue("t", taskId);
+            cmd.Parameters.Add(new Npgsql.NpgsqlParameter("o", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)outputJson ?? DBNull.Value });
+            cmd.Parameters.AddWithValue("cap", TaskCompletion.LogCap);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await run.ResolveDownstreamAsync([taskId], ct);
+        await WriteAsync(run, audit, ct);
+        return new SignalResult(true, true, TaskStates.Success);
+    }, ct);
+
     /// <summary>Marks a task success or failed by hand; downstream follows as if it had run.</summary>
     public Task<MarkResult?> MarkAsync(long runId, string taskId, string state, AuditEntry? audit, CancellationToken ct) => unit.InRunAsync(runId, async run =>
     {
@@ -96,7 +153,7 @@ internal sealed class RunOperations(RunUnitOfWork unit)
         var moved = await run.SetAsync([taskId], state, TaskStates.All.Where(s => s != state).ToArray(), ct);
         if (moved.Count > 0)
         {
-            await using (var cmd = run.Command("update runs.task_attempts a set state = 'cancelled', finished_at = now() from runs.task_instances ti where ti.run_id = @r and ti.task_id = @t and a.task_instance_id = ti.id and a.state = 'running'"))
+            await using (var cmd = run.Command("update runs.task_attempts a set state = 'cancelled', finished_at = now() from runs.task_instances ti where ti.run_id = @r and ti.task_id = @t and a.task_instance_id = ti.id and a.state in ('running', 'waiting')"))
             {
                 cmd.Parameters.AddWithValue("r", runId);
                 cmd.Parameters.AddWithValue("t", taskId);
@@ -110,6 +167,9 @@ internal sealed class RunOperations(RunUnitOfWork unit)
 }
 
 internal sealed record CancelResult(bool Cancelled, string State);
+
+/// <summary><paramref name="State"/>: the task's state when it was not waiting (nothing changed).</summary>
+internal sealed record SignalResult(bool Found, bool Signalled, string? State);
 
 internal sealed record ClearResult(bool Found, IReadOnlyList<string>? Cleared);
 

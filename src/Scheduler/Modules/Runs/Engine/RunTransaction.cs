@@ -149,7 +149,7 @@ internal sealed class RunTransaction
                 select id, state from runs.task_instances
                 where run_id = @run and task_id = any(@ids) and state = any(@from)
                 for update)
-            update runs.task_instances ti set {timestamps} state = @state, worker_id = null, lease_expires_at = null
+            update runs.task_instances ti set {timestamps} state = @state, worker_id = null, lease_expires_at = null, wait_deadline = null, wait_poke = false
             from old where ti.id = old.id
             returning ti.task_id, old.state
             """);
@@ -211,7 +211,9 @@ internal sealed class RunTransaction
 
     /// <summary>
     /// Writes the counters and, when no task can run any more, the run's final state.
-    /// A cleared task re-opens a finished run.
+    /// A cleared task re-opens a finished run; a re-opened run drops its DAG timeout (its
+    /// deadline, counted from the first start, has passed or would cut the rerun short) and
+    /// the reason its last end gave.
     /// </summary>
     public Task SaveRunAsync(CancellationToken ct) => SaveRunsAsync([this], ct);
 
@@ -227,7 +229,9 @@ internal sealed class RunTransaction
         await using var cmd = runs[0].Command("""
             update runs.dag_runs r set unfinished_tasks = v.u, failed_tasks = v.f, state = v.s,
                 started_at = case when v.s = 'running' then coalesce(r.started_at, clock_timestamp()) else r.started_at end,
-                finished_at = case when v.s in ('success', 'failed', 'cancelled') then coalesce(r.finished_at, now()) else null end
+                finished_at = case when v.s in ('success', 'failed', 'cancelled') then coalesce(r.finished_at, now()) else null end,
+                run_timeout = case when r.state in ('success', 'failed', 'cancelled') and v.s not in ('success', 'failed', 'cancelled') then null else r.run_timeout end,
+                reason = case when v.s in ('success', 'failed', 'cancelled') then r.reason end
             from unnest(@ids, @u, @f, @s) as v(id, u, f, s)
             where r.id = v.id
             """);

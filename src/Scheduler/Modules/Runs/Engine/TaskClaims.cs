@@ -10,7 +10,8 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
     /// Claims up to <paramref name="max"/> queued tasks for a worker in ONE statement:
     /// SKIP LOCKED lets replicas claim side by side without waiting on each other, the
     /// partial queue index keeps it an index scan, and the attempt row is written in the same
-    /// statement. Constrained tasks (limited pools, max_active_tasks) are left to
+    /// statement (a wait's poke goes on the attempt it parked: same number, same row, no
+    /// extra delivery counted). Constrained tasks (limited pools, max_active_tasks) are left to
     /// <see cref="ClaimConstrainedAsync"/>.
     /// </summary>
     public async Task<List<ClaimedTask>> ClaimAsync(string workerId, int max, TimeSpan lease, CancellationToken ct)
@@ -56,9 +57,11 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
             insert into runs.task_attempts (task_instance_id, attempt, run_id, task_id, worker_id, state, started_at)
             select id, attempt, run_id, task_id, @w, 'running', started_at from claimed
             on conflict (task_instance_id, attempt) do update
-            set worker_id = excluded.worker_id, state = 'running', started_at = excluded.started_at, finished_at = null,
-                deliveries = runs.task_attempts.deliveries + 1,
-                log = runs.task_attempts.log || E'\n--- delivered again: the previous worker was lost ---\n')
+            set worker_id = excluded.worker_id, state = 'running', finished_at = null,
+                started_at = case when runs.task_attempts.state = 'waiting' then runs.task_attempts.started_at else excluded.started_at end,
+                deliveries = runs.task_attempts.deliveries + case when runs.task_attempts.state = 'waiting' then 0 else 1 end,
+                log = runs.task_attempts.log || case when runs.task_attempts.state = 'waiting' then E'--- poke ---\n'
+                                                     else E'\n--- delivered again: the previous worker was lost ---\n' end)
         select c.id, c.run_id, c.task_id, c.attempt, r.dag_id, r.dag_name, r.dag_version, r.logical_date, r.params::text, c.pool, r.traceparent,
                coalesce(extract(epoch from c.started_at - c.queued_at), 0)::float8
         from claimed c join runs.dag_runs r on r.id = c.run_id

@@ -41,7 +41,20 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
     {
         var now = clock.GetUtcNow();
         return RecordAsync(completions, (c, row, runs) => OutcomePolicy.Decide(c.Outcome, c.Attempt, row.MaxAttempts,
-            runs[c.RunId].Graph.Tasks.GetValueOrDefault(c.TaskId), now, Random.Shared.NextDouble()), handOff, ct);
+            runs[c.RunId].Graph.Tasks.GetValueOrDefault(c.TaskId), now, Random.Shared.NextDouble(), c.WakeAt), handOff, ct, TaskStates.Running);
+    }
+
+    /// <summary>
+    /// Ends parked waits (the scheduler loop's wake-ups: a wait that is over, or timed out) as
+    /// any attempt's end is recorded: the retry policy, trigger rules, the run's end. A report
+    /// whose task is no longer waiting on that attempt (signalled, cancelled, cleared meanwhile)
+    /// changes nothing, so two replicas waking the same task for a moment double nothing.
+    /// </summary>
+    public Task<CompletedTasks> WakeAsync(IReadOnlyList<CompleteTask> wakeUps, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        return RecordAsync(wakeUps, (c, row, runs) => OutcomePolicy.Decide(c.Outcome, c.Attempt, row.MaxAttempts,
+            runs[c.RunId].Graph.Tasks.GetValueOrDefault(c.TaskId), now, Random.Shared.NextDouble()), null, ct, TaskStates.Waiting);
     }
 
     /// <summary>
@@ -50,10 +63,10 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
     /// lease was renewed meanwhile (its worker came back) is left alone.
     /// </summary>
     public async Task<int> FailLostAsync(IReadOnlyList<CompleteTask> lost, CancellationToken ct) =>
-        (await RecordAsync(lost, (_, row, _) => row.LeaseExpired ? OutcomePolicy.Lost : null, null, ct)).Counted;
+        (await RecordAsync(lost, (_, row, _) => row.LeaseExpired ? OutcomePolicy.Lost : null, null, ct, TaskStates.Running)).Counted;
 
     /// <summary>A null decision makes the report stale: only its log is kept.</summary>
-    private async Task<CompletedTasks> RecordAsync(IReadOnlyList<CompleteTask> reports, Func<CompleteTask, Current, IReadOnlyDictionary<long, RunTransaction>, TaskDecision?> decide, HandOff? handOff, CancellationToken ct)
+    private async Task<CompletedTasks> RecordAsync(IReadOnlyList<CompleteTask> reports, Func<CompleteTask, Current, IReadOnlyDictionary<long, RunTransaction>, TaskDecision?> decide, HandOff? handOff, CancellationToken ct, string from)
     {
         if (reports.Count == 0)
             return new CompletedTasks(0, []);
@@ -64,8 +77,9 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
         // A run deleted meanwhile takes its reports with it.
         reports = reports.Where(c => runs.ContainsKey(c.RunId)).ToList();
         var current = new Dictionary<long, Current>();
-        await using (var cmd = new NpgsqlCommand("select id, attempt, worker_id, max_attempts, lease_expires_at < now() from runs.task_instances where id = any(@ids) and state = 'running' order by id for update", connection, tx))
+        await using (var cmd = new NpgsqlCommand("select id, attempt, worker_id, max_attempts, lease_expires_at < now() from runs.task_instances where id = any(@ids) and state = @from order by id for update", connection, tx))
         {
+            cmd.Parameters.AddWithValue("from", from);
             cmd.Parameters.AddWithValue("ids", reports.Select(c => c.TaskInstanceId).ToArray());
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
@@ -75,13 +89,13 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
         var stale = new List<CompleteTask>();
         foreach (var c in reports)
         {
-            if (current.TryGetValue(c.TaskInstanceId, out var row) && row.Attempt == c.Attempt && row.Worker == c.WorkerId && decide(c, row, runs) is { } decision)
+            if (current.TryGetValue(c.TaskInstanceId, out var row) && row.Attempt == c.Attempt && (from == TaskStates.Waiting || row.Worker == c.WorkerId) && decide(c, row, runs) is { } decision)
                 valid.Add(new(c, decision));
             else
                 stale.Add(c);
         }
         if (valid.Count > 0)
-            await ApplyAsync(connection, tx, runs, valid, ct);
+            await ApplyAsync(connection, tx, runs, valid, from, ct);
         if (stale.Count > 0)
         {
             await using var batch = new NpgsqlBatch(connection, tx) { BatchCommands = { AttemptsCommand(stale.Select(c => (c, (string?)null)).ToList()) } };
@@ -98,7 +112,8 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
             if (runs.TryGetValue(run.Key, out var handedRun))
                 handedRun.HandedOff(run.Select(t => t.TaskId).ToHashSet(StringComparer.Ordinal));
         await unit.CommitRunsAsync(connection, tx, runs.Values.ToList(), ct);
-        figures.Finished(valid.Count);
+        // A wait that parks (or pokes again) has not ended its attempt: not counted as finished.
+        figures.Finished(valid.Count(v => v.Decision.State != TaskStates.Waiting));
         return new CompletedTasks(valid.Count, handedOff);
     }
 
@@ -106,19 +121,29 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
     /// The tasks' and attempts' rows (and dead letters) in ONE round trip, then the trigger
     /// rules: every statement sent is a wait for the database on the way to the next task.
     /// </summary>
-    private static async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyDictionary<long, RunTransaction> runs, List<Decided> valid, CancellationToken ct)
+    private static async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyDictionary<long, RunTransaction> runs, List<Decided> valid, string from, CancellationToken ct)
     {
         await using (var batch = new NpgsqlBatch(connection, tx))
         {
+            // A wait that parks keeps the deadline its attempt first parked with (a poke's
+            // re-claim must not extend it) and wakes at its wake-up or its deadline, whichever
+            // comes first (least() ignores nulls); any other end drops the deadline.
             var finish = new NpgsqlBatchCommand("""
                 update runs.task_instances ti
-                set state = v.s, finished_at = case when v.s = 'up_for_retry' then null else now() end,
-                    not_before = v.nb, worker_id = null, lease_expires_at = null
-                from unnest(@ids, @states, @nb) as v(id, s, nb) where ti.id = v.id
+                set state = v.s, finished_at = case when v.s in ('up_for_retry', 'waiting') then null else now() end,
+                    wait_deadline = case when v.s = 'waiting' then coalesce(ti.wait_deadline, ti.started_at + v.timeout) end,
+                    not_before = case when v.s = 'waiting' then least(v.nb, coalesce(ti.wait_deadline, ti.started_at + v.timeout)) else v.nb end,
+                    wait_poke = v.s = 'waiting' and v.poke, worker_id = null, lease_expires_at = null
+                from unnest(@ids, @states, @nb, @timeouts, @pokes) as v(id, s, nb, timeout, poke) where ti.id = v.id
                 """);
             finish.Parameters.AddWithValue("ids", valid.Select(v => v.Report.TaskInstanceId).ToArray());
             finish.Parameters.AddWithValue("states", valid.Select(v => v.Decision.State).ToArray());
             finish.Parameters.Add(new NpgsqlParameter("nb", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = valid.Select(v => (object?)v.Decision.NotBefore ?? DBNull.Value).ToArray() });
+            finish.Parameters.Add(new NpgsqlParameter("timeouts", NpgsqlDbType.Array | NpgsqlDbType.Interval)
+            {
+                Value = valid.Select(v => (object?)runs[v.Report.RunId].Graph.Tasks.GetValueOrDefault(v.Report.TaskId)?.Timeout ?? DBNull.Value).ToArray(),
+            });
+            finish.Parameters.AddWithValue("pokes", valid.Select(v => v.Report.Poke).ToArray());
             batch.BatchCommands.Add(finish);
             batch.BatchCommands.Add(AttemptsCommand(valid.Select(v => (v.Report, (string?)v.Decision.AttemptState)).ToList()));
             var dead = valid.Where(v => v.Decision.State == TaskStates.Failed).Select(v => v.Report).ToList();
@@ -135,7 +160,7 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
         foreach (var (c, decision) in valid)
         {
             var run = runs[c.RunId];
-            run.Track(c.TaskId, TaskStates.Running, decision.State);
+            run.Track(c.TaskId, from, decision.State);
             if (decision.State == TaskStates.UpForRetry)
                 run.AddEvent(NotificationEvents.TaskRetry, $"retry:{c.TaskInstanceId}:{c.Attempt}", c.TaskId, c.Attempt, c.Error);
             else if (decision.State == TaskStates.Failed)
@@ -179,7 +204,7 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
         var cmd = new NpgsqlBatchCommand("""
             update runs.task_attempts a
             set state = coalesce(v.s, a.state),
-                finished_at = case when v.s is null then a.finished_at else now() end,
+                finished_at = case when v.s is null or v.s = 'waiting' then a.finished_at else now() end,
                 code = case when v.s is null then a.code else v.code end,
                 error = case when v.s is null then a.error else v.e end,
                 log = left(a.log || v.log, @cap),

@@ -5,6 +5,8 @@ internal static class TaskStates
     public const string Pending = "pending";
     public const string Queued = "queued";
     public const string Running = "running";
+    /// <summary>A wait task parked without a worker slot until its wake-up (docs/scheduling.md).</summary>
+    public const string Waiting = "waiting";
     public const string Success = "success";
     public const string Failed = "failed";
     public const string UpForRetry = "up_for_retry";
@@ -12,7 +14,7 @@ internal static class TaskStates
     public const string Skipped = "skipped";
     public const string Cancelled = "cancelled";
 
-    public static readonly string[] All = [Pending, Queued, Running, Success, Failed, UpForRetry, UpstreamFailed, Skipped, Cancelled];
+    public static readonly string[] All = [Pending, Queued, Running, Waiting, Success, Failed, UpForRetry, UpstreamFailed, Skipped, Cancelled];
 
     /// <summary>States a task instance never leaves on its own (only clear or mark move it).</summary>
     public static bool IsFinal(string state) => state is Success or Failed or UpstreamFailed or Skipped or Cancelled;

@@ -39,7 +39,8 @@ internal sealed class AttemptRunner(
     private static readonly TimeSpan FlushPeriod = TimeSpan.FromSeconds(1);
     private readonly WorkerOptions _options = options.Value;
 
-    private readonly record struct Result(AttemptOutcome Outcome, int? Code, string? Error, string? Output = null, IReadOnlyList<string>? Follow = null);
+    private readonly record struct Result(AttemptOutcome Outcome, int? Code, string? Error, string? Output = null, IReadOnlyList<string>? Follow = null,
+        DateTimeOffset? WakeAt = null, bool Poke = false);
 
     /// <summary>Takes a slot and starts the attempt on the thread pool.</summary>
     public void Start(ClaimedTask task)
@@ -114,7 +115,7 @@ internal sealed class AttemptRunner(
         try
         {
             next = await recorder.RecordAsync(new CompleteTask(task.TaskInstanceId, task.RunId, task.TaskId, task.Attempt, worker.Id,
-                result.Outcome, result.Code, PostgresText.CleanOrNull(result.Error), log.Take(final: true), result.Output, result.Follow), handOff);
+                result.Outcome, result.Code, PostgresText.CleanOrNull(result.Error), log.Take(final: true), result.Output, result.Follow, result.WakeAt, result.Poke), handOff);
             if (next is not null)
                 Start(next);
         }
@@ -194,7 +195,7 @@ internal sealed class AttemptRunner(
             (text, ct) => sender.Send(new AppendTaskLog(task.TaskInstanceId, task.Attempt, text), ct).AsTask(), FlushPeriod, time, stopFlushing.Token);
         try
         {
-            var outcome = await executor.ExecuteAsync(new TaskExecutionContext
+            var context = new TaskExecutionContext
             {
                 RunId = task.RunId,
                 DagName = task.DagName,
@@ -208,7 +209,18 @@ internal sealed class AttemptRunner(
                 Connections = connections,
                 Timeout = plan.Timeout,
                 TraceParent = span.Id,
-            }, interrupted.Token);
+            };
+            TaskOutcome outcome;
+            if (executor is WaitExecutor wait)
+            {
+                // A wait that is not over parks: the slot frees now, the scheduler loop wakes it.
+                var step = await wait.StepAsync(context, interrupted.Token);
+                if (step.Done is null)
+                    return new Result(AttemptOutcome.Waiting, null, null, WakeAt: step.WakeAt, Poke: step.Poke);
+                outcome = step.Done;
+            }
+            else
+                outcome = await executor.ExecuteAsync(context, interrupted.Token);
             var (output, outputError) = TaskTemplating.StoredOutput(outcome.Output, log.Secrets);
             IReadOnlyList<string>? follow = null;
             if (outputError is null && outcome.Kind == TaskOutcomeKind.Success && Branching.IsBranch(spec))
