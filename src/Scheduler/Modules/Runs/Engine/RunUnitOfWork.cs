@@ -155,6 +155,7 @@ internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender,
         if (started.Count > 0)
         {
             await RunTransaction.SaveRunsAsync(started, ct);
+            await Events.RunEvents.AppendAsync(connection, tx, started, ct);
             if (started.Any(r => r.QueuedAny))
                 await NotifyQueuedAsync(connection, tx, started.Any(r => r.QueuedConstrained), ct);
         }

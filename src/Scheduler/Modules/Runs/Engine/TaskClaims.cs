@@ -9,8 +9,8 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
     /// <summary>
     /// Claims up to <paramref name="max"/> queued tasks for a worker in ONE statement:
     /// SKIP LOCKED lets replicas claim side by side without waiting on each other, the
-    /// partial queue index keeps it an index scan, and the attempt row is written in the same
-    /// statement. Constrained tasks (limited pools, max_active_tasks) are left to
+    /// partial queue index keeps it an index scan, and the attempt row and the tasks'
+    /// <c>running</c> events are written in the same statement. Constrained tasks (limited pools, max_active_tasks) are left to
     /// <see cref="ClaimConstrainedAsync"/>.
     /// </summary>
     public async Task<List<ClaimedTask>> ClaimAsync(string workerId, int max, TimeSpan lease, CancellationToken ct)
@@ -52,6 +52,8 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
             set state = 'running', attempt = ti.attempt + 1, worker_id = @w, started_at = now(), lease_expires_at = now() + @lease
             from picked where ti.id = picked.id
             returning ti.id, ti.run_id, ti.task_id, ti.attempt, ti.started_at, ti.pool, ti.queued_at),
+        {Events.RunEvents.ClaimedRunningCte}
+        woke as (select pg_notify('{Events.RunEvents.Channel}', '') from (select 1 from started limit 1) as one),
         attempts as (
             insert into runs.task_attempts (task_instance_id, attempt, run_id, task_id, worker_id, state, started_at)
             select id, attempt, run_id, task_id, @w, 'running', started_at from claimed
@@ -62,6 +64,7 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
         select c.id, c.run_id, c.task_id, c.attempt, r.dag_id, r.dag_name, r.dag_version, r.logical_date, r.params::text, c.pool, r.traceparent,
                coalesce(extract(epoch from c.started_at - c.queued_at), 0)::float8
         from claimed c join runs.dag_runs r on r.id = c.run_id
+        cross join (select count(*) from woke) as notified
         """;
 
     private static async Task<List<ClaimedTask>> ExecuteClaimAsync(NpgsqlCommand cmd, string workerId, TimeSpan lease, CancellationToken ct)
