@@ -51,7 +51,7 @@ public sealed class GrpcRunTests(ServerFixture server) : ServerTest(server), IDi
     }
 
     [Fact]
-    public async Task WatchOfOneRun_ReplaysFromTheLog_AndEndsWithTheRun_IncludingRetriesAndFailure()
+    public async Task WatchOfOneRun_ReplaysFromTheLog_AndEndsWithTheRun_IncludingRetryAndFailure()
     {
         await DagAsync("""{"name":"g-fail","tasks":[{"id":"a","type":"shell","command":"exit 3","retries":1,"retry_delay":"PT0.2S"}]}""");
         var run = await _grpc.Runs.TriggerAsync(new TriggerRunRequest { Dag = "g-fail" }, Key(Operator));

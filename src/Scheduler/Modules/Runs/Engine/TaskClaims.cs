@@ -32,7 +32,7 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
     /// </summary>
     public static async Task<List<ClaimedTask>> HandOffAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string workerId, int max, TimeSpan lease, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand(ClaimSql(PickUnconstrained), connection, tx);
+        await using var cmd = new NpgsqlCommand(ClaimSql(PickUnconstrained, events: false), connection, tx);
         cmd.Parameters.AddWithValue("n", max);
         return await ExecuteClaimAsync(cmd, workerId, lease, ct);
     }
@@ -45,15 +45,15 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
         for update skip locked
         """;
 
-    private static string ClaimSql(string pick) => $"""
+    /// <param name="events">False for a hand-off, whose <c>running</c> rows its completion's epilogue writes after the completion's own.</param>
+    private static string ClaimSql(string pick, bool events = true) => $"""
         with picked as ({pick}),
         claimed as (
             update runs.task_instances ti
             set state = 'running', attempt = ti.attempt + 1, worker_id = @w, started_at = now(), lease_expires_at = now() + @lease
             from picked where ti.id = picked.id
             returning ti.id, ti.run_id, ti.task_id, ti.attempt, ti.started_at, ti.pool, ti.queued_at),
-        {Events.RunEvents.ClaimedRunningCte}
-        woke as (select pg_notify('{Events.RunEvents.Channel}', '') from (select 1 from started limit 1) as one),
+        {(events ? Events.RunEvents.TaskEventsCte("claimed", TaskStates.Running) + "," : "")}
         attempts as (
             insert into runs.task_attempts (task_instance_id, attempt, run_id, task_id, worker_id, state, started_at)
             select id, attempt, run_id, task_id, @w, 'running', started_at from claimed
@@ -64,7 +64,7 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
         select c.id, c.run_id, c.task_id, c.attempt, r.dag_id, r.dag_name, r.dag_version, r.logical_date, r.params::text, c.pool, r.traceparent,
                coalesce(extract(epoch from c.started_at - c.queued_at), 0)::float8
         from claimed c join runs.dag_runs r on r.id = c.run_id
-        cross join (select count(*) from woke) as notified
+        {(events ? Events.RunEvents.Woken("claimed") : "")}
         """;
 
     private static async Task<List<ClaimedTask>> ExecuteClaimAsync(NpgsqlCommand cmd, string workerId, TimeSpan lease, CancellationToken ct)

@@ -97,7 +97,8 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
         foreach (var run in handedOff.GroupBy(t => t.RunId))
             if (runs.TryGetValue(run.Key, out var handedRun))
                 handedRun.HandedOff(run.Select(t => t.TaskId).ToHashSet(StringComparer.Ordinal));
-        await unit.CommitRunsAsync(connection, tx, runs.Values.ToList(), ct);
+        await unit.CommitRunsAsync(connection, tx, runs.Values.ToList(), ct,
+            handedOff.Select(t => new Events.RunEvents.Row(t.DagName, t.RunId, t.TaskId, TaskStates.Running)).ToList());
         figures.Finished(valid.Count);
         return new CompletedTasks(valid.Count, handedOff);
     }

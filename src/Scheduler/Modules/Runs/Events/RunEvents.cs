@@ -20,8 +20,8 @@ internal static class RunEvents
     /// <summary>One row of the log: a task's new state, or (no task) the run's.</summary>
     public readonly record struct Row(string Dag, long RunId, string? TaskId, string State);
 
-    /// <summary>The epilogue's rows: per run, a new run state (a start) first, then every task change, then a run's end.</summary>
-    public static Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<RunTransaction> runs, CancellationToken ct)
+    /// <summary>The epilogue's rows: per run, a new run state (a start) first, then every task change, then a run's end; then <paramref name="after"/> (tasks handed off in the same transaction).</summary>
+    public static Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<RunTransaction> runs, CancellationToken ct, IReadOnlyList<Row>? after = null)
     {
         var rows = new List<Row>();
         foreach (var run in runs)
@@ -34,6 +34,7 @@ internal static class RunEvents
             if (run.RunStateChanged && final)
                 rows.Add(new Row(run.DagName, run.RunId, null, run.State));
         }
+        rows.AddRange(after ?? []);
         return AppendAsync(connection, tx, rows, ct);
     }
 
@@ -57,14 +58,20 @@ internal static class RunEvents
     }
 
     /// <summary>
-    /// A CTE for a claim statement over <c>claimed (run_id, task_id)</c>: each claimed task's
-    /// <c>running</c> row, in the claim's own statement (no extra round trip on the hot path).
-    /// The caller sends <see cref="Channel"/>'s NOTIFY when it claimed anything.
+    /// Two CTEs for a statement that moves tasks outside a run transaction (a claim, a retry's
+    /// promotion, a requeue): the <paramref name="state"/> row of each task of the CTE
+    /// <paramref name="from"/> (<c>run_id, task_id</c>) and the NOTIFY, inside that statement, so
+    /// the hot path pays no extra round trip. The statement must read <see cref="Woken"/> (a
+    /// plain SELECT CTE runs only when referenced).
     /// </summary>
-    public const string ClaimedRunningCte = """
-        started as (
+    public static string TaskEventsCte(string from, string state) => $"""
+        {from}_logged as (
             insert into runs.events (dag, run_id, task_id, state)
-            select r.dag_name, c.run_id, c.task_id, 'running' from claimed c join runs.dag_runs r on r.id = c.run_id
+            select r.dag_name, c.run_id, c.task_id, '{state}' from {from} c join runs.dag_runs r on r.id = c.run_id
             returning 1),
+        {from}_woke as (select pg_notify('{Channel}', '') from (select 1 from {from}_logged limit 1) as one)
         """;
+
+    /// <summary>The join that makes <see cref="TaskEventsCte"/>'s NOTIFY run.</summary>
+    public static string Woken(string from) => $"cross join (select count(*) from {from}_woke) as {from}_notified";
 }
