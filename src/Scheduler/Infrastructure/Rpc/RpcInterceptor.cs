@@ -29,6 +29,8 @@ internal sealed class RpcInterceptor(IAuthorizationService authorization, ILogge
         await AuthorizeAsync(context);
         try
         {
+            if (request is Google.Protobuf.IMessage message)
+                RpcInput.Check(message);
             return await continuation(request, context);
         }
         catch (Exception e) when (e is not RpcException)
@@ -42,6 +44,8 @@ internal sealed class RpcInterceptor(IAuthorizationService authorization, ILogge
         await AuthorizeAsync(context);
         try
         {
+            if (request is Google.Protobuf.IMessage message)
+                RpcInput.Check(message);
             await continuation(request, responseStream, context);
         }
         catch (Exception e) when (e is not RpcException)

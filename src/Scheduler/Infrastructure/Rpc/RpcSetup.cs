@@ -96,4 +96,19 @@ internal static class RpcTime
 {
     public static Google.Protobuf.WellKnownTypes.Timestamp? From(DateTimeOffset? at) =>
         at is { } value ? Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(value) : null;
+
+    /// <summary>An instant of a request; one outside 0001-9999 or with bad nanos is a 400 keyed <paramref name="field"/>.</summary>
+    public static DateTimeOffset? To(Google.Protobuf.WellKnownTypes.Timestamp? at, string field)
+    {
+        if (at is null)
+            return null;
+        try
+        {
+            return at.ToDateTimeOffset();
+        }
+        catch (InvalidOperationException)
+        {
+            throw new FluentValidation.ValidationException([new FluentValidation.Results.ValidationFailure(field, "must be a valid instant between 0001-01-01 and 9999-12-31.")]);
+        }
+    }
 }

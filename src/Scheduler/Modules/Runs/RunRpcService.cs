@@ -26,7 +26,7 @@ internal sealed class RunRpcService(ISender sender, EventHub hub, IHostApplicati
     public override async Task<Run> Trigger(TriggerRunRequest request, ServerCallContext context)
     {
         var conf = Conf(request.ConfJson);
-        DateTimeOffset? logicalDate = request.LogicalDate?.ToDateTimeOffset();
+        var logicalDate = RpcTime.To(request.LogicalDate, "logical_date");
         var result = await sender.Send(new TriggerDagRun.Command(request.Dag, conf, logicalDate, context.GetHttpContext().User.Identity?.Name), context.CancellationToken);
         if (!result.DagFound)
             throw RpcInterceptor.FromProblem(Problems.NotFound($"No DAG named '{request.Dag}'."));
