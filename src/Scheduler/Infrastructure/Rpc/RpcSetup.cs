@@ -13,9 +13,11 @@ internal static class RpcSetup
 {
     public const int DefaultPort = 5081;
 
-    /// <summary>The gRPC port, or null when turned off; a value that is neither a port nor "off" stops the start.</summary>
+    /// <summary>The gRPC port, or null when turned off (or the API is: a worker-only replica); a value that is neither a port nor "off" stops the start.</summary>
     public static int? Port(IConfiguration configuration)
     {
+        if (!configuration.GetValue("Api:Enabled", true))
+            return null;
         var text = configuration["Grpc:Port"]?.Trim();
         if (string.IsNullOrEmpty(text))
             return DefaultPort;
