@@ -18,11 +18,18 @@ public sealed class GrpcRunTests(ServerFixture server) : ServerTest(server), IDi
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var events = new List<RunEvent>();
-        while (await call.ResponseStream.MoveNext(timeout.Token))
+        try
         {
-            events.Add(call.ResponseStream.Current);
-            if (until?.Invoke(call.ResponseStream.Current) == true)
-                break;
+            while (await call.ResponseStream.MoveNext(timeout.Token))
+            {
+                events.Add(call.ResponseStream.Current);
+                if (until?.Invoke(call.ResponseStream.Current) == true)
+                    break;
+            }
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && timeout.IsCancellationRequested)
+        {
+            Assert.Fail($"the watch went quiet after {string.Join(", ", events.Select(Line))}");
         }
         return events;
     }

@@ -22,8 +22,10 @@ internal sealed class RpcPolicyAttribute(string policy) : Attribute
 /// same authentication handler) must hold the method's policy, and an exception becomes the
 /// status REST would answer with (a method without a policy is refused: closed by default).
 /// </summary>
-internal sealed class RpcInterceptor(IAuthorizationService authorization, ILogger<RpcInterceptor> logger) : Interceptor
+internal sealed class RpcInterceptor(IAuthorizationService authorization, IConfiguration configuration, ILogger<RpcInterceptor> logger) : Interceptor
 {
+    private readonly int? _port = RpcSetup.Port(configuration);
+
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         await AuthorizeAsync(context);
@@ -57,6 +59,8 @@ internal sealed class RpcInterceptor(IAuthorizationService authorization, ILogge
     private async Task AuthorizeAsync(ServerCallContext context)
     {
         var http = context.GetHttpContext();
+        if (http.Connection.LocalPort != _port)
+            throw new RpcException(new Grpc.Core.Status(StatusCode.Unimplemented, $"gRPC is served on port {_port} only."));
         var policy = http.GetEndpoint()?.Metadata.GetMetadata<RpcPolicyAttribute>()?.Policy;
         if (http.User.Identity is not { IsAuthenticated: true })
         {

@@ -86,8 +86,10 @@ internal static class RpcSetup
         if (Port(app.Configuration) is not { } port)
             return;
         // Roles are checked per method by RpcInterceptor, which answers in gRPC statuses
-        // (UNAUTHENTICATED, PERMISSION_DENIED) rather than the REST challenge's HTTP 401/403.
-        var rpc = app.MapGroup("").RequireHost($"*:{port}").AllowAnonymous();
+        // (UNAUTHENTICATED, PERMISSION_DENIED) rather than the REST challenge's HTTP 401/403;
+        // it also keeps the services to the gRPC port (by the connection's local port, not the
+        // Host header, which a proxy in front may rewrite).
+        var rpc = app.MapGroup("").AllowAnonymous();
         services(rpc);
         rpc.MapGrpcReflectionService();
     }
