@@ -1,5 +1,5 @@
 # Scheduler server image. Build: docker build -t scheduler .
-# Run:   docker run -p 8080:8080 -e ConnectionStrings__Scheduler="Host=db;Database=scheduler;Username=...;Password=..." \
+# Run:   docker run -p 8080:8080 -p 5081:5081 -e ConnectionStrings__Scheduler="Host=db;Database=scheduler;Username=...;Password=..." \
 #          -e Auth__BootstrapAdminKey=sk_... scheduler
 # Mirrors run.sh: the server applies migrations at start-up; configuration is environment variables.
 
@@ -14,6 +14,8 @@ COPY src/ src/
 # migrations (published as /app/migrations, read through Database__MigrationsPath below).
 COPY appsettings.json ./
 COPY migrations/ migrations/
+# The gRPC services are generated from protos/ at build time (Grpc.Tools).
+COPY protos/ protos/
 RUN dotnet publish src/Scheduler/Scheduler.csproj -c Release -o /app --no-restore
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
@@ -36,7 +38,8 @@ ENV ASPNETCORE_URLS=http://+:8080 \
     ASPNETCORE_ENVIRONMENT=Production \
     Database__MigrationsPath=/app/migrations \
     Workers__PluginsPath=/app/plugins
-EXPOSE 8080
+# 8080: REST API, admin pages, health, metrics; 5081: gRPC (h2c, Grpc__Port; off on worker-only replicas).
+EXPOSE 8080 5081
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD curl -fsS http://127.0.0.1:8080/health/ready || exit 1
 ENTRYPOINT ["dotnet", "Scheduler.dll"]

@@ -5,6 +5,7 @@ using Scheduler.Infrastructure.Http;
 using Scheduler.Infrastructure.Logging;
 using Scheduler.Infrastructure.OpenApi;
 using Scheduler.Infrastructure.Quartz;
+using Scheduler.Infrastructure.Rpc;
 using Scheduler.Infrastructure.Security;
 using Scheduler.Infrastructure.Telemetry;
 using Scheduler.Modules.Access;
@@ -19,6 +20,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.UseAppSettingsNextToBinary();
 
 builder.AddLogging();
+builder.AddRpc();                         // gRPC on its own h2c port (Grpc:Port, default 5081), reflection on
 builder.Services
     .AddPlatform(builder.Configuration)   // time, database, Mediator + validation, problem documents
     .AddOpenApiDocument()
@@ -64,6 +66,11 @@ if (app.Configuration.GetValue("Api:Enabled", true))
     api.MapWorkers();
     api.MapNotifications();
     app.MapAdminPages();
+    app.MapRpc(rpc =>                     // DagService, RunService: the REST handlers behind gRPC
+    {
+        rpc.MapDagsRpc();
+        rpc.MapRunsRpc();
+    });
 }
 
 app.Run();

@@ -57,7 +57,7 @@ public sealed class EventStreamTests(ServerFixture server) : ServerTest(server)
             }
         }
 
-        /// <summary>Events up to and including the run event of <paramref name="runId"/>.</summary>
+        /// <summary>Events up to and including the final run event (success, failed, cancelled) of <paramref name="runId"/>.</summary>
         public async Task<List<Sse>> UntilRunEndsAsync(long runId)
         {
             var events = new List<Sse>();
@@ -65,7 +65,7 @@ public sealed class EventStreamTests(ServerFixture server) : ServerTest(server)
             {
                 var e = await NextAsync();
                 events.Add(e);
-                if (e.Type == "run" && e.Data.GetProperty("run_id").GetInt64() == runId)
+                if (e.Type == "run" && e.Data.GetProperty("run_id").GetInt64() == runId && e.Data.GetProperty("state").GetString() is "success" or "failed" or "cancelled")
                     return events;
             }
         }
@@ -95,6 +95,10 @@ public sealed class EventStreamTests(ServerFixture server) : ServerTest(server)
         Assert.Contains(events, e => e.Type == "task" && e.Data.GetProperty("task_id").GetString() == "b" && e.Data.GetProperty("state").GetString() == "success");
         Assert.Equal("success", events[^1].Data.GetProperty("state").GetString());
         Assert.Equal(events.Count, events.Select(e => e.Id).Distinct().Count());
+        // The whole life of the run, in order: its creation and start, each task's queue and claim.
+        var ofRun = events.Where(e => e.Data.GetProperty("run_id").GetInt64() == run)
+            .Select(e => e.Type == "run" ? $"run:{e.Data.GetProperty("state").GetString()}" : $"{e.Data.GetProperty("task_id").GetString()}:{e.Data.GetProperty("state").GetString()}");
+        Assert.Equal(["run:queued", "run:running", "a:queued", "a:running", "a:success", "b:queued", "b:running", "b:success", "run:success"], ofRun);
     }
 
     [Fact]

@@ -30,6 +30,8 @@ public sealed class ServerFixture : IAsyncLifetime
     private Respawner _respawner = null!;
 
     public Uri BaseAddress { get; private set; } = null!;
+    /// <summary>The server's gRPC (h2c) port on 127.0.0.1.</summary>
+    public int GrpcPort { get; private set; }
     public HttpClient Anonymous { get; private set; } = null!;
     public HttpClient Admin { get; private set; } = null!;
     public HttpClient Operator { get; private set; } = null!;
@@ -85,6 +87,10 @@ public sealed class ServerFixture : IAsyncLifetime
             ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
             // One loopback address the egress policy refuses (EgressTests); 127.0.0.1 stays allowed.
             ["Egress:Deny:0"] = EgressDenied + "/32",
+            // gRPC on a free loopback port (GrpcTests); with it on, the REST address comes
+            // from the hosting URLs as in production, here a dynamic loopback port.
+            ["Grpc:Port"] = (GrpcPort = Loopback.FreePort()).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["urls"] = "http://127.0.0.1:0",
         });
         BaseAddress = _factory.ClientOptions.BaseAddress;
         // Hangfire's storage is a process-wide static read when first resolved: resolve this
@@ -119,6 +125,8 @@ public sealed class ServerFixture : IAsyncLifetime
             web.UseSetting("ConnectionStrings:Scheduler", TestDatabase.ConnectionString);
             web.UseSetting("Auth:BootstrapAdminKey", BootstrapKey);
             web.UseSetting("Secrets:MasterKey", MasterKey);
+            // gRPC's default port (5081) is one per machine: a server gets one only when asked.
+            web.UseSetting("Grpc:Port", "off");
             foreach (var (key, value) in settings)
                 web.UseSetting(key, value);
             if (services is not null)

@@ -42,6 +42,9 @@ public sealed class ServerProcesses : IDisposable
         start.Environment["Auth__BootstrapAdminKey"] = key;
         start.Environment["Secrets__MasterKey"] = ServerFixture.MasterKey;
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        // gRPC on a port of its own (the default 5081 is one per machine), bound in code next
+        // to the ASPNETCORE_URLS address, as in production.
+        start.Environment["Grpc__Port"] = Loopback.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (name, value) in settings)
             start.Environment[name] = value;
         var process = Process.Start(start)!;

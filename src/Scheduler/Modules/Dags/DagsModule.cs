@@ -23,6 +23,9 @@ internal static class DagsModule
         return services;
     }
 
+    /// <summary>gRPC <c>DagService</c> (protos/dags.proto), on the gRPC port.</summary>
+    public static void MapDagsRpc(this IEndpointRouteBuilder rpc) => rpc.MapGrpcService<DagRpcService>();
+
     public static void MapDags(this RouteGroupBuilder api)
     {
         var dags = api.MapGroup("/dags").WithTags("DAGs");

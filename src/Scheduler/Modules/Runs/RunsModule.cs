@@ -31,6 +31,9 @@ internal static class RunsModule
         return services;
     }
 
+    /// <summary>gRPC <c>RunService</c> (protos/runs.proto), on the gRPC port.</summary>
+    public static void MapRunsRpc(this IEndpointRouteBuilder rpc) => rpc.MapGrpcService<RunRpcService>();
+
     public static void MapRuns(this RouteGroupBuilder api)
     {
         TriggerDagRun.Map(api);

@@ -63,6 +63,10 @@ internal static class TriggerDagRun
             throw new ValidationException(errors.Select(e => new FluentValidation.Results.ValidationFailure(e.Path, $"params_schema: {e.Message}")));
     }
 
+    /// <summary>Why a trigger with an explicit logical date created nothing (409).</summary>
+    public static string Duplicate(string dag, DateTimeOffset? logicalDate) =>
+        $"DAG '{dag}' already has a run for logical date {Scheduler.Infrastructure.Json.InstantJsonConverter.Format((logicalDate ?? default).ToUniversalTime())}.";
+
     public static RouteHandlerBuilder Map(RouteGroupBuilder api) => api
         .MapPost("/dags/{name}/runs", async Task<Results<Created<RunDetails>, ProblemHttpResult>> (string name, Request? request, ISender sender, HttpContext http, CancellationToken ct) =>
         {
@@ -70,7 +74,7 @@ internal static class TriggerDagRun
             if (!result.DagFound)
                 return Problems.NotFound($"No DAG named '{name}'.");
             if (result.RunId is not { } runId)
-                return Problems.Conflict($"DAG '{name}' already has a run for logical date {Scheduler.Infrastructure.Json.InstantJsonConverter.Format((request?.LogicalDate ?? default).ToUniversalTime())}.");
+                return Problems.Conflict(Duplicate(name, request?.LogicalDate));
             var run = await sender.Send(new GetRun.Query(runId), ct);
             return TypedResults.Created($"/api/v1/runs/{runId}", run!);
         })

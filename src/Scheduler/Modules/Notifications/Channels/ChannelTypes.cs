@@ -53,6 +53,7 @@ internal static class ChannelTypes
         [
             new("url", FieldKind.Url, Required: true),
             new("secret", FieldKind.Text, Secret: true, Required: true, SentTo: "url"),
+            new("format", FieldKind.Choice, Choices: ["json", "cloudevents"], Default: "json"),
         ],
     };
 

@@ -21,7 +21,7 @@ internal sealed class ChannelException(string message) : Exception(message);
 /// Renders a message in each channel's own format and sends it. Throws on any failure, so the
 /// caller (a delivery job, or the test-send endpoint) decides about retries.
 /// </summary>
-internal sealed class ChannelSender(IHttpClientFactory http, EgressConnector egress, TimeProvider clock, ILogger<ChannelSender> logger)
+internal sealed class ChannelSender(IHttpClientFactory http, EgressConnector egress, TimeProvider clock, Microsoft.Extensions.Options.IOptions<NotificationOptions> options, ILogger<ChannelSender> logger)
 {
     public const string ClientName = "notifications";
 
@@ -258,9 +258,15 @@ internal sealed class ChannelSender(IHttpClientFactory http, EgressConnector egr
         var payload = message.Data.DeepClone().AsObject();
         if (deliveryId is not null)
             payload["delivery_id"] = deliveryId;
-        var body = payload.ToJsonString();
+        var cloudEvents = channel.Text("format") == "cloudevents";
+        var body = cloudEvents
+            ? CloudEvents.Envelope(message.Kind, payload, options.Value.PublicUrl, clock.GetUtcNow()).ToJsonString()
+            : payload.ToJsonString();
         var timestamp = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        using var request = new HttpRequestMessage(HttpMethod.Post, channel.Text("url")) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        using var request = new HttpRequestMessage(HttpMethod.Post, channel.Text("url"))
+        {
+            Content = new StringContent(body, Encoding.UTF8, cloudEvents ? CloudEvents.ContentType : "application/json"),
+        };
         request.Headers.Add("X-Timestamp", timestamp);
         request.Headers.Add("X-Signature", Signature(channel.Text("secret")!, timestamp, body));
         request.Headers.Add("X-Scheduler-Event", message.Kind);

@@ -74,7 +74,7 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
     public async Task<int> ReapExpiredLeasesAsync(CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var cmd = new NpgsqlCommand("""
+        await using var cmd = new NpgsqlCommand($"""
             with expired as (
                 select ti.id from runs.task_instances ti
                 left join runs.task_attempts a on a.task_instance_id = ti.id and a.attempt = ti.attempt
@@ -84,9 +84,10 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
                 update runs.task_instances ti
                 set state = 'queued', attempt = ti.attempt - 1, worker_id = null, lease_expires_at = null, queued_at = now()
                 from expired where ti.id = expired.id
-                returning ti.id, ti.attempt + 1 as attempt, ti.constrained)
+                returning ti.id, ti.attempt + 1 as attempt, ti.constrained, ti.run_id, ti.task_id),
+            {Events.RunEvents.TaskEventsCte("requeued", TaskStates.Queued)}
             update runs.task_attempts a set state = 'lost', finished_at = now(), lost_deliveries = a.lost_deliveries + 1
-            from requeued r where a.task_instance_id = r.id and a.attempt = r.attempt
+            from requeued r {Events.RunEvents.Woken("requeued")} where a.task_instance_id = r.id and a.attempt = r.attempt
             returning r.constrained
             """, connection);
         cmd.Parameters.AddWithValue("max", options.MaxDeliveries);
@@ -134,10 +135,13 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
     public async Task<int> PromoteDueRetriesAsync(CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var cmd = new NpgsqlCommand("""
-            update runs.task_instances set state = 'queued', queued_at = now(), not_before = null
-            where state = 'up_for_retry' and not_before <= now()
-            returning constrained
+        await using var cmd = new NpgsqlCommand($"""
+            with promoted as (
+                update runs.task_instances set state = 'queued', queued_at = now(), not_before = null
+                where state = 'up_for_retry' and not_before <= now()
+                returning constrained, run_id, task_id),
+            {Events.RunEvents.TaskEventsCte("promoted", TaskStates.Queued)}
+            select constrained from promoted {Events.RunEvents.Woken("promoted")}
             """, connection);
         return await RequeuedAsync(connection, cmd, ct);
     }
@@ -201,15 +205,16 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
         if (taskInstanceIds.Count == 0)
             return 0;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var cmd = new NpgsqlCommand("""
+        await using var cmd = new NpgsqlCommand($"""
             with released as (
                 update runs.task_instances ti
                 set state = 'queued', attempt = ti.attempt - 1, worker_id = null, lease_expires_at = null, queued_at = now()
                 where ti.id = any(@ids) and ti.worker_id = @w and ti.state = 'running'
-                returning ti.id, ti.attempt + 1 as attempt)
+                returning ti.id, ti.attempt + 1 as attempt, ti.run_id, ti.task_id),
+            {Events.RunEvents.TaskEventsCte("released", TaskStates.Queued)}
             update runs.task_attempts a set state = 'interrupted', finished_at = now(),
                 log = a.log || E'\n--- interrupted: the worker shut down; the task was requeued ---\n'
-            from released r where a.task_instance_id = r.id and a.attempt = r.attempt
+            from released r {Events.RunEvents.Woken("released")} where a.task_instance_id = r.id and a.attempt = r.attempt
             """, connection);
         cmd.Parameters.AddWithValue("ids", taskInstanceIds.ToArray());
         cmd.Parameters.AddWithValue("w", workerId);

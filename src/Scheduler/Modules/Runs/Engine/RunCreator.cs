@@ -205,6 +205,7 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         }
         if (queuedAny)
             await RunUnitOfWork.NotifyQueuedAsync(connection, tx, queuedConstrained, ct);
+        await Events.RunEvents.AppendAsync(connection, tx, CreationEvents(runs, ids, starts, tiRun, tiTask, tiState), ct);
         if (guard is not null)
             await guard.AfterInsertAsync(connection, tx, runs, ids, ct);
         await AuditLog.WriteAsync(connection, tx, runs.Select((r, i) => (r.Audit, Id: ids[i]))
@@ -221,6 +222,26 @@ internal sealed class RunCreator(NpgsqlDataSource dataSource, RunUnitOfWork unit
         if (created.Count > 0)
             await unit.TryStartWaitingRunsAsync(connection, created, ct);
         return ids;
+    }
+
+    /// <summary>A new run's events: <c>queued</c> (its creation), <c>running</c> when it starts at once, and its root tasks' <c>queued</c>.</summary>
+    private static List<Events.RunEvents.Row> CreationEvents(IReadOnlyList<NewRun> runs, long?[] ids, bool[] starts, List<long> tiRun, List<string> tiTask, List<string> tiState)
+    {
+        var rows = new List<Events.RunEvents.Row>();
+        var dagOf = new Dictionary<long, string>();
+        for (var i = 0; i < runs.Count; i++)
+        {
+            if (ids[i] is not { } runId)
+                continue;
+            dagOf[runId] = runs[i].Plan.Name;
+            rows.Add(new(runs[i].Plan.Name, runId, null, RunStates.Queued));
+            if (starts[i])
+                rows.Add(new(runs[i].Plan.Name, runId, null, RunStates.Running));
+        }
+        for (var k = 0; k < tiRun.Count; k++)
+            if (tiState[k] == TaskStates.Queued)
+                rows.Add(new(dagOf[tiRun[k]], tiRun[k], tiTask[k], TaskStates.Queued));
+        return rows;
     }
 
     public static DateTimeOffset ToMicroseconds(DateTimeOffset value) =>

@@ -27,6 +27,8 @@ internal sealed class RunTransaction
     public bool QueuedAny { get; private set; }
     public bool QueuedConstrained { get; private set; }
     public bool RunFinished { get; private set; }
+    /// <summary>The last save changed the run's state (started, finished, reopened by a clear).</summary>
+    public bool RunStateChanged { get; private set; }
     public List<(string TaskId, string State)> Changes { get; } = [];
 
     /// <summary>Notification events, written to the outbox in this transaction by <see cref="RunUnitOfWork.CommitRunsAsync"/>.</summary>
@@ -253,6 +255,7 @@ internal sealed class RunTransaction
     private void Saved(string newState)
     {
         RunFinished = RunStates.IsFinal(newState) && !RunStates.IsFinal(State);
+        RunStateChanged = newState != State;
         State = newState;
         if (RunFinished && newState is RunStates.Success or RunStates.Failed)
         {

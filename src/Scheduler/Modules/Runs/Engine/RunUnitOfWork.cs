@@ -43,14 +43,15 @@ internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender,
     /// statement, their notification events in one, workers woken once, commit; then the
     /// waiting runs of finished runs' DAGs started (<see cref="TryStartWaitingRunsAsync"/>).
     /// </summary>
-    public async Task CommitRunsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<RunTransaction> runs, CancellationToken ct)
+    /// <param name="handedOff">The <c>running</c> events of tasks claimed in this transaction, written after the runs' own.</param>
+    public async Task CommitRunsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<RunTransaction> runs, CancellationToken ct, IReadOnlyList<Events.RunEvents.Row>? handedOff = null)
     {
         var changed = runs.Where(r => r.Changes.Count > 0).ToList();
         if (changed.Count > 0)
         {
             await RunTransaction.SaveRunsAsync(changed, ct);
             await NotificationOutbox.WriteAsync(connection, tx, changed.SelectMany(r => r.Events).ToList(), ct);
-            await Events.RunEvents.AppendAsync(connection, tx, changed, ct);
+            await Events.RunEvents.AppendAsync(connection, tx, changed, ct, handedOff);
             if (changed.Any(r => r.QueuedAny))
                 await NotifyQueuedAsync(connection, tx, changed.Any(r => r.QueuedConstrained), ct);
         }
@@ -155,6 +156,7 @@ internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender,
         if (started.Count > 0)
         {
             await RunTransaction.SaveRunsAsync(started, ct);
+            await Events.RunEvents.AppendAsync(connection, tx, started, ct);
             if (started.Any(r => r.QueuedAny))
                 await NotifyQueuedAsync(connection, tx, started.Any(r => r.QueuedConstrained), ct);
         }

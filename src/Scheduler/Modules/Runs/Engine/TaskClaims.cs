@@ -9,9 +9,9 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
     /// <summary>
     /// Claims up to <paramref name="max"/> queued tasks for a worker in ONE statement:
     /// SKIP LOCKED lets replicas claim side by side without waiting on each other, the
-    /// partial queue index keeps it an index scan, and the attempt row is written in the same
-    /// statement (a wait's poke goes on the attempt it parked: same number, same row, no
-    /// extra delivery counted). Constrained tasks (limited pools, max_active_tasks) are left to
+    /// partial queue index keeps it an index scan, and the attempt row and the tasks'
+    /// <c>running</c> events are written in the same statement (a wait's poke goes on the
+    /// attempt it parked: same number, same row, no extra delivery counted). Constrained tasks (limited pools, max_active_tasks) are left to
     /// <see cref="ClaimConstrainedAsync"/>.
     /// </summary>
     public async Task<List<ClaimedTask>> ClaimAsync(string workerId, int max, TimeSpan lease, CancellationToken ct)
@@ -33,7 +33,7 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
     /// </summary>
     public static async Task<List<ClaimedTask>> HandOffAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string workerId, int max, TimeSpan lease, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand(ClaimSql(PickUnconstrained), connection, tx);
+        await using var cmd = new NpgsqlCommand(ClaimSql(PickUnconstrained, events: false), connection, tx);
         cmd.Parameters.AddWithValue("n", max);
         return await ExecuteClaimAsync(cmd, workerId, lease, ct);
     }
@@ -46,13 +46,15 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
         for update skip locked
         """;
 
-    private static string ClaimSql(string pick) => $"""
+    /// <param name="events">False for a hand-off, whose <c>running</c> rows its completion's epilogue writes after the completion's own.</param>
+    private static string ClaimSql(string pick, bool events = true) => $"""
         with picked as ({pick}),
         claimed as (
             update runs.task_instances ti
             set state = 'running', attempt = ti.attempt + 1, worker_id = @w, started_at = now(), lease_expires_at = now() + @lease
             from picked where ti.id = picked.id
             returning ti.id, ti.run_id, ti.task_id, ti.attempt, ti.started_at, ti.pool, ti.queued_at),
+        {(events ? Events.RunEvents.TaskEventsCte("claimed", TaskStates.Running) + "," : "")}
         attempts as (
             insert into runs.task_attempts (task_instance_id, attempt, run_id, task_id, worker_id, state, started_at)
             select id, attempt, run_id, task_id, @w, 'running', started_at from claimed
@@ -65,6 +67,7 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
         select c.id, c.run_id, c.task_id, c.attempt, r.dag_id, r.dag_name, r.dag_version, r.logical_date, r.params::text, c.pool, r.traceparent,
                coalesce(extract(epoch from c.started_at - c.queued_at), 0)::float8
         from claimed c join runs.dag_runs r on r.id = c.run_id
+        {(events ? Events.RunEvents.Woken("claimed") : "")}
         """;
 
     private static async Task<List<ClaimedTask>> ExecuteClaimAsync(NpgsqlCommand cmd, string workerId, TimeSpan lease, CancellationToken ct)
