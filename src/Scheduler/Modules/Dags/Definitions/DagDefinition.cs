@@ -36,6 +36,8 @@ internal sealed class DagDefinition
     public List<string>? ExcludeCalendars { get; set; }
     /// <summary>Runs due inside one of these are created when it ends; rules in ScheduleRules.cs.</summary>
     public List<MaintenanceWindowDefinition>? MaintenanceWindows { get; set; }
+    /// <summary>The default cap on a mapped task's instances (docs/authoring.md "Mapping"); 1,024 when absent.</summary>
+    public int? MaxMapLength { get; set; }
     public List<TaskDefinition>? Tasks { get; set; }
 
     [JsonExtensionData]
@@ -84,6 +86,10 @@ internal sealed class TaskDefinition
     public int? Priority { get; set; }
     /// <summary>A branch task: its output <c>{"follow": [...]}</c> picks which direct downstream tasks run (docs/authoring.md).</summary>
     public bool? Branch { get; set; }
+    /// <summary>A template rendering to a JSON array: one instance of the task per element (docs/authoring.md "Mapping").</summary>
+    public string? MapOver { get; set; }
+    /// <summary>At most this many instances; more fails the task (default: the DAG's, else 1,024).</summary>
+    public int? MaxMapLength { get; set; }
 
     // shell
     public string? Command { get; set; }
