@@ -46,9 +46,10 @@ internal static class GetTaskOutput
 
     private static string? Latest(IEnumerable<Row> of) => of.Where(r => r.Output is not null).MaxBy(r => r.Attempt)?.Output;
 
-    private static IQueryable<Row> RowsOf(RunsDbContext db, long runId) =>
+    /// <summary>The run's rows (or one task's, or one instance's) with their attempts' outputs.</summary>
+    private static IQueryable<Row> RowsOf(RunsDbContext db, long runId, string? taskId = null, int? mapIndex = null) =>
         from t in db.TaskInstances.AsNoTracking()
-        where t.RunId == runId
+        where t.RunId == runId && (taskId == null || t.TaskId == taskId) && (mapIndex == null || t.MapIndex == mapIndex)
         from a in db.Attempts.AsNoTracking().Where(a => a.TaskInstanceId == t.Id && a.Output != null).DefaultIfEmpty()
         select new Row(t.TaskId, t.MapIndex, a == null ? null : a.Attempt, a == null ? null : a.Output);
 
@@ -56,8 +57,7 @@ internal static class GetTaskOutput
     {
         public async ValueTask<JsonNode?> Handle(Query query, CancellationToken cancellationToken)
         {
-            var rows = await RowsOf(db, query.RunId).Where(r => r.TaskId == query.TaskId && (query.MapIndex == null || r.MapIndex == query.MapIndex))
-                .ToListAsync(cancellationToken);
+            var rows = await RowsOf(db, query.RunId, query.TaskId, query.MapIndex).ToListAsync(cancellationToken);
             var output = query.MapIndex is null ? Combine(rows).GetValueOrDefault(query.TaskId) : Latest(rows);
             return output is null ? null : JsonNode.Parse(output);
         }
