@@ -122,23 +122,59 @@ internal sealed partial class RunTransaction
     /// <summary>
     /// Brings the own rows of these mapped tasks in line with their instances: the summary
     /// state once every instance has finished, 'running' again when one was cleared. Tasks
-    /// without instances (not expanded) are left alone.
+    /// without instances (not expanded) are left alone. Cost: while an instance is unfinished
+    /// one probe per task (instances finish roughly in map_index order, so a backward scan
+    /// meets an unfinished one first); the instances are read only once they have all finished,
+    /// so a 1,024-way map does not read 1,024 rows per completion.
     /// </summary>
     public async Task SettleMappedAsync(IEnumerable<string> taskIds, CancellationToken ct)
     {
         var mapped = taskIds.Where(IsMapped).Distinct().ToList();
         if (mapped.Count == 0)
             return;
-        await InstancesAsync(mapped, ct);
         var states = await StatesAsync(mapped, ct);
         foreach (var taskId in mapped)
         {
-            if (_instances[taskId].Count == 0 || !states.TryGetValue(taskId, out var current))
+            if (!states.TryGetValue(taskId, out var current))
                 continue;
-            var target = MappedStates.Summary(_instances[taskId].Values) ?? TaskStates.Running;
+            string? target;
+            if (!_instances.ContainsKey(taskId) && await AnyUnfinishedInstanceAsync(taskId, ct) is { } probed)
+                target = probed ? TaskStates.Running : null;
+            else
+                target = null;
+            if (target is null)
+            {
+                await InstancesAsync([taskId], ct);
+                if (_instances[taskId].Count == 0)
+                    continue;
+                target = MappedStates.Summary(_instances[taskId].Values) ?? TaskStates.Running;
+            }
             if (target != current)
                 await SetAsync([taskId], target, [current], ct);
         }
+    }
+
+    /// <summary>Whether an instance of the task is unfinished; null when it has no instances.</summary>
+    private async Task<bool?> AnyUnfinishedInstanceAsync(string taskId, CancellationToken ct)
+    {
+        await using var cmd = Command("""
+            select state from runs.task_instances
+            where run_id = @run and task_id = @task and map_index >= 0
+            order by map_index desc limit 1
+            """);
+        cmd.Parameters.AddWithValue("run", RunId);
+        cmd.Parameters.AddWithValue("task", taskId);
+        if (await cmd.ExecuteScalarAsync(ct) is not string last)
+            return null;
+        if (!TaskStates.IsFinal(last))
+            return true;
+        await using var probe = Command("""
+            select exists (select 1 from runs.task_instances
+                where run_id = @run and task_id = @task and map_index >= 0 and state in ('pending', 'queued', 'running', 'up_for_retry'))
+            """);
+        probe.Parameters.AddWithValue("run", RunId);
+        probe.Parameters.AddWithValue("task", taskId);
+        return (bool)(await probe.ExecuteScalarAsync(ct))!;
     }
 
     /// <summary>

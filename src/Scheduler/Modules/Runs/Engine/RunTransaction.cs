@@ -191,7 +191,10 @@ internal sealed partial class RunTransaction
             if (candidates.Count == 0)
                 break;
             var states = await StatesAsync(candidates.Concat(candidates.SelectMany(c => Graph.Tasks[c].DependsOn)), ct);
-            await InstancesAsync(candidates.SelectMany(c => Graph.Tasks[c].DependsOn), ct);
+            // A mapped upstream's instances matter once it has finished, or to a rule that may
+            // fire while it runs (one_success, one_failed); other rules wait on its own row.
+            await InstancesAsync(candidates.Where(c => states.TryGetValue(c, out var s) && s == TaskStates.Pending)
+                .SelectMany(c => Graph.Tasks[c].DependsOn.Where(d => TaskStates.IsFinal(states[d]) || Graph.Tasks[c].TriggerRule is "one_success" or "one_failed")), ct);
             var decided = new Dictionary<TriggerDecision, List<string>>();
             foreach (var candidate in candidates)
             {
