@@ -199,6 +199,9 @@ public sealed class AdminBrowserTests(ServerFixture server) : ServerTest(server)
         await Browser.ScreenshotAsync(page, "21-mapped-task-instances");
         await instances.Locator("tbody tr").Nth(5).GetByTestId("log-link").ClickAsync();
         await Expect(page.Locator("#log-h")).ToContainTextAsync("wide [105]");
+        // The DAG page's graph and grid show the mapped task as its own row's state.
+        var dagPage = await page.GotoAsync("/admin/dags/fanout");
+        Assert.True(dagPage!.Ok, $"the DAG page answered {dagPage.Status}");
     }
 
     [Fact]
