@@ -117,6 +117,15 @@ public sealed class MappingTests(ServerFixture server) : ServerTest(server)
         run = await Viewer.GetAsync($"runs/{runId}").ExpectAsync(HttpStatusCode.OK);
         Assert.Equal("failed", RunHelpers.State(run, "work"));
         Assert.Equal("failed", RunHelpers.Instances(run, "work")[2].GetProperty("state").GetString());
+        var audit = await Admin.GetAsync("audit?action=task.clear").ExpectAsync(HttpStatusCode.OK);
+        Assert.Contains(audit.GetProperty("items").EnumerateArray(), e => e.GetProperty("details").TryGetProperty("map_index", out var i) && i.GetInt32() == 1);
+
+        // Cleared whole, the task drops its instances and expands afresh: each runs once more.
+        await Operator.PostJsonAsync($"runs/{runId}/tasks/work/clear?downstream=true", "{}").ExpectAsync(HttpStatusCode.OK);
+        run = await Viewer.WaitForRunAsync(runId);
+        Assert.Equal("success", run.GetProperty("state").GetString());
+        Assert.Equal([1, 1, 1], RunHelpers.Instances(run, "work").Select(i => i.GetProperty("attempts").GetArrayLength()));
+        Assert.Equal("success", RunHelpers.State(run, "load"));
         Directory.Delete(folder, recursive: true);
     }
 
