@@ -130,6 +130,20 @@ public sealed class MappingTests(ServerFixture server) : ServerTest(server)
     }
 
     [Fact]
+    public async Task EachInstance_RetriesAlone()
+    {
+        await Admin.PostJsonAsync("dags", """
+            {"name":"map-retry","params":{"items":["a","b","c"]},"tasks":[
+              {"id":"flaky","type":"shell","map_over":"{{ params.items | json }}","retries":1,"retry_delay":0,
+               "command":"if [ '{{ item }}' = b ]; then test $SCHEDULER_ATTEMPT -ge 2; fi"}
+            ]}
+            """).ExpectAsync(HttpStatusCode.Created);
+        var run = await Viewer.WaitForRunAsync(await Operator.TriggerAsync("map-retry"));
+        Assert.Equal("success", run.GetProperty("state").GetString());
+        Assert.Equal([1, 2, 1], RunHelpers.Instances(run, "flaky").Select(i => i.GetProperty("attempts").GetArrayLength()));
+    }
+
+    [Fact]
     public async Task MoreItemsThanMaxMapLength_FailsTheTaskSayingSo()
     {
         await Admin.PostJsonAsync("dags", """
