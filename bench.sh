@@ -5,7 +5,7 @@
 # it cannot measure.   Usage: ./bench.sh [quick|full|smoke] [scenario...]
 # smoke: the smallest sizes, every scenario once, so the harness itself is exercised (test.sh
 # runs it); its figures mean nothing. Scenarios (default: all; the peak RSS is always reported): P5idle P1 (P1, P3 and P5 busy
-# run together; P2 and P3 are aliases) P4 burst P7 P6 P8 grid P11 W1 P9 P10 (P10, R1 and R3 run together; R1 and
+# run together; P2 and P3 are aliases) MAP (a 1,024-way mapped noop task) P4 burst P7 P6 P8 grid P11 W1 P9 P10 (P10, R1 and R3 run together; R1 and
 # R3 are aliases). Sizes can be overridden from the environment, e.g. P6_DAGS=3000 P6_FIRINGS=2;
 # BENCH_TOP_STATEMENTS=20 ends with the 20 statements that took the most database time.
 set -euo pipefail
@@ -92,6 +92,14 @@ if want P1 P2 P3 P4; then
   # CPU time is steadier than wall time on a shared machine: compare it between builds.
   awk -v a="$c0" -v b="$c1" -v c="$g0" -v d="$g1" -v hz="$(getconf CLK_TCK)" -v n="$((runs * width + chain_repeats * 140))" \
     'BEGIN { printf "P3 CPU per task: server %.0f us, PostgreSQL %.0f us (user+system, incl. the API calls of the client)\n", (b - a) / hz / n * 1e6, (d - c) / hz / n * 1e6 }'
+fi
+
+if want MAP; then
+  # One run of a noop task mapped over 1,024 items (the default max_map_length): the
+  # expansion is one INSERT; the instances then run as any queued tasks of one run do.
+  case "$mode" in smoke) map_items=20; map_repeats=1 ;; *) map_items=1024; map_repeats=3 ;; esac
+  echo "[bench] MAP ($map_items-way mapped noop task, $map_repeats runs)" >&2
+  python3 bench/engine.py --url "$url" --key "$key" --map "$map_items" --map-repeats "$map_repeats" --prefix "map_$(date +%s)"
 fi
 
 if want P4; then

@@ -7,8 +7,11 @@ P2: a chain of 40 shell tasks of `sleep 0.01`; first task start to last task end
     task timestamps) and trigger to run end (from outside: the POST until the run reads finished).
 P3: N runs of M independent noop tasks triggered together; throughput = tasks / (last
     finished_at - first started_at).
+MAP: one run of a noop task mapped over a list of N items (--map N, default off; 1,024 is
+    the default max_map_length); throughput = instances / (last instance finished - first
+    instance started), and the expansion = first instance started - the mapped task started.
 
-    bench/engine.py --url http://127.0.0.1:5080 --key "$KEY" [--runs 200 --tasks 100]
+    bench/engine.py --url http://127.0.0.1:5080 --key "$KEY" [--runs 200 --tasks 100] [--map 1024 --map-repeats 3]
 """
 import argparse, concurrent.futures, http.client, json, time, urllib.parse
 from datetime import datetime
@@ -98,13 +101,34 @@ def p3(url, key, runs, width, prefix):
           f"all success: {all(r['state']=='success' for r in results)}")
     return n / span
 
+def pmap(api, items, repeats, prefix):
+    name = f"{prefix}_map"
+    api.call("PUT", f"/dags/{name}", {"name": name, "max_active_runs": 1, "params": {"items": list(range(items))},
+                                    "tasks": [{"id": "wide", "map_over": "{{ params.items | json }}", "max_map_length": max(items, 1)}]})
+    rates, expansions, states = [], [], []
+    for _ in range(repeats):
+        _, run = api.call("POST", f"/dags/{name}/runs", {})
+        run = wait(api, run["run_id"])
+        states.append(run["state"])
+        own = next(t for t in run["tasks"] if t["task_id"] == "wide" and "map_index" not in t)
+        inst = [t for t in run["tasks"] if "map_index" in t]
+        first, last = min(ts(t["started_at"]) for t in inst), max(ts(t["finished_at"]) for t in inst)
+        rates.append(len(inst) / max(last - first, 1e-6))
+        expansions.append((first - ts(own["started_at"])) * 1000)
+    print(f"MAP one noop task mapped over {items} items, {repeats} runs: {pct(rates,50):.0f} tasks/s median (min {min(rates):.0f}, max {max(rates):.0f}); "
+          f"expansion (mapped task start to first instance start) p50={pct(expansions,50):.1f} ms; all success: {all(s == 'success' for s in states)}")
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", default="http://127.0.0.1:5080"); ap.add_argument("--key", required=True)
     ap.add_argument("--chain", type=int, default=100); ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--runs", type=int, default=200); ap.add_argument("--tasks", type=int, default=100)
+    ap.add_argument("--map", type=int, default=0); ap.add_argument("--map-repeats", type=int, default=3)
     ap.add_argument("--prefix", default=f"bench{int(time.time())}")
     a = ap.parse_args()
+    if a.map > 0:
+        pmap(Api(a.url, a.key), a.map, a.map_repeats, a.prefix)
+        raise SystemExit(0)
     if a.repeats > 0:
         p1(Api(a.url, a.key), a.chain, a.repeats, a.prefix)
         p2(Api(a.url, a.key), a.repeats, a.prefix)

@@ -144,6 +144,39 @@ public sealed partial class AdminBrowserTests(ServerFixture server) : BrowserTes
     }
 
     [Fact]
+    public async Task MappedTask_IsOneRowWithASummary_AndItsThousandInstancesArePaged()
+    {
+        var items = string.Join(",", Enumerable.Range(0, 1000));
+        await Admin.PostJsonAsync("dags", $$$"""
+            {"name":"fanout","params":{"items":[{{{items}}}]},"tasks":[
+              {"id":"wide","map_over":"{{ params.items | json }}"},{"id":"after","depends_on":["wide"]}]}
+            """).ExpectAsync(System.Net.HttpStatusCode.Created);
+        var run = await Admin.TriggerAsync("fanout");
+        await Admin.WaitForRunAsync(run, TimeSpan.FromSeconds(90));
+
+        var page = await SignInAsync(ServerFixture.AdminUser, ServerFixture.AdminPassword);
+        await page.GotoAsync($"/admin/runs/{run}");
+        // One row per task, whatever the width of the map; the Gantt likewise.
+        await Expect(page.Locator("#tasks > tbody > tr")).ToHaveCountAsync(2);
+        await Expect(page.GetByTestId("mapped-summary")).ToHaveTextAsync("mapped ×1000: 1000 success");
+        await Expect(page.Locator("[data-testid=gantt] g")).ToHaveCountAsync(2);
+        await Browser.ScreenshotAsync(page, "20-mapped-task-summary");
+
+        await page.GetByTestId("instances-link").ClickAsync();
+        var instances = page.GetByTestId("instances");
+        await Expect(instances.Locator("tbody tr")).ToHaveCountAsync(100);
+        await Expect(instances).ToContainTextAsync("instances page 1 of 10");
+        await instances.GetByRole(AriaRole.Link, new() { Name = "Next instances" }).ClickAsync();
+        await Expect(instances.Locator("tbody tr").First).ToContainTextAsync("[100]");
+        await Browser.ScreenshotAsync(page, "21-mapped-task-instances");
+        await instances.Locator("tbody tr").Nth(5).GetByTestId("log-link").ClickAsync();
+        await Expect(page.Locator("#log-h")).ToContainTextAsync("wide [105]");
+        // The DAG page's graph and grid show the mapped task as its own row's state.
+        var dagPage = await page.GotoAsync("/admin/dags/fanout");
+        Assert.True(dagPage!.Ok, $"the DAG page answered {dagPage.Status}");
+    }
+
+    [Fact]
     public async Task Viewer_SeesNoActions_AndIsRefusedWhenPostingOne()
     {
         await Admin.PostJsonAsync("dags", """{"name":"watched","tasks":[{"id":"a"}]}""").ExpectAsync(System.Net.HttpStatusCode.Created);

@@ -22,8 +22,11 @@ public sealed partial class GuideExampleTests(ServerFixture server) : ServerTest
         Assert.Equal("success", run.GetProperty("state").GetString());
         Assert.Equal(2, (await Viewer.GetAsync($"runs/{runId}/tasks/count/output").ExpectAsync(HttpStatusCode.OK)).GetProperty("rows").GetInt32());
         Assert.True(File.Exists(Path.Combine(folder, "2026-12-02", "sales-2.csv")));
+        // transform is mapped: one instance per file listed by extract.
+        Assert.Equal(2, RunHelpers.Instances(run, "transform").Count);
+        Assert.Equal("skipped", RunHelpers.State(run, "nothing_to_load"));
         var log = await (await Viewer.GetAsync($"runs/{runId}/tasks/load/logs")).Content.ReadAsStringAsync();
-        Assert.Contains("loading 2 files of [\"sales-1.csv\",\"sales-2.csv\"] for 2026-12-02", log);
+        Assert.Contains("loading 2 rows of 2 files [\"sales-1.csv\",\"sales-2.csv\"] for 2026-12-02", log);
         Directory.Delete(folder, recursive: true);
     }
 

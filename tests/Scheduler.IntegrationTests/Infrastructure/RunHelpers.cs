@@ -42,8 +42,14 @@ public static class RunHelpers
         throw new TimeoutException($"task {taskId} of run {runId} is {task.GetProperty("state").GetString()}, not {state}");
     }
 
+    /// <summary>A task's own row (for a mapped task, not one of its instances).</summary>
     public static JsonElement Task(JsonElement run, string taskId) =>
-        run.GetProperty("tasks").EnumerateArray().Single(t => t.GetProperty("task_id").GetString() == taskId);
+        run.GetProperty("tasks").EnumerateArray().Single(t => t.GetProperty("task_id").GetString() == taskId && !t.TryGetProperty("map_index", out _));
+
+    /// <summary>A mapped task's instances, in map_index order.</summary>
+    public static List<JsonElement> Instances(JsonElement run, string taskId) =>
+        run.GetProperty("tasks").EnumerateArray().Where(t => t.GetProperty("task_id").GetString() == taskId && t.TryGetProperty("map_index", out _))
+            .OrderBy(t => t.GetProperty("map_index").GetInt32()).ToList();
 
     public static string State(JsonElement run, string taskId) => Task(run, taskId).GetProperty("state").GetString()!;
 

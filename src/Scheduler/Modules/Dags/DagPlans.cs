@@ -108,7 +108,9 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, Ca
                 t.Timeout ?? defaults.Timeout,
                 t.Pool ?? defaults.Pool ?? "default",
                 t.Priority ?? defaults.Priority ?? 0,
-                spec);
+                spec,
+                t.MapOver,
+                t.MaxMapLength ?? d.MaxMapLength ?? TaskPlan.DefaultMaxMapLength);
         }).ToList();
         return new DagPlan(dagId, d.Name!, version, d.Params?.DeepClone().AsObject() ?? [], d.MaxActiveRuns ?? 16, d.MaxActiveTasks, tasks, d.Sla,
             d.Notifications?.Select(n => new NotificationRulePlan(n.On ?? [], n.Channel!)).ToList() ?? [], AuthoringRules.ToPlan(d), d.Timeout);

@@ -8,7 +8,7 @@ using Scheduler.Infrastructure.Http;
 
 namespace Scheduler.Modules.Runs;
 
-/// <summary>A run with every task instance and each one's attempts (three indexed reads).</summary>
+/// <summary>A run with every task instance (a mapped task's instances with their map_index) and each one's attempts (three indexed reads).</summary>
 internal static class GetRun
 {
     public sealed record Query(long RunId) : IQuery<RunDetails?>;
@@ -20,7 +20,11 @@ internal static class GetRun
             var run = await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.Id == query.RunId, cancellationToken);
             if (run is null)
                 return null;
-            var tasks = await db.TaskInstances.AsNoTracking().Where(t => t.RunId == run.Id).OrderBy(t => t.Id).ToListAsync(cancellationToken);
+            // Own rows first, each mapped task's instances after it in map_index order.
+            var rows = await db.TaskInstances.AsNoTracking().Where(t => t.RunId == run.Id).ToListAsync(cancellationToken);
+            var own = rows.Where(t => t.MapIndex < 0).ToDictionary(t => t.TaskId, t => t.Id, StringComparer.Ordinal);
+            var tasks = rows.OrderBy(t => own.GetValueOrDefault(t.TaskId, t.Id)).ThenBy(t => t.MapIndex).ToList();
+            var instances = tasks.Where(t => t.MapIndex >= 0).ToLookup(t => t.TaskId, t => t.State, StringComparer.Ordinal);
             // By task instance id: the attempts' primary key (task_instance_id, attempt) serves
             // it, where a filter on run_id would scan every attempt ever recorded.
             var ids = tasks.Select(t => t.Id).ToList();
@@ -32,7 +36,9 @@ internal static class GetRun
                 JsonNode.Parse(run.Conf), JsonNode.Parse(run.Params), run.QueuedAt, run.StartedAt, run.FinishedAt, run.CreatedBy, RunTracing.TraceId(run.Traceparent),
                 tasks.Select(t => new TaskInstanceDetails(t.TaskId, t.State, t.Attempt, t.MaxAttempts, t.Pool, t.Priority, t.QueuedAt, t.NotBefore,
                     t.StartedAt, t.FinishedAt, t.WorkerId,
-                    attempts[t.Id].OrderBy(a => a.Attempt).Select(a => new AttemptDetails(a.Attempt, a.State, a.WorkerId, a.Deliveries, a.StartedAt, a.FinishedAt, a.Code, a.Error)).ToList()))
+                    attempts[t.Id].OrderBy(a => a.Attempt).Select(a => new AttemptDetails(a.Attempt, a.State, a.WorkerId, a.Deliveries, a.StartedAt, a.FinishedAt, a.Code, a.Error)).ToList(),
+                    t.MapIndex >= 0 ? t.MapIndex : null,
+                    t.MapIndex < 0 && instances.Contains(t.TaskId) ? MappedSummary.Of(instances[t.TaskId]) : null))
                 .ToList(), run.Reason);
         }
     }

@@ -12,11 +12,12 @@ internal sealed class QueueDepthQuery(NpgsqlDataSource dataSource) : IQueryHandl
 {
     public async ValueTask<IReadOnlyList<QueueDepth>> Handle(GetQueueDepth query, CancellationToken cancellationToken)
     {
+        // An expanded mapped task's own row is 'running' without a worker: it holds no slot.
         await using var cmd = dataSource.CreateCommand("""
             with counts as (
                 select 'queued' as state, pool, count(*) as n from runs.task_instances where state = 'queued' and not constrained group by pool
                 union all select 'queued', pool, count(*) from runs.task_instances where state = 'queued' and constrained group by pool
-                union all select 'running', pool, count(*) from runs.task_instances where state = 'running' group by pool
+                union all select 'running', pool, count(*) from runs.task_instances where state = 'running' and worker_id is not null group by pool
                 union all select 'up_for_retry', pool, count(*) from runs.task_instances where state = 'up_for_retry' group by pool
                 union all select 'waiting', pool, count(*) from runs.task_instances where state = 'waiting' group by pool)
             select s.state, p.pool, coalesce(sum(c.n), 0)::int

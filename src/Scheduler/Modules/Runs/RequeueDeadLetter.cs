@@ -30,7 +30,9 @@ internal static class RequeueDeadLetter
             if (letter.RequeuedAt is not null)
                 return new(Result.AlreadyRequeued);
             var entry = audit.Entry("dead_letter.requeue", AuditTargets.DeadLetter(letter.Id), new() { ["run_id"] = letter.RunId, ["task_id"] = letter.TaskId });
-            var cleared = await operations.ClearAsync(letter.RunId, letter.TaskId, downstream: true, entry, cancellationToken);
+            // A dead instance of a mapped task is requeued alone (with what follows its task).
+            var mapIndex = await db.TaskInstances.Where(t => t.Id == letter.TaskInstanceId).Select(t => (int?)t.MapIndex).SingleOrDefaultAsync(cancellationToken);
+            var cleared = await operations.ClearAsync(letter.RunId, letter.TaskId, downstream: true, mapIndex >= 0 ? mapIndex : null, entry, cancellationToken);
             if (cleared?.Cleared is null)
                 return new(cleared is null ? Result.NotFound : Result.Busy);
             letter.RequeuedAt = clock.GetUtcNow();

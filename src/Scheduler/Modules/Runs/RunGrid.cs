@@ -39,8 +39,8 @@ internal static class RunGrid
             if (runs.Count > 0)
             {
                 await using var cmd = dataSource.CreateCommand(query.TaskIds is null
-                    ? "select run_id, task_id, state from runs.task_instances where run_id = any(@runs)"
-                    : "select run_id, task_id, state from runs.task_instances where run_id = any(@runs) and task_id = any(@tasks)");
+                    ? "select run_id, task_id, state from runs.task_instances where run_id = any(@runs) and map_index = -1"
+                    : "select run_id, task_id, state from runs.task_instances where run_id = any(@runs) and task_id = any(@tasks) and map_index = -1");
                 cmd.Parameters.AddWithValue("runs", runs.Select(r => r.RunId).ToArray());
                 if (query.TaskIds is not null)
                     cmd.Parameters.AddWithValue("tasks", query.TaskIds.ToArray());

@@ -46,7 +46,22 @@ internal sealed record TaskInstanceDetails(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     string? WorkerId,
-    IReadOnlyList<AttemptDetails> Attempts);
+    IReadOnlyList<AttemptDetails> Attempts,
+    int? MapIndex = null,
+    MappedSummary? Mapped = null);
+
+/// <summary>
+/// On a mapped task's own row (docs/authoring.md "Mapping"): how many instances it expanded
+/// into and how many are in each state. The instances follow as rows with <c>map_index</c>.
+/// </summary>
+internal sealed record MappedSummary(int Count, IReadOnlyDictionary<string, int> States)
+{
+    public static MappedSummary Of(IEnumerable<string> instanceStates)
+    {
+        var states = instanceStates.GroupBy(s => s, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        return new MappedSummary(states.Values.Sum(), states);
+    }
+}
 
 internal sealed record AttemptDetails(
     int Attempt,

@@ -76,6 +76,8 @@ internal sealed class TaskInstance
     public DateTimeOffset? FinishedAt { get; set; }
     public string? WorkerId { get; set; }
     public DateTimeOffset? LeaseExpiresAt { get; set; }
+    /// <summary>-1 for a task's own row; 0..n-1 for the instances of a mapped task (migration 0024).</summary>
+    public int MapIndex { get; set; } = -1;
 }
 
 internal sealed class TaskAttempt

@@ -32,6 +32,8 @@ public sealed record DagAuthoring(TimeZoneInfo Zone, Func<DateTimeOffset, DateTi
 public sealed record NotificationRulePlan(IReadOnlyList<string> On, string Channel);
 
 /// <param name="Spec">The task's definition (snake_case JSON), incl. a plugin's own fields.</param>
+/// <param name="MapOver">A mapped task's template that renders to the JSON array it is mapped over; null for a plain task.</param>
+/// <param name="MaxMapLength">The most instances a mapped task may expand into.</param>
 public sealed record TaskPlan(
     string Id,
     string Type,
@@ -44,7 +46,12 @@ public sealed record TaskPlan(
     TimeSpan? Timeout,
     string Pool,
     int Priority,
-    JsonObject Spec);
+    JsonObject Spec,
+    string? MapOver = null,
+    int MaxMapLength = TaskPlan.DefaultMaxMapLength)
+{
+    public const int DefaultMaxMapLength = 1024;
+}
 
 /// <summary>The current version's plan of the DAG with this name, or null.</summary>
 public sealed record GetDagPlan(string Name) : IQuery<DagPlan?>;

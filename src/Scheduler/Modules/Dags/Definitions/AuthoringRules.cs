@@ -14,6 +14,9 @@ namespace Scheduler.Modules.Dags.Definitions;
 /// </summary>
 internal static class AuthoringRules
 {
+    /// <summary>The highest max_map_length a DAG may ask for: instances are rows, inserted in one statement.</summary>
+    public const int MaxMapLengthCap = 100_000;
+
     public static void Apply(AbstractValidator<DagDefinition> validator)
     {
         validator.RuleFor(d => d).Custom((d, ctx) =>
@@ -34,6 +37,18 @@ internal static class AuthoringRules
                     else if (!d.Tasks.Any(t => t?.DependsOn?.Contains(branch.Id!) == true))
                         ctx.AddFailure($"tasks[{i}].branch", "a branch task needs direct downstream tasks to choose from.");
                 }
+            for (var i = 0; i < (d.Tasks?.Count ?? 0); i++)
+                if (d.Tasks![i] is { MapOver: { } mapOver } mapped)
+                {
+                    if (string.IsNullOrWhiteSpace(mapOver))
+                        ctx.AddFailure($"tasks[{i}].map_over", "'map_over' must be a template that renders to a JSON array, e.g. \"{{ params.regions | json }}\".");
+                    else if (!Liquid.TryParse(mapOver, out _, out var error))
+                        ctx.AddFailure($"tasks[{i}].map_over", $"not a valid template: {error}");
+                    if (mapped.Branch == true)
+                        ctx.AddFailure($"tasks[{i}].branch", "a mapped task cannot be a branch task (each instance would choose a way).");
+                }
+                else if (d.Tasks[i] is { MaxMapLength: not null })
+                    ctx.AddFailure($"tasks[{i}].max_map_length", "'max_map_length' applies to a mapped task only; set 'map_over' too.");
             if (d.ParamsSchema is { } schema && !ParamsSchemas.TryBuild(schema, out _, out var schemaError))
                 ctx.AddFailure("params_schema", $"not a valid JSON Schema: {schemaError}");
         });

@@ -40,6 +40,8 @@ internal sealed class DagDefinition
     public List<MaintenanceWindowDefinition>? MaintenanceWindows { get; set; }
     /// <summary>A run (run_type 'asset') is created once each of these assets has a new event; rules in AssetRules.cs.</summary>
     public List<string>? ScheduleOnAssets { get; set; }
+    /// <summary>The default cap on a mapped task's instances (docs/authoring.md "Mapping"); 1,024 when absent.</summary>
+    public int? MaxMapLength { get; set; }
     public List<TaskDefinition>? Tasks { get; set; }
 
     [JsonExtensionData]
@@ -90,6 +92,10 @@ internal sealed class TaskDefinition
     public bool? Branch { get; set; }
     /// <summary>Assets this task updates: each success records one event per URI (docs/scheduling.md, Assets).</summary>
     public List<string>? Outlets { get; set; }
+    /// <summary>A template rendering to a JSON array: one instance of the task per element (docs/authoring.md "Mapping").</summary>
+    public string? MapOver { get; set; }
+    /// <summary>At most this many instances; more fails the task (default: the DAG's, else 1,024).</summary>
+    public int? MaxMapLength { get; set; }
 
     // shell
     public string? Command { get; set; }

@@ -51,6 +51,7 @@ internal sealed partial class DagDefinitionValidator : AbstractValidator<DagDefi
         RuleFor(d => d.MaxCatchupRuns).InclusiveBetween(1, 10_000);
         RuleFor(d => d.MaxActiveRuns).InclusiveBetween(1, 10_000);
         RuleFor(d => d.MaxActiveTasks).InclusiveBetween(1, 100_000);
+        RuleFor(d => d.MaxMapLength).InclusiveBetween(1, AuthoringRules.MaxMapLengthCap);
         RuleFor(d => d.Defaults!).SetValidator(new TaskDefaultsValidator()).When(d => d.Defaults is not null);
         RuleForEach(d => d.Notifications).SetValidator(new NotificationRuleValidator());
         RuleFor(d => d.Sla).InclusiveBetween(TimeSpan.FromSeconds(1), TimeSpan.FromDays(30)).WithMessage("'sla' must be between 1 second and 30 days.");
@@ -230,6 +231,7 @@ internal sealed partial class TaskDefinitionValidator : AbstractValidator<TaskDe
         RuleFor(t => t.TriggerRule).Must(r => r is null || TriggerRules.All.Contains(r))
             .WithMessage(t => $"unknown trigger rule '{t.TriggerRule}'; one of {string.Join(", ", TriggerRules.All)}.");
         RuleForEach(t => t.DependsOn).NotEmpty();
+        RuleFor(t => t.MaxMapLength).InclusiveBetween(1, AuthoringRules.MaxMapLengthCap);
         RetryFields.Apply(this, t => t.Retries, t => t.RetryDelay, t => t.RetryBackoff, t => t.MaxRetryDelay, t => t.Timeout, t => t.Pool, t => t.Priority);
 
         When(t => t.EffectiveType == TaskTypes.Shell, () =>

@@ -5,6 +5,9 @@ namespace Scheduler.Modules.Runs.Contracts;
 /// <summary>
 /// A task instance claimed by a worker: everything needed to run the attempt.
 /// <paramref name="QueuedSeconds"/>: how long it was ready (queued) before this claim started it.
+/// <paramref name="MapIndex"/>: -1 for a task's own row (for a mapped task, the attempt that
+/// renders map_over); 0..n-1 for an instance of a mapped task, which sees <paramref name="MapItem"/>
+/// (JSON text) as <c>item</c>.
 /// </summary>
 public sealed record ClaimedTask(
     long TaskInstanceId,
@@ -18,7 +21,9 @@ public sealed record ClaimedTask(
     string ParamsJson,
     string Pool,
     string? TraceParent = null,
-    double QueuedSeconds = 0);
+    double QueuedSeconds = 0,
+    int MapIndex = -1,
+    string? MapItem = null);
 
 /// <summary>
 /// Claims up to <paramref name="Max"/> queued tasks for the worker, leased for

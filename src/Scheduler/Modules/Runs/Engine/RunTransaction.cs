@@ -10,7 +10,7 @@ namespace Scheduler.Modules.Runs.Engine;
 /// one writer at a time per run (two upstream tasks of a fan-in finishing together cannot
 /// both miss that the other is done). Different runs proceed in parallel.
 /// </summary>
-internal sealed class RunTransaction
+internal sealed partial class RunTransaction
 {
     private readonly NpgsqlConnection _connection;
     private readonly NpgsqlTransaction _tx;
@@ -92,7 +92,7 @@ internal sealed class RunTransaction
         var missing = taskIds.Where(t => !_states.ContainsKey(t)).Distinct().ToArray();
         if (missing.Length > 0)
         {
-            await using var cmd = Command("select task_id, state from runs.task_instances where run_id = @run and task_id = any(@ids)");
+            await using var cmd = Command("select task_id, state from runs.task_instances where run_id = @run and task_id = any(@ids) and map_index = -1");
             cmd.Parameters.AddWithValue("run", RunId);
             cmd.Parameters.AddWithValue("ids", missing);
             await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -106,12 +106,19 @@ internal sealed class RunTransaction
     public void Track(string taskId, string oldState, string newState)
     {
         _states[taskId] = newState;
+        Counted(taskId, oldState, newState);
+    }
+
+    /// <summary>The run's counters, its changes and its queue flags follow a row's move (null: a row just inserted).</summary>
+    private void Counted(string taskId, string? oldState, string newState)
+    {
         Changes.Add((taskId, newState));
-        if (TaskStates.IsFinal(newState) && !TaskStates.IsFinal(oldState))
+        var wasFinal = oldState is null || TaskStates.IsFinal(oldState);
+        if (TaskStates.IsFinal(newState) && !wasFinal)
             _unfinished--;
-        else if (!TaskStates.IsFinal(newState) && TaskStates.IsFinal(oldState))
+        else if (!TaskStates.IsFinal(newState) && wasFinal)
             _unfinished++;
-        _failed += (TaskStates.IsUnsuccessful(newState) ? 1 : 0) - (TaskStates.IsUnsuccessful(oldState) ? 1 : 0);
+        _failed += (TaskStates.IsUnsuccessful(newState) ? 1 : 0) - (oldState is not null && TaskStates.IsUnsuccessful(oldState) ? 1 : 0);
         if (newState == TaskStates.Queued)
         {
             QueuedAny = true;
@@ -127,7 +134,8 @@ internal sealed class RunTransaction
     /// </summary>
     public void HandedOff(IReadOnlySet<string> claimedTaskIds)
     {
-        if (QueuedAny && Changes.Where(c => c.State == TaskStates.Queued).All(c => claimedTaskIds.Contains(c.TaskId)))
+        // Instances of a mapped task share its id, so a hand-off of some says nothing about the rest.
+        if (QueuedAny && !_queuedInstances && Changes.Where(c => c.State == TaskStates.Queued).All(c => claimedTaskIds.Contains(c.TaskId)))
             QueuedAny = QueuedConstrained = false;
     }
 
@@ -139,19 +147,12 @@ internal sealed class RunTransaction
     {
         if (taskIds.Count == 0)
             return [];
-        var timestamps = newState switch
-        {
-            TaskStates.Queued => "queued_at = now(), finished_at = null, not_before = null, started_at = null,",
-            TaskStates.Pending => "queued_at = null, finished_at = null, not_before = null, started_at = null,",
-            _ when TaskStates.IsFinal(newState) => "finished_at = coalesce(finished_at, now()), not_before = null,",
-            _ => "",
-        };
         await using var cmd = Command($"""
             with old as (
                 select id, state from runs.task_instances
-                where run_id = @run and task_id = any(@ids) and state = any(@from)
+                where run_id = @run and task_id = any(@ids) and state = any(@from) and map_index = -1
                 for update)
-            update runs.task_instances ti set {timestamps} state = @state, worker_id = null, lease_expires_at = null, wait_deadline = null, wait_poke = false
+            update runs.task_instances ti set {Timestamps(newState)} state = @state, worker_id = null, lease_expires_at = null, wait_deadline = null, wait_poke = false
             from old where ti.id = old.id
             returning ti.task_id, old.state
             """);
@@ -169,6 +170,16 @@ internal sealed class RunTransaction
         return moved;
     }
 
+    /// <summary>The timestamps a row moving to <paramref name="newState"/> gets, as SET clauses.</summary>
+    private static string Timestamps(string newState) => newState switch
+        {
+            TaskStates.Queued => "queued_at = now(), finished_at = null, not_before = null, started_at = null,",
+            TaskStates.Pending => "queued_at = null, finished_at = null, not_before = null, started_at = null,",
+            TaskStates.Running => "finished_at = null, not_before = null,",
+            _ when TaskStates.IsFinal(newState) => "finished_at = coalesce(finished_at, now()), not_before = null,",
+            _ => "",
+        };
+
     /// <summary>
     /// Decides every pending task downstream of <paramref name="changed"/> by its trigger
     /// rule, and keeps going through what that decides (a skip or upstream failure propagates).
@@ -182,13 +193,17 @@ internal sealed class RunTransaction
             if (candidates.Count == 0)
                 break;
             var states = await StatesAsync(candidates.Concat(candidates.SelectMany(c => Graph.Tasks[c].DependsOn)), ct);
+            // A mapped upstream's instances matter once it has finished, or to a rule that may
+            // fire while it runs (one_success, one_failed); other rules wait on its own row.
+            await InstancesAsync(candidates.Where(c => states.TryGetValue(c, out var s) && s == TaskStates.Pending)
+                .SelectMany(c => Graph.Tasks[c].DependsOn.Where(d => TaskStates.IsFinal(states[d]) || Graph.Tasks[c].TriggerRule is "one_success" or "one_failed")), ct);
             var decided = new Dictionary<TriggerDecision, List<string>>();
             foreach (var candidate in candidates)
             {
                 if (!states.TryGetValue(candidate, out var state) || state != TaskStates.Pending)
                     continue;
                 var task = Graph.Tasks[candidate];
-                var decision = TriggerRuleEvaluator.Evaluate(task.TriggerRule, task.DependsOn.Select(d => states[d]).ToList());
+                var decision = TriggerRuleEvaluator.Evaluate(task.TriggerRule, UpstreamStates(task, states));
                 if (decision == TriggerDecision.Wait)
                     continue;
                 if (!decided.TryGetValue(decision, out var list))

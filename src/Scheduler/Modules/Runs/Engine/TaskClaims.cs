@@ -53,7 +53,7 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
             update runs.task_instances ti
             set state = 'running', attempt = ti.attempt + 1, worker_id = @w, started_at = now(), lease_expires_at = now() + @lease
             from picked where ti.id = picked.id
-            returning ti.id, ti.run_id, ti.task_id, ti.attempt, ti.started_at, ti.pool, ti.queued_at),
+            returning ti.id, ti.run_id, ti.task_id, ti.attempt, ti.started_at, ti.pool, ti.queued_at, ti.map_index, ti.map_item),
         {(events ? Events.RunEvents.TaskEventsCte("claimed", TaskStates.Running) + "," : "")}
         attempts as (
             insert into runs.task_attempts (task_instance_id, attempt, run_id, task_id, worker_id, state, started_at)
@@ -65,7 +65,7 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
                 log = runs.task_attempts.log || case when runs.task_attempts.state = 'waiting' then E'--- poke ---\n'
                                                      else E'\n--- delivered again: the previous worker was lost ---\n' end)
         select c.id, c.run_id, c.task_id, c.attempt, r.dag_id, r.dag_name, r.dag_version, r.logical_date, r.params::text, c.pool, r.traceparent,
-               coalesce(extract(epoch from c.started_at - c.queued_at), 0)::float8
+               coalesce(extract(epoch from c.started_at - c.queued_at), 0)::float8, c.map_index, c.map_item::text
         from claimed c join runs.dag_runs r on r.id = c.run_id
         {(events ? Events.RunEvents.Woken("claimed") : "")}
         """;
@@ -79,7 +79,7 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
         while (await reader.ReadAsync(ct))
             claimed.Add(new ClaimedTask(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt64(4),
                 reader.GetString(5), reader.GetInt32(6), reader.GetFieldValue<DateTimeOffset>(7), reader.GetString(8), reader.GetString(9),
-                reader.IsDBNull(10) ? null : reader.GetString(10), reader.GetDouble(11)));
+                reader.IsDBNull(10) ? null : reader.GetString(10), reader.GetDouble(11), reader.GetInt32(12), reader.IsDBNull(13) ? null : reader.GetString(13)));
         return claimed;
     }
 
@@ -115,7 +115,7 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
 
         var poolFree = new Dictionary<string, int?>();
         await using (var cmd = new NpgsqlCommand("""
-            select p.name, p.slots - (select count(*)::int from runs.task_instances r where r.state = 'running' and r.pool = p.name)
+            select p.name, p.slots - (select count(*)::int from runs.task_instances r where r.state = 'running' and r.worker_id is not null and r.pool = p.name)
             from runs.pools p where p.name = any(@pools)
             """, connection, tx))
         {
@@ -127,7 +127,7 @@ internal sealed class TaskClaims(NpgsqlDataSource dataSource)
         var dagRunning = new Dictionary<long, int>();
         await using (var cmd = new NpgsqlCommand("""
             select r.dag_id, count(*)::int from runs.task_instances ti join runs.dag_runs r on r.id = ti.run_id
-            where ti.state = 'running' and r.dag_id = any(@dags) group by r.dag_id
+            where ti.state = 'running' and ti.worker_id is not null and r.dag_id = any(@dags) group by r.dag_id
             """, connection, tx))
         {
             cmd.Parameters.AddWithValue("dags", candidates.Select(c => c.DagId).Distinct().ToArray());

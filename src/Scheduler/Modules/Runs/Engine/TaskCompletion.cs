@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Npgsql;
 using NpgsqlTypes;
 using Scheduler.Infrastructure.Text;
@@ -19,9 +20,11 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
     /// <summary>Characters of log kept per attempt; the rest is dropped with a marker by the worker.</summary>
     public const int LogCap = 1_000_000;
 
-    private sealed record Current(int Attempt, string? Worker, int MaxAttempts, bool LeaseExpired);
+    private sealed record Current(int Attempt, string? Worker, int MaxAttempts, bool LeaseExpired, int MapIndex);
 
-    private sealed record Decided(CompleteTask Report, TaskDecision Decision);
+    /// <param name="MapIndex">The reported row's: -1 for a task's own row, 0..n-1 for an instance of a mapped task.</param>
+    /// <param name="Expand">The items a mapped task's own attempt rendered: its row stays running and they become its instances.</param>
+    private sealed record Decided(CompleteTask Report, TaskDecision Decision, int MapIndex = -1, JsonArray? Expand = null);
 
     /// <summary>Queued tasks a completion's transaction may claim for the worker that reported it.</summary>
     public sealed record HandOff(string WorkerId, int Max, TimeSpan Lease);
@@ -77,20 +80,20 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
         // A run deleted meanwhile takes its reports with it.
         reports = reports.Where(c => runs.ContainsKey(c.RunId)).ToList();
         var current = new Dictionary<long, Current>();
-        await using (var cmd = new NpgsqlCommand("select id, attempt, worker_id, max_attempts, lease_expires_at < now() from runs.task_instances where id = any(@ids) and state = @from order by id for update", connection, tx))
+        await using (var cmd = new NpgsqlCommand("select id, attempt, worker_id, max_attempts, lease_expires_at < now(), map_index from runs.task_instances where id = any(@ids) and state = @from order by id for update", connection, tx))
         {
             cmd.Parameters.AddWithValue("from", from);
             cmd.Parameters.AddWithValue("ids", reports.Select(c => c.TaskInstanceId).ToArray());
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
-                current[reader.GetInt64(0)] = new(reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt32(3), !reader.IsDBNull(4) && reader.GetBoolean(4));
+                current[reader.GetInt64(0)] = new(reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt32(3), !reader.IsDBNull(4) && reader.GetBoolean(4), reader.GetInt32(5));
         }
         var valid = new List<Decided>();
         var stale = new List<CompleteTask>();
         foreach (var c in reports)
         {
             if (current.TryGetValue(c.TaskInstanceId, out var row) && row.Attempt == c.Attempt && (from == TaskStates.Waiting || row.Worker == c.WorkerId) && decide(c, row, runs) is { } decision)
-                valid.Add(new(c, decision));
+                valid.Add(Expansion(new(c, decision, row.MapIndex), runs[c.RunId]));
             else
                 stale.Add(c);
         }
@@ -119,6 +122,20 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
     }
 
     /// <summary>
+    /// A mapped task's own attempt that succeeded rendered its items (the worker checked them:
+    /// an array, not empty, within max_map_length): the row stays running, without a worker,
+    /// and the items become its instances. Its attempt row records the success and the items.
+    /// </summary>
+    private static Decided Expansion(Decided decided, RunTransaction run)
+    {
+        if (decided.MapIndex >= 0 || decided.Decision.State != TaskStates.Success
+            || run.Graph.Tasks.GetValueOrDefault(decided.Report.TaskId) is not { MapOver: not null }
+            || decided.Report.Output is not { } output || JsonNode.Parse(output) is not JsonArray { Count: > 0 } items)
+            return decided;
+        return decided with { Decision = decided.Decision with { State = TaskStates.Running }, Expand = items };
+    }
+
+    /// <summary>
     /// The tasks' and attempts' rows (and dead letters) in ONE round trip, then the trigger
     /// rules: every statement sent is a wait for the database on the way to the next task.
     /// </summary>
@@ -131,7 +148,7 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
             // comes first (least() ignores nulls); any other end drops the deadline.
             var finish = new NpgsqlBatchCommand("""
                 update runs.task_instances ti
-                set state = v.s, finished_at = case when v.s in ('up_for_retry', 'waiting') then null else now() end,
+                set state = v.s, finished_at = case when v.s in ('up_for_retry', 'waiting', 'running') then null else now() end,
                     wait_deadline = case when v.s = 'waiting' then coalesce(ti.wait_deadline, ti.started_at + v.timeout) end,
                     not_before = case when v.s = 'waiting' then least(v.nb, coalesce(ti.wait_deadline, ti.started_at + v.timeout)) else v.nb end,
                     wait_poke = v.s = 'waiting' and v.poke, worker_id = null, lease_expires_at = null
@@ -158,10 +175,15 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
                 .Select(uri => new Assets.NewAssetEvent(uri, [], runs[v.Report.RunId].DagName, v.Report.RunId, v.Report.TaskId)))
             .ToList();
         await Assets.AssetEventLog.RecordAsync(connection, tx, outletEvents, ct);
-        foreach (var (c, decision) in valid)
+        foreach (var (c, decision, mapIndex, expand) in valid)
         {
             var run = runs[c.RunId];
-            run.Track(c.TaskId, from, decision.State);
+            if (expand is not null)
+                await run.ExpandAsync(c.TaskId, expand, ct);
+            else if (mapIndex >= 0)
+                run.TrackInstance(c.TaskId, mapIndex, from, decision.State);
+            else
+                run.Track(c.TaskId, from, decision.State);
             if (decision.State == TaskStates.UpForRetry)
                 run.AddEvent(NotificationEvents.TaskRetry, $"retry:{c.TaskInstanceId}:{c.Attempt}", c.TaskId, c.Attempt, c.Error);
             else if (decision.State == TaskStates.Failed)
@@ -174,10 +196,13 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
         foreach (var group in valid.Where(v => TaskStates.IsFinal(v.Decision.State)).GroupBy(v => v.Report.RunId))
         {
             var run = runs[group.Key];
-            var final = group.Select(v => v.Report.TaskId).Where(t => run.Graph.Downstream.TryGetValue(t, out var next) && next.Length > 0).ToList();
+            // An instance that finished may finish its mapped task, and may decide a downstream
+            // rule at once (one_failed), so its task's downstream is looked at too.
+            await run.SettleMappedAsync(group.Where(v => v.MapIndex >= 0).Select(v => v.Report.TaskId), ct);
+            var final = group.Select(v => v.Report.TaskId).Distinct().Where(t => run.Graph.Downstream.TryGetValue(t, out var next) && next.Length > 0).ToList();
             // A branch that succeeded skips the direct downstream tasks it does not follow (the
             // worker checked the list); trigger rules then carry the skips on, as in Airflow.
-            foreach (var (branch, _) in group.Where(v => v.Report.Follow is not null && v.Decision.State == TaskStates.Success))
+            foreach (var (branch, _, _, _) in group.Where(v => v.Report.Follow is not null && v.Decision.State == TaskStates.Success))
                 final.AddRange(await run.SetAsync(run.Graph.Downstream[branch.TaskId].Except(branch.Follow!, StringComparer.Ordinal).ToList(), TaskStates.Skipped, [TaskStates.Pending], ct));
             if (final.Count > 0)
                 await run.ResolveDownstreamAsync(final, ct);

@@ -72,6 +72,7 @@ internal sealed class AttemptRunner(
             ["run_id"] = task.RunId,
             ["dag"] = task.DagName,
             ["task_id"] = task.TaskId,
+            ["map_index"] = task.MapIndex < 0 ? null : task.MapIndex,
             ["attempt"] = task.Attempt,
             ["trace_id"] = RunTracing.TraceId(task.TraceParent),
         });
@@ -144,6 +145,8 @@ internal sealed class AttemptRunner(
             var plan = dag?.Tasks.FirstOrDefault(t => t.Id == task.TaskId);
             if (dag is null || plan is null)
                 return new Result(AttemptOutcome.Failed, null, $"Task '{task.TaskId}' is not in version {task.DagVersion} of DAG '{task.DagName}'.");
+            if (plan.MapOver is { } mapOver && task.MapIndex < 0)
+                return await ExpandAsync(task, dag, plan, mapOver, sender, log, stopped);
             if (!executors.TryGet(plan.Type, out var executor))
                 return new Result(AttemptOutcome.Failed, null, $"No executor for task type '{plan.Type}' on worker {worker.Id}.");
             JsonObject spec;
@@ -167,6 +170,37 @@ internal sealed class AttemptRunner(
         {
             return new Result(AttemptOutcome.Cancelled, null, "cancelled before it started");
         }
+    }
+
+    /// <summary>
+    /// A mapped task's own attempt: renders map_over, and its output is the array of items
+    /// (the engine inserts one instance per element when it records this success). An empty
+    /// array skips the task; anything that is not an array, or too long, fails it saying so.
+    /// </summary>
+    private async Task<Result> ExpandAsync(ClaimedTask task, DagPlan dag, TaskPlan plan, string mapOver, ISender sender, AttemptLog log, CancellationToken ct)
+    {
+        string rendered;
+        try
+        {
+            (rendered, log.Secrets) = await templating.RenderMapOverAsync(task, dag, mapOver, sender, ct);
+        }
+        catch (TemplateException e)
+        {
+            return new Result(AttemptOutcome.Failed, null, e.Message);
+        }
+        var expansion = MapOver.Parse(rendered, plan.MaxMapLength);
+        if (expansion.Items is not { } items)
+            return new Result(AttemptOutcome.Failed, null, expansion.Error);
+        var (output, outputError) = TaskTemplating.StoredOutput(items, log.Secrets);
+        if (outputError is not null)
+            return new Result(AttemptOutcome.Failed, null, $"map_over: {outputError}");
+        if (items.Count == 0)
+        {
+            log.WriteLine("--- map_over rendered an empty array: nothing to run, the task is skipped ---");
+            return new Result(AttemptOutcome.Skipped, null, null, output);
+        }
+        log.WriteLine($"--- map_over rendered {items.Count} item(s): instances 0..{items.Count - 1} ---");
+        return new Result(AttemptOutcome.Success, null, null, output);
     }
 
     private async Task<Result> RunExecutorAsync(RunningAttempt attempt, DagPlan dag, TaskPlan plan, JsonObject spec, ITaskExecutor executor, ISender sender, AttemptLog log)
@@ -202,7 +236,9 @@ internal sealed class AttemptRunner(
                 TaskId = task.TaskId,
                 Attempt = task.Attempt,
                 LogicalDate = task.LogicalDate,
-                IdempotencyKey = $"{task.RunId.ToString(CultureInfo.InvariantCulture)}:{task.TaskId}:{task.Attempt.ToString(CultureInfo.InvariantCulture)}",
+                IdempotencyKey = task.MapIndex < 0
+                    ? $"{task.RunId.ToString(CultureInfo.InvariantCulture)}:{task.TaskId}:{task.Attempt.ToString(CultureInfo.InvariantCulture)}"
+                    : $"{task.RunId.ToString(CultureInfo.InvariantCulture)}:{task.TaskId}[{task.MapIndex.ToString(CultureInfo.InvariantCulture)}]:{task.Attempt.ToString(CultureInfo.InvariantCulture)}",
                 Task = spec,
                 Params = JsonNode.Parse(task.ParamsJson)?.AsObject() ?? [],
                 Log = log,

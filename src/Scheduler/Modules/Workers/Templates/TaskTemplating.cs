@@ -29,14 +29,7 @@ internal sealed class TaskTemplating(VariableStore variables)
         var templates = TemplateFields.Find(spec, plan.Type);
         if (templates.Count == 0)
             return (spec, vars.Secrets);
-        var model = Model(task, dag, vars);
-        if (templates.Any(t => t.Text.Contains("outputs", StringComparison.Ordinal)))
-        {
-            var outputs = new JsonObject();
-            foreach (var (id, json) in await sender.Send(new GetRunOutputs(task.RunId), ct))
-                outputs[id] = JsonNode.Parse(json);
-            model["outputs"] = Liquid.ToValue(outputs, "outputs");
-        }
+        var model = await ModelAsync(task, dag, vars, templates.Any(t => t.Text.Contains("outputs", StringComparison.Ordinal)), sender, ct);
         TemplateFields.Visit(spec, plan.Type, (path, text) =>
         {
             try
@@ -49,6 +42,44 @@ internal sealed class TaskTemplating(VariableStore variables)
             }
         });
         return (spec, vars.Secrets);
+    }
+
+    /// <summary>
+    /// A mapped task's <c>map_over</c> rendered with the same variables as its fields (no
+    /// <c>item</c>: it is what decides the items), and the secrets to mask in what is shown of it.
+    /// </summary>
+    public async ValueTask<(string Rendered, IReadOnlyList<string> Secrets)> RenderMapOverAsync(ClaimedTask task, DagPlan dag, string mapOver, ISender sender, CancellationToken ct)
+    {
+        var vars = await variables.GetAsync(ct);
+        var model = await ModelAsync(task, dag, vars, mapOver.Contains("outputs", StringComparison.Ordinal), sender, ct);
+        try
+        {
+            return (Liquid.Render(mapOver, model), vars.Secrets);
+        }
+        catch (TemplateException e)
+        {
+            throw new TemplateException($"template 'map_over': {e.Message}", e);
+        }
+    }
+
+    /// <summary>The variables of a template; upstream outputs are read only when <paramref name="outputs"/> says a template names them.</summary>
+    private static async ValueTask<Dictionary<string, FluidValue>> ModelAsync(ClaimedTask task, DagPlan dag, VariableSet vars, bool outputs, ISender sender, CancellationToken ct)
+    {
+        var model = Model(task, dag, vars);
+        if (outputs)
+        {
+            var values = new JsonObject();
+            foreach (var (id, json) in await sender.Send(new GetRunOutputs(task.RunId), ct))
+                values[id] = JsonNode.Parse(json);
+            model["outputs"] = Liquid.ToValue(values, "outputs");
+        }
+        // An instance of a mapped task sees its element and index; other tasks do not (strict: an error).
+        if (task.MapIndex >= 0)
+        {
+            model["map_index"] = NumberValue.Create(task.MapIndex);
+            model["item"] = Liquid.ToValue(task.MapItem is null ? null : JsonNode.Parse(task.MapItem), "item");
+        }
+        return model;
     }
 
     private static Dictionary<string, FluidValue> Model(ClaimedTask task, DagPlan dag, VariableSet vars)

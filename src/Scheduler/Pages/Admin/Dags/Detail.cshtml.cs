@@ -65,7 +65,7 @@ internal sealed class DagDetailModel : AdminPageModel
             && await Sender.Send(new GetRun.Query(runId), ct) is { } run && run.DagName == Name)
         {
             GraphRun = run;
-            GraphStates = run.Tasks.ToDictionary(t => t.TaskId, t => t.State);
+            GraphStates = run.Tasks.Where(t => t.MapIndex is null).ToDictionary(t => t.TaskId, t => t.State);
         }
         NextFires = (await Sender.Send(new GetDagSchedule.Query(Name, 5, null), ct))?.Fires ?? [];
         if (dag.Definition.ScheduleOnAssets is { Count: > 0 } upstream)
