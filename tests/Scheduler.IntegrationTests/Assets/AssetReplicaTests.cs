@@ -48,8 +48,12 @@ public sealed class AssetReplicaTests : IAsyncLifetime
         await a.PutConsumerAsync("pair", [Orders, Prices]);
 
         var posted = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => (i % 2 == 0 ? a : b).PostEventAsync(i % 4 < 2 ? Orders : Prices)));
-        // A last event of each asset after the storm, so every event ends up consumed by both DAGs.
+        // A last event of each asset after the storm, so every event ends up consumed by both
+        // DAGs. "pair" is paused meanwhile: a scan between the two would let it consume the
+        // last orders event alone, and the last prices event would then wait for another.
+        await a.PostAsync("dags/pair/pause", null).ExpectAsync(HttpStatusCode.OK);
         var last = new[] { await b.PostEventAsync(Orders), await a.PostEventAsync(Prices) };
+        await b.PostAsync("dags/pair/unpause", null).ExpectAsync(HttpStatusCode.OK);
         var all = posted.Concat(last).ToHashSet();
         var orders = (await a.GetAsync("assets/events?uri=" + Uri.EscapeDataString(Orders) + "&limit=500").ExpectAsync(HttpStatusCode.OK))
             .GetProperty("items").EnumerateArray().Select(e => e.GetProperty("id").GetInt64()).ToHashSet();
