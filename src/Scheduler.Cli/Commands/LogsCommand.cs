@@ -21,6 +21,10 @@ public sealed class LogsCommand : AsyncCommand<LogsCommand.Settings>
         [Description("An attempt (default the latest)")]
         public int? Attempt { get; set; }
 
+        [CommandOption("--map-index <N>")]
+        [Description("One instance of a mapped task")]
+        public int? MapIndex { get; set; }
+
         [CommandOption("-f|--follow")]
         [Description("Keep printing until the task ends")]
         public bool Follow { get; set; }
@@ -35,7 +39,7 @@ public sealed class LogsCommand : AsyncCommand<LogsCommand.Settings>
             string log;
             try
             {
-                log = await client.Api.GetTaskLogAsync(settings.RunId, settings.Task, settings.Attempt, cancellationToken);
+                log = await client.Api.GetTaskLogAsync(settings.RunId, settings.Task, settings.Attempt, settings.MapIndex, cancellationToken);
             }
             catch (SchedulerApiException e) when (e.StatusCode == 404 && settings.Follow)
             {
@@ -51,7 +55,7 @@ public sealed class LogsCommand : AsyncCommand<LogsCommand.Settings>
             var task = run.Tasks.FirstOrDefault(t => t.Task_id == settings.Task) ?? throw new FailedException($"run {settings.RunId} has no task '{settings.Task}'.");
             if (Finished.Contains(task.State))
             {
-                var last = await client.Api.GetTaskLogAsync(settings.RunId, settings.Task, settings.Attempt, cancellationToken);
+                var last = await client.Api.GetTaskLogAsync(settings.RunId, settings.Task, settings.Attempt, settings.MapIndex, cancellationToken);
                 if (last.Length > printed)
                     Console.Out.Write(last[printed..]);
                 return task.State == "success" ? ExitCodes.Ok : ExitCodes.Failed;
