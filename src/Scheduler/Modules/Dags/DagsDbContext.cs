@@ -64,6 +64,8 @@ internal sealed class Dag
     /// <summary>The file the current version came from; null once the file was removed.</summary>
     public string? SourcePath { get; set; }
     public string? SourceCommit { get; set; }
+    /// <summary>The owning team (the definition's <c>team</c>), or null.</summary>
+    public string? Team { get; set; }
 }
 
 internal sealed class DagVersion

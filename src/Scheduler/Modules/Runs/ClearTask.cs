@@ -32,5 +32,5 @@ internal static class ClearTask
         .WithName("ClearTask").WithTags("Runs")
         .WithSummary("Rerun a task in its run (?downstream=true: and everything depending on it)")
         .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-        .RequireAuthorization(Policies.Operator);
+        .RequireRunRole(Roles.Operator);
 }
