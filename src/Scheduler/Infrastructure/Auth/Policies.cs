@@ -25,8 +25,8 @@ internal static class Policies
 
     /// <summary>
     /// The gates of team-scoped endpoints (DAGs and their runs, connections, variables, channels,
-    /// monitors): the role globally or in at least one team. The object's own team is checked
-    /// after, by <see cref="TeamGate"/> and the list filters (<see cref="TeamAccess"/>).
+    /// monitors): the role globally, or any team role (<see cref="TeamAccess.MayTry"/>). The
+    /// object's own team is checked after, by <see cref="TeamGate"/> and the list filters.
     /// </summary>
     public const string TeamViewer = "viewer-somewhere";
     public const string TeamOperator = "operator-somewhere";
@@ -40,7 +40,7 @@ internal static class Policies
         options.AddPolicy(Operator, p => p.RequireAuthenticatedUser().RequireRole(Roles.Operator, Roles.Admin));
         options.AddPolicy(Admin, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin));
         foreach (var role in Roles.All)
-            options.AddPolicy(Team(role), p => p.RequireAuthenticatedUser().RequireAssertion(c => TeamAccess.Of(c.User).HasAnywhere(role)));
+            options.AddPolicy(Team(role), p => p.RequireAuthenticatedUser().RequireAssertion(c => TeamAccess.Of(c.User).MayTry(role)));
         // An endpoint that forgets to name a policy is still closed to anonymous callers.
         options.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();
     }

@@ -76,7 +76,11 @@ internal sealed class TeamAccess
     public IReadOnlyList<string>? VisibleTeams =>
         GlobalRole is not null ? null : _teamRoles.Keys.Order(StringComparer.Ordinal).ToList();
 
-    /// <summary>True when the caller's role somewhere (globally or in any team) reaches <paramref name="needed"/>: the gate of team-scoped endpoints.</summary>
-    public bool HasAnywhere(string needed) =>
-        Roles.Rank(GlobalRole) >= Roles.Rank(needed) || _teamRoles.Values.Any(r => Roles.Rank(r) >= Roles.Rank(needed));
+    /// <summary>
+    /// The gate of team-scoped endpoints, before the object is known: a global role that reaches
+    /// <paramref name="needed"/> (as without teams: 403 otherwise, whatever the object), or any
+    /// team role, whose effect depends on the object's team (404 or 403 from <see cref="Decide"/>,
+    /// so a caller of one team learns nothing about another's objects).
+    /// </summary>
+    public bool MayTry(string needed) => Roles.Rank(GlobalRole) >= Roles.Rank(needed) || _teamRoles.Count > 0;
 }
