@@ -14,6 +14,8 @@ internal sealed class StoredVariable
     public string? Description { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+    /// <summary>The owning team, or null.</summary>
+    public string? Team { get; set; }
 }
 
 /// <summary>Every variable's value (decrypted) and the texts to mask in what tasks print.</summary>
