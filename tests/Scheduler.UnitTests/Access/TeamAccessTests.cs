@@ -41,9 +41,10 @@ public sealed class TeamAccessTests
     [Fact]
     public void VisibleTeams_IsNullForGlobalRoles_AndTheTeamsOtherwise()
     {
-        Assert.Null(Caller("viewer").VisibleTeams);
-        Assert.Equal(["a", "b"], Caller(null, ("b", "viewer"), ("a", "operator")).VisibleTeams!);
-        Assert.Empty(Caller(null).VisibleTeams!);
+        Assert.Null(Caller("viewer").VisibleTeams());
+        Assert.Equal(["a"], Caller("viewer", ("a", "admin"), ("b", "operator")).VisibleTeams(Roles.Admin)!);
+        Assert.Equal(["a", "b"], Caller(null, ("b", "viewer"), ("a", "operator")).VisibleTeams()!);
+        Assert.Empty(Caller(null).VisibleTeams()!);
     }
 
     [Fact]

@@ -69,12 +69,16 @@ internal sealed class TeamAccess
     public bool Can(string? team, string needed) => Decide(team, needed) == Decision.Allowed;
 
     /// <summary>
-    /// The teams whose objects a list may show, or null when the caller sees everything (a
-    /// global viewer or more). A caller without a global role sees only objects of these teams,
-    /// never objects without a team. Compute once per request and filter queries with it (in-memory lists: <see cref="CanSee"/>).
+    /// The teams whose objects a list may show, or null when it shows everything (a global role
+    /// of at least <paramref name="needed"/>, the role the list itself needs). Otherwise only
+    /// objects of the teams where the caller's role reaches <paramref name="needed"/>, never
+    /// objects without a team. Compute once per request and filter queries with it (in-memory
+    /// lists: <see cref="CanSee"/>).
     /// </summary>
-    public IReadOnlyList<string>? VisibleTeams =>
-        GlobalRole is not null ? null : _teamRoles.Keys.Order(StringComparer.Ordinal).ToList();
+    public IReadOnlyList<string>? VisibleTeams(string needed = Roles.Viewer) =>
+        Roles.Rank(GlobalRole) >= Roles.Rank(needed)
+            ? null
+            : _teamRoles.Where(t => Roles.Rank(t.Value) >= Roles.Rank(needed)).Select(t => t.Key).Order(StringComparer.Ordinal).ToList();
 
     /// <summary>
     /// The gate of team-scoped endpoints, before the object is known: a global role that reaches

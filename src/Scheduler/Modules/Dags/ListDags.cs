@@ -10,7 +10,7 @@ namespace Scheduler.Modules.Dags;
 
 internal static class ListDags
 {
-    /// <param name="Visible">The teams the caller sees (TeamAccess.VisibleTeams), null: all.</param>
+    /// <param name="Visible">The teams the caller sees (TeamAccess.VisibleTeams()), null: all.</param>
     public sealed record Query(int? Limit, string? Cursor, string? Tag, bool? Paused, string? Q, IReadOnlyList<string>? Visible = null, string? Team = null) : IQuery<Page<DagSummary>>;
 
     public sealed class Validator : AbstractValidator<Query>
@@ -62,7 +62,7 @@ internal static class ListDags
 
     public static RouteHandlerBuilder Map(RouteGroupBuilder dags) => dags
         .MapGet("/", async Task<Ok<Page<DagSummary>>> (ISender sender, HttpContext http, CancellationToken ct, int? limit, string? cursor, string? tag, bool? paused, string? q, string? team) =>
-            TypedResults.Ok(await sender.Send(new Query(limit, cursor, tag, paused, q, TeamAccess.Of(http.User).VisibleTeams, team), ct)))
+            TypedResults.Ok(await sender.Send(new Query(limit, cursor, tag, paused, q, TeamAccess.Of(http.User).VisibleTeams(), team), ct)))
         .WithName("ListDags")
         .WithSummary("List DAGs by name, filtered by tag, paused state, team or a name fragment (q); only the DAGs the caller may see")
         .RequireAuthorization(Policies.TeamViewer);

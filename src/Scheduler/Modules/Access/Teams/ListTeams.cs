@@ -46,7 +46,7 @@ internal static class ListTeams
 
     public static RouteHandlerBuilder Map(RouteGroupBuilder teams) => teams
         .MapGet("/", async Task<Ok<Page<TeamInfo>>> (ISender sender, HttpContext http, CancellationToken ct, int? limit, string? cursor) =>
-            TypedResults.Ok(await sender.Send(new Query(limit, cursor, TeamAccess.Of(http.User).VisibleTeams), ct)))
+            TypedResults.Ok(await sender.Send(new Query(limit, cursor, TeamAccess.Of(http.User).VisibleTeams()), ct)))
         .WithName("ListTeams")
         .WithSummary("List teams (a caller with team roles only sees its own teams)")
         .RequireAuthorization(Policies.TeamViewer);

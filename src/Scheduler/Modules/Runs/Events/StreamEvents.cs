@@ -34,7 +34,7 @@ internal static class StreamEvents
                 resume = position;
             }
             // A caller with team roles only gets the events of its teams' DAGs (as they are when it connects).
-            var visible = TeamAccess.Of(http.User).VisibleTeams is { } teams
+            var visible = TeamAccess.Of(http.User).VisibleTeams() is { } teams
                 ? (await sender.Send(new ListTeamDagNames(teams), requestAborted)).ToHashSet(StringComparer.Ordinal)
                 : null;
             // A stream ends when its client goes or the server stops (the client then reconnects elsewhere).

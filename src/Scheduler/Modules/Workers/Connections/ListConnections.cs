@@ -12,7 +12,7 @@ namespace Scheduler.Modules.Workers.Connections;
 /// <summary>Connections by name, a page at a time; never their secrets.</summary>
 internal static class ListConnections
 {
-    /// <param name="Visible">The teams the caller sees (TeamAccess.VisibleTeams), null: all.</param>
+    /// <param name="Visible">The teams the caller sees (TeamAccess.VisibleTeams(Roles.Admin)), null: all.</param>
     public sealed record Query(int? Limit, string? Cursor, IReadOnlyList<string>? Visible = null) : IQuery<Page<Info>>;
 
     public sealed class Validator : AbstractValidator<Query>
@@ -42,7 +42,7 @@ internal static class ListConnections
 
     public static RouteHandlerBuilder Map(RouteGroupBuilder connections) => connections
         .MapGet("/", async Task<Ok<Page<Info>>> (ISender sender, HttpContext http, CancellationToken ct, int? limit, string? cursor) =>
-            TypedResults.Ok(await sender.Send(new Query(limit, cursor, TeamAccess.Of(http.User).VisibleTeams), ct)))
+            TypedResults.Ok(await sender.Send(new Query(limit, cursor, TeamAccess.Of(http.User).VisibleTeams(Roles.Admin)), ct)))
         .WithName("ListConnections").WithSummary("List connections (never their secrets); a team admin sees its team's")
         .RequireAuthorization(Policies.TeamAdmin);
 }

@@ -13,7 +13,7 @@ namespace Scheduler.Modules.Workers.Variables;
 /// <summary>Variables by name, a page at a time, and one by name; never a secret's value.</summary>
 internal static class ReadVariables
 {
-    /// <param name="Visible">The teams the caller sees (TeamAccess.VisibleTeams), null: all.</param>
+    /// <param name="Visible">The teams the caller sees (TeamAccess.VisibleTeams()), null: all.</param>
     public sealed record ListQuery(int? Limit, string? Cursor, IReadOnlyList<string>? Visible = null) : IQuery<Page<Info>>;
 
     public sealed record GetQuery(string Name) : IQuery<Info?>;
@@ -49,7 +49,7 @@ internal static class ReadVariables
     public static void Map(RouteGroupBuilder variables)
     {
         variables.MapGet("/", async Task<Ok<Page<Info>>> (ISender sender, HttpContext http, CancellationToken ct, int? limit, string? cursor) =>
-                TypedResults.Ok(await sender.Send(new ListQuery(limit, cursor, TeamAccess.Of(http.User).VisibleTeams), ct)))
+                TypedResults.Ok(await sender.Send(new ListQuery(limit, cursor, TeamAccess.Of(http.User).VisibleTeams()), ct)))
             .WithName("ListVariables").WithSummary("List variables (never a secret's value)");
         variables.MapGet("/{name}", async Task<Results<Ok<Info>, ProblemHttpResult>> (string name, ISender sender, CancellationToken ct) =>
                 await sender.Send(new GetQuery(name), ct) is { } info ? TypedResults.Ok(info) : Problems.NotFound($"No variable named '{name}'."))
