@@ -21,5 +21,5 @@ public static class TeamHelpers
     }
 
     public static string Dag(string name, string? team, string command = "true") =>
-        JsonSerializer.Serialize(new { name, team, tasks = new[] { new { id = "a", type = "shell", command } } }, ServerFixture.Json);
+        JsonSerializer.Serialize(new { name, team, cron = "0 3 * * *", catchup = false, tasks = new[] { new { id = "a", type = "shell", command } } }, ServerFixture.Json);
 }

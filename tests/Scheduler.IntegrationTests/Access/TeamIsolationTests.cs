@@ -24,7 +24,7 @@ public sealed class TeamIsolationTests(ServerFixture server) : ServerTest(server
         await a.WaitForRunAsync(runA);
         await b.WaitForRunAsync(runB);
         var backfill = await b.PostJsonAsync("dags/b_orders/backfills", """{"from":"2026-01-01T00:00:00Z","to":"2026-01-02T00:00:00Z","dry_run":false}""")
-            .ExpectOneOfAsync(HttpStatusCode.Created, HttpStatusCode.BadRequest);
+            .ExpectAsync(HttpStatusCode.Created);
 
         foreach (var (me, mine, myRun, other, otherRun) in new[] { (a, "a_orders", runA, "b_orders", runB), (b, "b_orders", runB, "a_orders", runA) })
         {
@@ -38,7 +38,7 @@ public sealed class TeamIsolationTests(ServerFixture server) : ServerTest(server
             Assert.Equal(0, otherRuns.GetProperty("items").GetArrayLength());
             var status = await me.GetAsync($"dags/{other}/status").ExpectAsync(HttpStatusCode.OK);
             Assert.Equal(0, status.GetProperty("items").GetArrayLength());
-            Assert.Equal(1, (await me.GetAsync($"dags/{mine}/runs").ExpectAsync(HttpStatusCode.OK)).GetProperty("items").GetArrayLength());
+            Assert.True((await me.GetAsync($"dags/{mine}/runs").ExpectAsync(HttpStatusCode.OK)).GetProperty("items").GetArrayLength() > 0);
 
             // Reads and acts: 404 with the text a missing object gets.
             await AssertSameAsMissing(me, $"dags/{other}", "dags/no_such_dag");
@@ -60,11 +60,10 @@ public sealed class TeamIsolationTests(ServerFixture server) : ServerTest(server
             await me.GetAsync($"runs/{myRun}").ExpectAsync(HttpStatusCode.OK);
             await me.GetAsync($"runs/{myRun}/tasks/a/logs").ExpectAsync(HttpStatusCode.OK);
         }
-        if (backfill.TryGetProperty("id", out var id))
-        {
-            await AssertSameAsMissing(a, $"backfills/{id.GetInt64()}", "backfills/999999999");
-            await b.GetAsync($"backfills/{id.GetInt64()}").ExpectAsync(HttpStatusCode.OK);
-        }
+        var backfillId = backfill.GetProperty("id").GetInt64();
+        await AssertSameAsMissing(a, $"backfills/{backfillId}", "backfills/999999999");
+        await a.PostAsync($"backfills/{backfillId}/cancel", null).ExpectProblemAsync(HttpStatusCode.NotFound);
+        await b.GetAsync($"backfills/{backfillId}").ExpectAsync(HttpStatusCode.OK);
         // The events stream replays only the caller's DAGs.
         var events = await ReadStreamAsync(a);
         Assert.Contains("a_orders", events);
@@ -85,7 +84,7 @@ public sealed class TeamIsolationTests(ServerFixture server) : ServerTest(server
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "events/stream");
         request.Headers.Add("Last-Event-ID", "0.0");
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(8));
         var text = new System.Text.StringBuilder();
         try
         {
