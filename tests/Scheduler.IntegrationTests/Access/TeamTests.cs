@@ -95,4 +95,21 @@ public sealed class TeamTests(ServerFixture server) : ServerTest(server)
         await adminA.GetAsync("dags/a1").ExpectProblemAsync(HttpStatusCode.NotFound);
         await adminA.DeleteAsync("dags/a1").ExpectProblemAsync(HttpStatusCode.NotFound);
     }
+
+    [Fact]
+    public async Task TeamVariables_AreUndefinedInOtherTeamsDags()
+    {
+        await Server.CreateTeamAsync("a");
+        await Server.CreateTeamAsync("b");
+        await Admin.PutJsonAsync("variables/b_only", """{"value":"for-b","team":"b"}""").ExpectAsync(HttpStatusCode.Created);
+        await Admin.PutJsonAsync("variables/shared", """{"value":"for-all"}""").ExpectAsync(HttpStatusCode.Created);
+        await Admin.PutJsonAsync("dags/a_reads", TeamHelpers.Dag("a_reads", "a", "echo {{ vars.b_only }}")).ExpectAsync(HttpStatusCode.Created);
+        await Admin.PutJsonAsync("dags/b_reads", TeamHelpers.Dag("b_reads", "b", "echo {{ vars.b_only }} {{ vars.shared }}")).ExpectAsync(HttpStatusCode.Created);
+        var a = await Admin.WaitForRunAsync(await Admin.TriggerAsync("a_reads"));
+        var b = await Admin.WaitForRunAsync(await Admin.TriggerAsync("b_reads"));
+        Assert.Equal("failed", a.GetProperty("state").GetString());
+        Assert.Equal("success", b.GetProperty("state").GetString());
+        using var log = await Admin.GetAsync($"runs/{a.GetProperty("run_id").GetInt64()}/tasks/a/logs");
+        Assert.Contains("b_only", await log.Content.ReadAsStringAsync());
+    }
 }

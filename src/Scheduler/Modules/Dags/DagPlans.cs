@@ -111,7 +111,7 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, Ca
                 spec);
         }).ToList();
         return new DagPlan(dagId, d.Name!, version, d.Params?.DeepClone().AsObject() ?? [], d.MaxActiveRuns ?? 16, d.MaxActiveTasks, tasks, d.Sla,
-            d.Notifications?.Select(n => new NotificationRulePlan(n.On ?? [], n.Channel!)).ToList() ?? [], AuthoringRules.ToPlan(d));
+            d.Notifications?.Select(n => new NotificationRulePlan(n.On ?? [], n.Channel!)).ToList() ?? [], AuthoringRules.ToPlan(d), d.Team);
     }
 
     /// <summary>

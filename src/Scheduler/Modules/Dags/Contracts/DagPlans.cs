@@ -17,7 +17,8 @@ public sealed record DagPlan(
     IReadOnlyList<TaskPlan> Tasks,
     TimeSpan? Sla = null,
     IReadOnlyList<NotificationRulePlan>? Notifications = null,
-    DagAuthoring? Authoring = null);
+    DagAuthoring? Authoring = null,
+    string? Team = null);
 
 /// <summary>
 /// What templates and triggers need of a DAG (docs/authoring.md): its zone (for <c>ds</c>), its
