@@ -33,6 +33,7 @@ internal sealed class RunDetailModel(TimeProvider clock) : AdminPageModel
         if (await Sender.Send(new GetRun.Query(Id), ct) is not { } run)
             return NotFound();
         Run = run;
+        await UseDagTeamAsync(run.DagName);
         Pages = Math.Max(1, (run.Tasks.Count + TaskPage - 1) / TaskPage);
         Tp = Math.Clamp(Tp, 0, Pages - 1);
         PageTasks = run.Tasks.Skip(Tp * TaskPage).Take(TaskPage).ToList();
@@ -57,8 +58,15 @@ internal sealed class RunDetailModel(TimeProvider clock) : AdminPageModel
         return Content(log ?? "", "text/plain; charset=utf-8");
     }
 
+    private async Task UseRunTeamAsync()
+    {
+        if (await Sender.Send(new GetRun.Query(Id), HttpContext.RequestAborted) is { } run)
+            await UseDagTeamAsync(run.DagName);
+    }
+
     public async Task<IActionResult> OnPostCancelAsync()
     {
+        await UseRunTeamAsync();
         if (!CanOperate)
             return Forbid();
         var result = await Sender.Send(new CancelRun.Command(Id), HttpContext.RequestAborted);
@@ -73,6 +81,7 @@ internal sealed class RunDetailModel(TimeProvider clock) : AdminPageModel
 
     public async Task<IActionResult> OnPostClearAsync(string task, bool downstream)
     {
+        await UseRunTeamAsync();
         if (!CanOperate)
             return Forbid();
         var result = await Sender.Send(new ClearTask.Command(Id, task, downstream), HttpContext.RequestAborted);
@@ -87,6 +96,7 @@ internal sealed class RunDetailModel(TimeProvider clock) : AdminPageModel
 
     public async Task<IActionResult> OnPostMarkAsync(string task, string state)
     {
+        await UseRunTeamAsync();
         if (!CanOperate)
             return Forbid();
         MarkResult? result = null;
