@@ -137,7 +137,7 @@ internal static class SaveChannel
                 changed.Add("settings." + name);
         if (existing?.DigestCron != command.Digest?.Cron?.Trim())
             changed.Add("digest");
-        if (existing is null || existing.Team != command.Team)
+        if (existing?.Team != command.Team)
             changed.Add("team");
         return changed;
     }

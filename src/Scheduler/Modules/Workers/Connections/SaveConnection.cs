@@ -72,7 +72,7 @@ internal static class SaveConnection
                 changed.Add("description");
             if (row is null || secrets.Unprotect(row.Secret) != command.ConnectionString)
                 changed.Add("connection_string");
-            if (row is null || row.Team != command.Team)
+            if (row?.Team != command.Team)
                 changed.Add("team");
             if (row is null)
                 db.Connections.Add(row = new StoredConnection { Name = command.Name!, Kind = command.Kind!, Secret = "", CreatedAt = now });
