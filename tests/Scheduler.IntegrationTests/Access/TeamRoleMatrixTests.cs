@@ -29,6 +29,8 @@ public sealed class TeamRoleMatrixTests(ServerFixture server) : ServerTest(serve
         await Admin.PutJsonAsync("variables/tm_var", VariableBody).ExpectAsync(HttpStatusCode.Created);
         await Admin.PutJsonAsync("channels/tm_chan", ChannelBody).ExpectAsync(HttpStatusCode.Created);
         await Admin.PutJsonAsync("monitors/tm_mon", MonitorBody).ExpectAsync(HttpStatusCode.Created);
+        var backfill = (await Admin.PostJsonAsync("dags/tm_dag/backfills", """{"from":"2026-01-01T00:00:00Z","to":"2026-01-01T00:00:00Z"}""")
+            .ExpectAsync(HttpStatusCode.Created)).GetProperty("id").GetInt64();
 
         var callers = new List<(string Name, HttpClient Client, string? Global, string? TeamRole, bool OwnTeam)>
         {
@@ -63,6 +65,11 @@ public sealed class TeamRoleMatrixTests(ServerFixture server) : ServerTest(serve
             ("GET", $"runs/{run}/tasks/a/logs", "/api/v1/runs/{runId}/tasks/{taskId}/logs", null, ok),
             ("GET", $"runs/{run}/tasks/a/output", "/api/v1/runs/{runId}/tasks/{taskId}/output", null, ok),
             ("POST", $"runs/{run}/cancel", "/api/v1/runs/{runId}/cancel", null, [HttpStatusCode.OK, HttpStatusCode.Conflict]),
+            ("POST", $"runs/{run}/tasks/a/clear", "/api/v1/runs/{runId}/tasks/{taskId}/clear", null, [HttpStatusCode.OK, HttpStatusCode.Conflict]),
+            ("POST", $"runs/{run}/tasks/a/mark", "/api/v1/runs/{runId}/tasks/{taskId}/mark", """{"state":"success"}""", [HttpStatusCode.OK, HttpStatusCode.Conflict]),
+            ("GET", $"backfills/{backfill}", "/api/v1/backfills/{id}", null, ok),
+            ("POST", $"backfills/{backfill}/cancel", "/api/v1/backfills/{id}/cancel", null, [HttpStatusCode.OK, HttpStatusCode.Conflict]),
+            ("POST", "monitors/tm_mon/token", "/api/v1/monitors/{name}/token", null, ok),
             ("GET", "connections", "/api/v1/connections", null, ok),
             ("GET", "connections/tm_conn", "/api/v1/connections/{name}", null, ok),
             ("PUT", "connections/tm_conn", "/api/v1/connections/{name}", ConnectionBody, ok),
