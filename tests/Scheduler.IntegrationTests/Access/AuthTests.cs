@@ -43,6 +43,10 @@ public sealed class AuthTests(ServerFixture server) : ServerTest(server)
             ("GET", "notifications/rules", "/api/v1/notifications/rules", null, HttpStatusCode.OK),
             ("GET", "dead-letters", "/api/v1/dead-letters", null, HttpStatusCode.OK),
             ("GET", "workers", "/api/v1/workers", null, HttpStatusCode.OK),
+            ("PUT", "teams/auth_team", "/api/v1/teams/{name}", """{"description":"t"}""", HttpStatusCode.Created),
+            ("GET", "teams", "/api/v1/teams", null, HttpStatusCode.OK),
+            ("GET", "teams/auth_team", "/api/v1/teams/{name}", null, HttpStatusCode.OK),
+            ("DELETE", "teams/auth_team", "/api/v1/teams/{name}", null, HttpStatusCode.NoContent),
             ("DELETE", "dags/auth_dag", "/api/v1/dags/{name}", null, HttpStatusCode.NoContent),
         };
         foreach (var (method, path, template, body, allowed) in cases)

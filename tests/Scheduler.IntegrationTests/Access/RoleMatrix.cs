@@ -96,7 +96,96 @@ public static class RoleMatrix
         ["GET /api/v1/audit"] = Admin,
         ["POST /api/v1/secrets/rotate"] = Admin,
         ["POST /api/v1/users/{name}/erase"] = Admin,
+        ["GET /api/v1/teams"] = Viewer,
+        ["GET /api/v1/teams/{name}"] = Viewer,
+        ["PUT /api/v1/teams/{name}"] = Admin,
+        ["DELETE /api/v1/teams/{name}"] = Admin,
     };
+
+    /// <summary>
+    /// How team roles apply (docs/operations.md, Teams); operations not named here take global
+    /// roles only (a caller with team roles only gets 403). <see cref="Scope.Object"/>: one object
+    /// that may belong to a team; the effective role is the higher of the global role and the role
+    /// in the object's team, and a caller with neither gets 404. <see cref="Scope.List"/>: any team
+    /// role may call it and gets its teams' objects. <see cref="Scope.Create"/>: admin in the team
+    /// named in the body.
+    /// </summary>
+    public enum Scope { Global, Object, List, Create }
+
+    public static readonly IReadOnlyDictionary<string, Scope> TeamScopes = new Dictionary<string, Scope>(StringComparer.Ordinal)
+    {
+        ["GET /api/v1/dags"] = Scope.List,
+        ["POST /api/v1/dags/validate"] = Scope.List,
+        ["GET /api/v1/events/stream"] = Scope.List,
+        ["GET /api/v1/dags/{name}/runs"] = Scope.List,
+        ["GET /api/v1/dags/{name}/status"] = Scope.List,
+        ["GET /api/v1/dags/{name}/backfills"] = Scope.List,
+        ["GET /api/v1/connections"] = Scope.List,
+        ["GET /api/v1/variables"] = Scope.List,
+        ["GET /api/v1/channels"] = Scope.List,
+        ["GET /api/v1/monitors"] = Scope.List,
+        ["GET /api/v1/teams"] = Scope.List,
+        ["POST /api/v1/dags"] = Scope.Create,
+        ["POST /api/v1/connections"] = Scope.Create,
+        ["POST /api/v1/channels"] = Scope.Create,
+        ["POST /api/v1/monitors"] = Scope.Create,
+        ["GET /api/v1/teams/{name}"] = Scope.Object,
+        ["GET /api/v1/dags/{name}"] = Scope.Object,
+        ["PUT /api/v1/dags/{name}"] = Scope.Object,
+        ["DELETE /api/v1/dags/{name}"] = Scope.Object,
+        ["POST /api/v1/dags/{name}/pause"] = Scope.Object,
+        ["POST /api/v1/dags/{name}/unpause"] = Scope.Object,
+        ["GET /api/v1/dags/{name}/versions"] = Scope.Object,
+        ["GET /api/v1/dags/{name}/versions/{version}"] = Scope.Object,
+        ["GET /api/v1/dags/{name}/schedule"] = Scope.Object,
+        ["POST /api/v1/dags/{name}/runs"] = Scope.Object,
+        ["POST /api/v1/dags/{name}/backfills"] = Scope.Object,
+        ["GET /api/v1/backfills/{id}"] = Scope.Object,
+        ["POST /api/v1/backfills/{id}/cancel"] = Scope.Object,
+        ["GET /api/v1/runs/{runId}"] = Scope.Object,
+        ["POST /api/v1/runs/{runId}/cancel"] = Scope.Object,
+        ["POST /api/v1/runs/{runId}/tasks/{taskId}/clear"] = Scope.Object,
+        ["POST /api/v1/runs/{runId}/tasks/{taskId}/mark"] = Scope.Object,
+        ["POST /api/v1/runs/{runId}/tasks/{taskId}/signal"] = Scope.Object,
+        ["GET /api/v1/runs/{runId}/tasks/{taskId}/logs"] = Scope.Object,
+        ["GET /api/v1/runs/{runId}/tasks/{taskId}/output"] = Scope.Object,
+        ["GET /api/v1/connections/{name}"] = Scope.Object,
+        ["PUT /api/v1/connections/{name}"] = Scope.Object,
+        ["DELETE /api/v1/connections/{name}"] = Scope.Object,
+        ["GET /api/v1/variables/{name}"] = Scope.Object,
+        ["PUT /api/v1/variables/{name}"] = Scope.Object,
+        ["DELETE /api/v1/variables/{name}"] = Scope.Object,
+        ["GET /api/v1/channels/{name}"] = Scope.Object,
+        ["PUT /api/v1/channels/{name}"] = Scope.Object,
+        ["DELETE /api/v1/channels/{name}"] = Scope.Object,
+        ["POST /api/v1/channels/{name}/test"] = Scope.Object,
+        ["GET /api/v1/monitors/{name}"] = Scope.Object,
+        ["PUT /api/v1/monitors/{name}"] = Scope.Object,
+        ["DELETE /api/v1/monitors/{name}"] = Scope.Object,
+        ["GET /api/v1/monitors/{name}/pings"] = Scope.Object,
+        ["POST /api/v1/monitors/{name}/pause"] = Scope.Object,
+        ["POST /api/v1/monitors/{name}/unpause"] = Scope.Object,
+        ["POST /api/v1/monitors/{name}/token"] = Scope.Object,
+    };
+
+    /// <summary>
+    /// What a caller with only <paramref name="teamRole"/> in one team gets: on an object of that
+    /// team (<paramref name="ownTeam"/>) or of another. Null when allowed, else 403 or 404.
+    /// </summary>
+    public static HttpStatusCode? TeamRefusal(string method, string template, string teamRole, bool ownTeam)
+    {
+        var required = For(method, template);
+        if (required == Token)
+            return null;
+        return TeamScopes.GetValueOrDefault($"{method.ToUpperInvariant()} {template}", Scope.Global) switch
+        {
+            Scope.Global => HttpStatusCode.Forbidden,
+            Scope.List => null,
+            Scope.Create => ownTeam && Rank(teamRole) >= Rank(required) ? null : HttpStatusCode.Forbidden,
+            _ when !ownTeam => HttpStatusCode.NotFound,
+            _ => Rank(teamRole) >= Rank(required) ? null : HttpStatusCode.Forbidden,
+        };
+    }
 
     private static int Rank(string role) => role switch { Viewer => 1, Operator => 2, Admin => 3, _ => 0 };
 

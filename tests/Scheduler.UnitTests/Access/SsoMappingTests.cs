@@ -34,6 +34,15 @@ public sealed class SsoMappingTests
         Assert.Equal("viewer", Standard.GlobalRole(["billing", "sched-viewers"]));
     }
 
+    [Fact]
+    public void TeamRoles_AreTheHighestRolePerTeam_WhenSeveralGroupsMapToOneTeam()
+    {
+        var mapping = Mapping(("billing-view", "billing:viewer"), ("billing-admin", "billing:admin"), ("shop", "shop:operator"), ("all", "viewer"));
+        var roles = mapping.TeamRoles(["billing-view", "billing-admin", "shop", "all"]);
+        Assert.Equal(new Dictionary<string, string> { ["billing"] = "admin", ["shop"] = "operator" }, roles);
+        Assert.Empty(mapping.TeamRoles(["all"]));
+    }
+
     [Theory]
     [InlineData("root")]
     [InlineData("")]

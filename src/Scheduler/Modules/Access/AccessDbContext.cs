@@ -6,6 +6,7 @@ internal sealed class AccessDbContext(DbContextOptions<AccessDbContext> options)
 {
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<User> Users => Set<User>();
+    public DbSet<Team> Teams => Set<Team>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -14,11 +15,18 @@ internal sealed class AccessDbContext(DbContextOptions<AccessDbContext> options)
         {
             e.ToTable("api_keys");
             e.Property(k => k.Id).UseIdentityAlwaysColumn();
+            e.Property(k => k.TeamRoles).HasColumnName("team_roles").HasColumnType("jsonb");
         });
         model.Entity<User>(e =>
         {
             e.ToTable("users");
             e.Property(u => u.Id).UseIdentityAlwaysColumn();
+            e.Property(u => u.TeamRoles).HasColumnName("team_roles").HasColumnType("jsonb");
+        });
+        model.Entity<Team>(e =>
+        {
+            e.ToTable("teams");
+            e.HasKey(t => t.Name);
         });
     }
 }
@@ -27,7 +35,11 @@ internal sealed class ApiKey
 {
     public long Id { get; set; }
     public required string Name { get; set; }
-    public required string Role { get; set; }
+    /// <summary>The global role, or null for a key with team roles only.</summary>
+    public string? Role { get; set; }
+
+    /// <summary>Roles per team, <c>{"team": "role"}</c> as JSON (<see cref="TeamRoleMaps"/>).</summary>
+    public string TeamRoles { get; set; } = "{}";
     public required byte[] KeyHash { get; set; }
     public required string Prefix { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
@@ -48,6 +60,9 @@ internal sealed class User
     public long Id { get; set; }
     public required string Username { get; set; }
     public required string Role { get; set; }
+
+    /// <summary>Roles per team, <c>{"team": "role"}</c> as JSON (<see cref="TeamRoleMaps"/>).</summary>
+    public string TeamRoles { get; set; } = "{}";
     public string? PasswordHash { get; set; }
 
     /// <summary>Where the user signs in: <see cref="UserSources"/>.</summary>
@@ -58,4 +73,14 @@ internal sealed class User
 
     /// <summary>Carried by the sign-in cookie; replaced when the password or role changes, which ends every session issued before.</summary>
     public string SecurityStamp { get; set; } = UserResponses.NewStamp();
+}
+
+/// <summary>A team: objects (DAGs, connections, variables, channels, monitors) may belong to one; keys and users hold roles in it.</summary>
+internal sealed class Team
+{
+    public required string Name { get; set; }
+    public string? Description { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public string? CreatedBy { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
 }

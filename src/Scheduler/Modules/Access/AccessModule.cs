@@ -38,5 +38,10 @@ internal static class AccessModule
         ListApiKeys.Map(keys);
         RevokeApiKey.Map(keys);
         EraseUser.Map(api.MapGroup("/users").WithTags("Users"));
+        var teams = api.MapGroup("/teams").WithTags("Teams");
+        Teams.ListTeams.Map(teams);
+        Teams.GetTeam.Map(teams);
+        Teams.SaveTeam.Map(teams);
+        Teams.DeleteTeam.Map(teams);
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
+using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 
 namespace Scheduler.Modules.Access;
@@ -36,7 +37,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     public const string HeaderName = "X-Api-Key";
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
 
-    internal sealed record CachedKey(long Id, string Name, string Role, DateTimeOffset? ExpiresAt);
+    internal sealed record CachedKey(long Id, string Name, string? Role, DateTimeOffset? ExpiresAt, string TeamRoles);
 
     public static string CacheKey(byte[] hash) => "api-key:" + Convert.ToHexString(hash);
 
@@ -58,7 +59,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         {
             key = await db.ApiKeys.AsNoTracking()
                 .Where(k => k.KeyHash == hash && k.RevokedAt == null)
-                .Select(k => new CachedKey(k.Id, k.Name, k.Role, k.ExpiresAt))
+                .Select(k => new CachedKey(k.Id, k.Name, k.Role, k.ExpiresAt, k.TeamRoles))
                 .SingleOrDefaultAsync(Context.RequestAborted);
             if (key is null)
                 return Failed("Invalid API key.", client);
@@ -67,13 +68,15 @@ internal sealed class ApiKeyAuthenticationHandler(
         if (key!.ExpiresAt is { } expires && expires <= clock.GetUtcNow())
             return Failed("The API key has expired.", client);
 
-        var identity = new ClaimsIdentity(
-            [
-                new Claim(ClaimTypes.Name, key.Name),
-                new Claim(ClaimTypes.Role, key.Role),
-                new Claim("api_key_id", key.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ],
-            SchemeName, ClaimTypes.Name, ClaimTypes.Role);
+        var claims = new List<Claim>
+        {
+            new(ClaimTypes.Name, key.Name),
+            new("api_key_id", key.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        };
+        if (key.Role is not null)
+            claims.Add(new Claim(ClaimTypes.Role, key.Role));
+        claims.AddRange(TeamAccess.Claims(TeamRoleMaps.Parse(key.TeamRoles)));
+        var identity = new ClaimsIdentity(claims, SchemeName, ClaimTypes.Name, ClaimTypes.Role);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
@@ -104,7 +107,9 @@ internal sealed class ApiKeyAuthenticationHandler(
     {
         Response.StatusCode = StatusCodes.Status403Forbidden;
         var role = Context.User.FindFirstValue(ClaimTypes.Role);
-        await Write(403, "Forbidden", $"The role '{role}' does not allow this operation.");
+        await Write(403, "Forbidden", role is null
+            ? "This key has team roles only: they do not allow this operation (a global role is needed)."
+            : $"The role '{role}' does not allow this operation.");
     }
 
     private Task Write(int status, string title, string detail) =>

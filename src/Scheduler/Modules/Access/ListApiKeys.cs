@@ -10,7 +10,8 @@ namespace Scheduler.Modules.Access;
 
 internal static class ListApiKeys
 {
-    public sealed record KeyInfo(long Id, string Name, string Role, string Prefix, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt);
+    public sealed record KeyInfo(long Id, string Name, string? Role, string Prefix, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt,
+        IReadOnlyDictionary<string, string> Roles);
 
     public sealed record Query(int? Limit, string? Cursor) : IQuery<Page<KeyInfo>>;
 
@@ -30,12 +31,12 @@ internal static class ListApiKeys
             var limit = query.Limit ?? Cursor.DefaultLimit;
             Cursor.TryDecodeId(query.Cursor, out var after);
             var afterId = after ?? 0;
-            var items = await db.ApiKeys.AsNoTracking()
+            var rows = await db.ApiKeys.AsNoTracking()
                 .Where(k => k.Id > afterId)
                 .OrderBy(k => k.Id)
                 .Take(limit + 1)
-                .Select(k => new KeyInfo(k.Id, k.Name, k.Role, k.Prefix, k.CreatedAt, k.CreatedBy, k.ExpiresAt, k.RevokedAt))
                 .ToListAsync(cancellationToken);
+            var items = rows.Select(k => new KeyInfo(k.Id, k.Name, k.Role, k.Prefix, k.CreatedAt, k.CreatedBy, k.ExpiresAt, k.RevokedAt, TeamRoleMaps.Parse(k.TeamRoles))).ToList();
             return Cursor.ToPage(items, limit, k => k.Id.ToString(CultureInfo.InvariantCulture));
         }
     }

@@ -34,13 +34,15 @@ internal static class UserResponses
         return admins.Count > 0 && admins.All(a => a.Id == userId);
     }
 
-    public sealed record UserInfo(long Id, string Username, string Role, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset UpdatedAt, string SecurityStamp, string Source);
+    /// <param name="Roles">Roles per team (from SSO group mappings <c>team:role</c>), besides the global <paramref name="Role"/>.</param>
+    public sealed record UserInfo(long Id, string Username, string Role, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset UpdatedAt, string SecurityStamp, string Source,
+        IReadOnlyDictionary<string, string>? Roles = null);
 
     public static readonly PasswordHasher<User> Hasher = new();
 
     public static string Hash(string password) => Hasher.HashPassword(null!, password);
 
-    public static UserInfo ToInfo(User u) => new(u.Id, u.Username, u.Role, u.CreatedAt, u.CreatedBy, u.UpdatedAt, u.SecurityStamp, u.Source);
+    public static UserInfo ToInfo(User u) => new(u.Id, u.Username, u.Role, u.CreatedAt, u.CreatedBy, u.UpdatedAt, u.SecurityStamp, u.Source, TeamRoleMaps.Parse(u.TeamRoles));
 
     /// <summary>A fresh security stamp: 128 random bits, so no old cookie can match it by chance.</summary>
     public static string NewStamp() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));

@@ -14,7 +14,7 @@ internal static class CreateDag
 
     public sealed class Validator : AbstractValidator<Command>
     {
-        public Validator(DagDefinitionValidator definition) => DagDefinitionValidator.Include(this, definition, c => c.Definition);
+        public Validator(DagDefinitionValidator definition, ISender sender) => DagDefinitionValidator.Include(this, definition, c => c.Definition, sender);
     }
 
     /// <summary>Returns null when the name is taken (the unique key decides, not a pre-check).</summary>
@@ -31,6 +31,8 @@ internal static class CreateDag
     public static RouteHandlerBuilder Map(RouteGroupBuilder dags) => dags
         .MapPost("/", async Task<Results<Created<DagDetails>, ProblemHttpResult>> (DagDefinition definition, ISender sender, HttpContext http, CancellationToken ct) =>
         {
+            if (TeamGate.CreateRefusal(http, definition.Team) is { } refused)
+                return refused;
             var created = await sender.Send(new Command(definition, http.User.Identity?.Name), ct);
             if (created is not null)
                 return TypedResults.Created($"/api/v1/dags/{created.Name}", created);
@@ -42,5 +44,6 @@ internal static class CreateDag
         .WithSummary("Create a DAG")
         .WithDescription("Validates and stores a new DAG as version 1. 409 when the name exists.")
         .ProducesProblem(StatusCodes.Status409Conflict)
-        .RequireAuthorization(Policies.Admin);
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .RequireAuthorization(Policies.TeamAdmin);
 }

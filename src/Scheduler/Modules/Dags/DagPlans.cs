@@ -113,7 +113,7 @@ internal sealed class DagPlans(DagsDbContext db, NpgsqlDataSource dataSource, Ca
                 t.MaxMapLength ?? d.MaxMapLength ?? TaskPlan.DefaultMaxMapLength);
         }).ToList();
         return new DagPlan(dagId, d.Name!, version, d.Params?.DeepClone().AsObject() ?? [], d.MaxActiveRuns ?? 16, d.MaxActiveTasks, tasks, d.Sla,
-            d.Notifications?.Select(n => new NotificationRulePlan(n.On ?? [], n.Channel!)).ToList() ?? [], AuthoringRules.ToPlan(d), d.Timeout);
+            d.Notifications?.Select(n => new NotificationRulePlan(n.On ?? [], n.Channel!)).ToList() ?? [], AuthoringRules.ToPlan(d), d.Timeout, d.Team);
     }
 
     /// <summary>

@@ -21,6 +21,10 @@ internal sealed record DagDetails(
     DateTimeOffset UpdatedAt,
     DagDefinition Definition)
 {
+    /// <summary>The owning team, or null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public string? Team { get; init; }
+
     /// <summary>Where the DAG comes from when a git repository owns it; absent for REST DAGs.</summary>
     public DagSource? Source { get; init; }
 }
@@ -45,7 +49,11 @@ internal sealed record DagSummary(
     int TaskCount,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? NextRunAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LastRunState,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public string? Team { get; init; }
+}
 
 internal static class DagMapping
 {
@@ -55,6 +63,7 @@ internal static class DagMapping
         dag.CreatedAt, dag.UpdatedAt, CanonicalJson.Deserialize(dag.Definition))
     {
         Source = dag.SourceRepository is null ? null : new DagSource(dag.SourceRepository, dag.SourceCommit, dag.SourcePath),
+        Team = dag.Team,
     };
 
     public static string? IntervalText(long? seconds) =>
@@ -66,6 +75,7 @@ internal static class DagMapping
         var d = prepared.Definition;
         dag.Description = d.Description;
         dag.Owner = d.Owner;
+        dag.Team = d.Team;
         dag.Tags = d.Tags?.Distinct().ToArray() ?? [];
         dag.Hash = prepared.Hash;
         dag.Definition = prepared.Canonical;

@@ -69,6 +69,8 @@ internal sealed class Dag
     public string[] ScheduleOnAssets { get; set; } = [];
     /// <summary>The current version's task outlets, <c>[{"task", "uri"}]</c>.</summary>
     public string Outlets { get; set; } = "[]";
+    /// <summary>The owning team (the definition's <c>team</c>), or null.</summary>
+    public string? Team { get; set; }
 }
 
 internal sealed class DagVersion

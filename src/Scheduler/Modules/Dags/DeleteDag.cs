@@ -5,6 +5,8 @@ using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Audit.Contracts;
 
+using Scheduler.Modules.Dags.Contracts;
+
 namespace Scheduler.Modules.Dags;
 
 /// <summary>
@@ -67,5 +69,5 @@ internal static class DeleteDag
         .WithSummary("Delete a DAG and stop its schedule (refused while it has active runs)")
         .ProducesProblem(StatusCodes.Status404NotFound)
         .ProducesProblem(StatusCodes.Status409Conflict)
-        .RequireAuthorization(Policies.Admin);
+        .RequireDagRole(Roles.Admin);
 }

@@ -5,6 +5,8 @@ using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Runs.Contracts;
 
+using Scheduler.Modules.Dags.Contracts;
+
 namespace Scheduler.Modules.Dags;
 
 internal static class GetDag
@@ -29,5 +31,5 @@ internal static class GetDag
         .WithName("GetDag")
         .WithSummary("Get a DAG: definition, current version, paused, next run time")
         .ProducesProblem(StatusCodes.Status404NotFound)
-        .RequireAuthorization(Policies.Viewer);
+        .RequireDagRole(Roles.Viewer);
 }

@@ -9,6 +9,8 @@ using System.Text.Json.Serialization;
 using Scheduler.Modules.Dags.Calendars;
 using Scheduler.Modules.Dags.Scheduling;
 
+using Scheduler.Modules.Dags.Contracts;
+
 namespace Scheduler.Modules.Dags;
 
 /// <summary>
@@ -83,5 +85,5 @@ internal static class GetDagSchedule
         .WithName("GetDagSchedule")
         .WithSummary("The next N fire times (UTC instants) from now or from ?from=")
         .ProducesProblem(StatusCodes.Status404NotFound)
-        .RequireAuthorization(Policies.Viewer);
+        .RequireDagRole(Roles.Viewer);
 }

@@ -7,6 +7,8 @@ using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Dags.Definitions;
 
+using Scheduler.Modules.Dags.Contracts;
+
 namespace Scheduler.Modules.Dags;
 
 /// <summary>Version history, newest first, and any one version's full definition.</summary>
@@ -68,12 +70,12 @@ internal static class ListDagVersions
             .WithName("ListDagVersions")
             .WithSummary("Version history of a DAG, newest first")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .RequireAuthorization(Policies.Viewer);
+            .RequireDagRole(Roles.Viewer);
         dags.MapGet("/{name}/versions/{version:int}", async Task<Results<Ok<VersionDetails>, ProblemHttpResult>> (string name, int version, ISender sender, CancellationToken ct) =>
                 await sender.Send(new GetOne(name, version), ct) is { } v ? TypedResults.Ok(v) : Problems.NotFound($"DAG '{name}' has no version {version}."))
             .WithName("GetDagVersion")
             .WithSummary("One version of a DAG with its full definition")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .RequireAuthorization(Policies.Viewer);
+            .RequireDagRole(Roles.Viewer, http => $"DAG '{http.GetRouteValue("name")}' has no version {http.GetRouteValue("version")}.");
     }
 }

@@ -6,6 +6,8 @@ using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Modules.Dags.Definitions;
 
+using Scheduler.Modules.Dags.Contracts;
+
 namespace Scheduler.Modules.Dags;
 
 /// <summary>
@@ -51,6 +53,6 @@ internal static class PauseDag
                 .WithName(paused ? "PauseDag" : "UnpauseDag")
                 .WithSummary(paused ? "Pause a DAG: no new runs are scheduled" : "Unpause a DAG: scheduling resumes from now")
                 .ProducesProblem(StatusCodes.Status404NotFound)
-                .RequireAuthorization(Policies.Operator);
+                .RequireDagRole(Roles.Operator);
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Dags.Contracts;
 using Scheduler.Modules.Dags.Definitions;
 
 namespace Scheduler.Modules.Dags;
@@ -24,9 +25,9 @@ internal static class UpsertDag
 
     public sealed class Validator : AbstractValidator<Command>
     {
-        public Validator(DagDefinitionValidator definition)
+        public Validator(DagDefinitionValidator definition, ISender sender)
         {
-            DagDefinitionValidator.Include(this, definition, c => c.Definition);
+            DagDefinitionValidator.Include(this, definition, c => c.Definition, sender);
             RuleFor(c => c.Definition!.Name).Equal(c => c.Name)
                 .WithMessage(c => $"'name' in the body ('{c.Definition!.Name}') differs from the name in the URL ('{c.Name}').")
                 .OverridePropertyName("name")
@@ -88,6 +89,8 @@ internal static class UpsertDag
         .MapPut("/{name}", async Task<Results<Created<DagDetails>, Ok<DagDetails>, ProblemHttpResult>> (string name, DagDefinition definition, ISender sender, HttpContext http, CancellationToken ct) =>
         {
             definition.Name ??= name;
+            if (TeamGate.CreateRefusal(http, definition.Team) is { } refused)
+                return refused;
             var result = await sender.Send(new Command(name, definition, http.User.Identity?.Name), ct);
             if (result.OwnedBy is { } owner)
                 return Problems.Conflict(DagStore.OwnedMessage(name, owner));
@@ -99,5 +102,6 @@ internal static class UpsertDag
         .WithSummary("Create or replace a DAG")
         .WithDescription("201 when created, 200 when replaced or unchanged. A changed definition becomes a new version; an identical one creates none.")
         .ProducesProblem(StatusCodes.Status409Conflict)
-        .RequireAuthorization(Policies.Admin);
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .RequireDagRole(Roles.Admin);
 }

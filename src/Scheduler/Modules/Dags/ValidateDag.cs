@@ -15,7 +15,7 @@ internal static class ValidateDag
 
     public sealed class Validator : AbstractValidator<Command>
     {
-        public Validator(DagDefinitionValidator definition) => DagDefinitionValidator.Include(this, definition, c => c.Definition);
+        public Validator(DagDefinitionValidator definition, ISender sender) => DagDefinitionValidator.Include(this, definition, c => c.Definition, sender);
     }
 
     public sealed class Handler : ICommandHandler<Command, Response>
@@ -32,5 +32,5 @@ internal static class ValidateDag
             TypedResults.Ok(await sender.Send(new Command(definition), ct)))
         .WithName("ValidateDag")
         .WithSummary("Validate a definition without storing it")
-        .RequireAuthorization(Policies.Viewer);
+        .RequireAuthorization(Policies.TeamViewer);
 }

@@ -88,14 +88,15 @@ internal static class NotificationsModule
 
     public static void MapNotifications(this RouteGroupBuilder api)
     {
-        var channels = api.MapGroup("/channels").WithTags("Notifications").RequireAuthorization(Policies.Admin);
+        // Team-scoped: each endpoint names its role (a team admin manages its team's channels).
+        var channels = api.MapGroup("/channels").WithTags("Notifications");
         SaveChannel.Map(channels);
         ListChannels.Map(channels);
         GetChannel.Map(channels);
         DeleteChannel.Map(channels);
         TestChannel.Map(channels);
         Deliveries.Map(api);
-        var monitors = api.MapGroup("/monitors").WithTags("Monitors").RequireAuthorization(Policies.Viewer);
+        var monitors = api.MapGroup("/monitors").WithTags("Monitors").RequireAuthorization(Policies.TeamViewer);
         SaveMonitor.Map(monitors);
         ListMonitors.Map(monitors);
         GetMonitor.Map(monitors);

@@ -31,5 +31,5 @@ internal static class CancelRun
         .WithName("CancelRun").WithTags("Runs")
         .WithSummary("Cancel a run: queued tasks are cancelled, running ones are stopped")
         .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-        .RequireAuthorization(Policies.Operator);
+        .RequireRunRole(Roles.Operator);
 }

@@ -43,5 +43,5 @@ internal static class ClearTask
         .WithName("ClearTask").WithTags("Runs")
         .WithSummary("Rerun a task in its run (?downstream=true: and everything depending on it; ?map_index=N: one instance of a mapped task)")
         .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-        .RequireAuthorization(Policies.Operator);
+        .RequireRunRole(Roles.Operator);
 }

@@ -50,5 +50,5 @@ internal static class GetRun
         .WithTags("Runs")
         .WithSummary("A run: state, pinned DAG version, every task instance with its attempts")
         .ProducesProblem(StatusCodes.Status404NotFound)
-        .RequireAuthorization(Policies.Viewer);
+        .RequireRunRole(Roles.Viewer);
 }

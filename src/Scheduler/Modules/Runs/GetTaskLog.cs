@@ -34,5 +34,6 @@ internal static class GetTaskLog
         .WithName("GetTaskLog").WithTags("Runs")
         .WithSummary("The log text of a task attempt (?attempt=N, default the latest; ?map_index=N: an instance of a mapped task)")
         .ProducesProblem(StatusCodes.Status404NotFound)
-        .RequireAuthorization(Policies.Viewer);
+        .RequireRunRole(Roles.Viewer, (http, runId) =>
+            $"No log for task '{http.GetRouteValue("taskId")}' of run {runId}{(http.Request.Query["attempt"] is { Count: > 0 } a && int.TryParse(a[0], System.Globalization.CultureInfo.InvariantCulture, out var n) ? $", attempt {n}" : "")}.");
 }

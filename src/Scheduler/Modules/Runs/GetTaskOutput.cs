@@ -77,5 +77,5 @@ internal static class GetTaskOutput
         .WithName("GetTaskOutput").WithTags("Runs")
         .WithSummary("The JSON output of a task (its latest attempt that produced one; a mapped task's: its instances' in order; ?map_index=N: one instance's)")
         .ProducesProblem(StatusCodes.Status404NotFound)
-        .RequireAuthorization(Policies.Viewer);
+        .RequireRunRole(Roles.Viewer, (http, runId) => $"No output for task '{http.GetRouteValue("taskId")}' of run {runId}.");
 }

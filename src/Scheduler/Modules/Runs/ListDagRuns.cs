@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Dags.Contracts;
 
 namespace Scheduler.Modules.Runs;
 
@@ -57,6 +58,6 @@ internal static class ListDagRuns
                 .WithName(path.EndsWith("status") ? "GetDagStatus" : "ListDagRuns")
                 .WithTags("Runs")
                 .WithSummary("Run history of a DAG, newest first (filter by state)")
-                .RequireAuthorization(Policies.Viewer);
+                .RequireDagRole(Roles.Viewer, hidden: () => TypedResults.Ok(new Page<RunSummary>([], null)));
     }
 }

@@ -46,5 +46,5 @@ internal static class MarkTask
         .WithName("MarkTask").WithTags("Runs")
         .WithSummary("Mark a task success or failed; downstream tasks follow")
         .ProducesProblem(StatusCodes.Status404NotFound)
-        .RequireAuthorization(Policies.Operator);
+        .RequireRunRole(Roles.Operator);
 }

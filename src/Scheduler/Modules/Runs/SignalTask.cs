@@ -49,5 +49,5 @@ internal static class SignalTask
         .WithName("SignalTask").WithTags("Runs")
         .WithSummary("Finish a waiting task (a signal wait); the optional JSON body becomes its output")
         .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-        .RequireAuthorization(Policies.Operator);
+        .RequireRunRole(Roles.Operator);
 }

@@ -83,5 +83,5 @@ internal static class TriggerDagRun
         .WithSummary("Trigger a run of a DAG, with optional conf and logical_date")
         .ProducesProblem(StatusCodes.Status404NotFound)
         .ProducesProblem(StatusCodes.Status409Conflict)
-        .RequireAuthorization(Policies.Operator);
+        .RequireDagRole(Roles.Operator);
 }

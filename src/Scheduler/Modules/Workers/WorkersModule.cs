@@ -67,16 +67,17 @@ internal static class WorkersModule
     public static void MapWorkers(this RouteGroupBuilder api)
     {
         ListWorkers.Map(api);
-        var connections = api.MapGroup("/connections").WithTags("Connections").RequireAuthorization(Policies.Admin);
+        // Team-scoped: each endpoint names its role (a team admin manages its team's connections).
+        var connections = api.MapGroup("/connections").WithTags("Connections");
         SaveConnection.Map(connections);
         ListConnections.Map(connections);
         GetConnection.Map(connections);
         DeleteConnection.Map(connections);
         // Reading needs a viewer (a secret's value is never shown); changing one an admin, as for connections.
-        var variables = api.MapGroup("/variables").WithTags("Variables").RequireAuthorization(Policies.Viewer);
+        var variables = api.MapGroup("/variables").WithTags("Variables").RequireAuthorization(Policies.TeamViewer);
         ReadVariables.Map(variables);
-        SaveVariable.Map(variables).RequireAuthorization(Policies.Admin);
-        DeleteVariable.Map(variables).RequireAuthorization(Policies.Admin);
+        SaveVariable.Map(variables);
+        DeleteVariable.Map(variables);
         RotateSecrets.Map(api.MapGroup("/secrets").WithTags("Secrets").RequireAuthorization(Policies.Admin));
     }
 }

@@ -16,6 +16,9 @@ internal abstract class AdminPageModel : PageModel
 
     public string Role => User.FindFirstValue(ClaimTypes.Role) ?? "";
 
+    /// <summary>The team of the DAG (or run) the page shows, so its actions follow the user's role there (TeamAccess).</summary>
+    protected string? ObjectTeam { get; set; }
+
     public bool CanOperate => Allowed(Roles.Operator);
 
     public bool IsAdmin => Allowed(Roles.Admin);
@@ -29,7 +32,12 @@ internal abstract class AdminPageModel : PageModel
 
     public List<FieldError> Errors { get; } = [];
 
-    protected bool Allowed(string role) => Roles.Rank(Role) >= Roles.Rank(role);
+    /// <summary>The signed-in user's effective role on the page's object (<see cref="ObjectTeam"/>; none: the global role) reaches <paramref name="role"/>.</summary>
+    protected bool Allowed(string role) => TeamAccess.Of(User).Can(ObjectTeam, role);
+
+    /// <summary>Sets <see cref="ObjectTeam"/> to the team of <paramref name="dag"/> (before an action is checked).</summary>
+    protected async Task UseDagTeamAsync(string dag) =>
+        ObjectTeam = (await Sender.Send(new Scheduler.Modules.Dags.Contracts.GetDagTeams([dag]), HttpContext.RequestAborted)).GetValueOrDefault(dag);
 
     /// <summary>Runs a command; a validation failure becomes <see cref="Errors"/> (keyed like the API's problem documents).</summary>
     protected async Task<bool> TrySendAsync(Func<Task> action)

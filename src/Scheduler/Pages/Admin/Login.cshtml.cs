@@ -84,7 +84,7 @@ internal sealed class LoginModel : AdminPageModel
             Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Page();
         }
-        await HttpContext.SignInAsync(AdminCookie.Scheme, AdminCookie.Principal(user.Id, user.Username, user.Role, user.SecurityStamp));
+        await HttpContext.SignInAsync(AdminCookie.Scheme, AdminCookie.Principal(user.Id, user.Username, user.Role, user.SecurityStamp, user.Roles));
         return LocalRedirect(Target());
     }
 

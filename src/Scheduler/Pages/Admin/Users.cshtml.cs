@@ -63,7 +63,7 @@ internal sealed class UsersModel : AdminPageModel
         // The change ended every session of the user, this one too when it was yours: sign in
         // again with the new stamp, so changing your own password does not sign you out.
         if (AdminCookie.UserId(User) == id && result.User is { } me)
-            await HttpContext.SignInAsync(AdminCookie.Scheme, AdminCookie.Principal(me.Id, me.Username, me.Role, me.SecurityStamp));
+            await HttpContext.SignInAsync(AdminCookie.Scheme, AdminCookie.Principal(me.Id, me.Username, me.Role, me.SecurityStamp, me.Roles));
         Flash = $"Saved user {result.User!.Username}.";
         return Redirect("/admin/users");
     }

@@ -40,7 +40,7 @@ public sealed class LdapSignInTests(ServerFixture server) : ServerTest(server), 
             ["Auth:Ldap:GroupMappings:sched-ops"] = "operator",
             ["Auth:Ldap:GroupMappings:sched-viewers"] = "viewer",
             ["Auth:Ldap:GroupMappings:sched-admins"] = "admin",
-            ["Auth:Ldap:GroupMappings:billing"] = "billing:admin", // a team grant: no global role until teams exist
+            ["Auth:Ldap:GroupMappings:billing"] = "billing:admin", // a team grant: admin in team billing, no global role
         };
         if (search)
         {
@@ -134,6 +134,26 @@ public sealed class LdapSignInTests(ServerFixture server) : ServerTest(server), 
         Assert.Equal(HttpStatusCode.Redirect, ended.StatusCode);
         first.Dispose();
         second.Dispose();
+    }
+
+    [Fact]
+    public async Task TeamGroup_GrantsTheTeamRole_BesidesTheGlobalRole()
+    {
+        await Server.CreateTeamAsync("billing");
+        // billing alone gives no global role: refused.
+        var (refused, _, none) = await SignInAsync("eve", "eve-directory-pw");
+        none.Dispose();
+        Assert.Equal(HttpStatusCode.Forbidden, refused);
+        _slapd.SetMember("sched-viewers", "eve", member: true);
+        var (status, _, session) = await SignInAsync("eve", "eve-directory-pw");
+        session.Dispose();
+        Assert.Equal(HttpStatusCode.Redirect, status);
+        Assert.Equal(("ldap", "viewer"), await RowAsync("eve"));
+        Assert.Equal("{\"billing\": \"admin\"}", await TestDatabase.ScalarAsync<string>("select team_roles::text from access.users where username = 'eve'"));
+        _slapd.SetMember("billing", "eve", member: false);
+        (status, _, session) = await SignInAsync("eve", "eve-directory-pw");
+        session.Dispose();
+        Assert.Equal("{}", await TestDatabase.ScalarAsync<string>("select team_roles::text from access.users where username = 'eve'"));
     }
 
     [Fact]

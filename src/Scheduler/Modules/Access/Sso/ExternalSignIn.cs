@@ -41,7 +41,8 @@ internal static class ExternalSignIn
 {
     public const int MaxUsernameLength = 200;
 
-    public sealed record Command(string Source, string? Username, string? Role) : ICommand<(SsoOutcome Outcome, UserInfo? User)>;
+    /// <param name="TeamRoles">Roles per team from the groups' <c>team:role</c> mappings; roles in teams that do not exist are dropped.</param>
+    public sealed record Command(string Source, string? Username, string? Role, IReadOnlyDictionary<string, string>? TeamRoles = null) : ICommand<(SsoOutcome Outcome, UserInfo? User)>;
 
     /// <summary>A provider's username is shown and stored as is: printable, without spaces at the ends, at most 200 characters.</summary>
     public static bool IsUsableUsername(string? username) =>
@@ -97,9 +98,12 @@ internal static class ExternalSignIn
                     AdminCookieSetup.Forget(cache, user.Id);
                 return (SsoOutcome.NoRole, null);
             }
+            var teamNames = command.TeamRoles?.Keys.ToList() ?? [];
+            var known = teamNames.Count == 0 ? [] : await db.Teams.AsNoTracking().Where(t => teamNames.Contains(t.Name)).Select(t => t.Name).ToListAsync(cancellationToken);
+            var teamRoles = TeamRoleMaps.Serialize(command.TeamRoles?.Where(t => known.Contains(t.Key)).ToDictionary());
             if (user is null)
             {
-                user = new User { Username = command.Username!, Role = command.Role, Source = command.Source, CreatedAt = now, CreatedBy = command.Source, UpdatedAt = now };
+                user = new User { Username = command.Username!, Role = command.Role, Source = command.Source, CreatedAt = now, CreatedBy = command.Source, UpdatedAt = now, TeamRoles = teamRoles };
                 db.Users.Add(user);
             }
             else if (user.Role != command.Role)
@@ -115,8 +119,15 @@ internal static class ExternalSignIn
                     user.UpdatedAt = now;
                 }
             }
+            if (user.TeamRoles != teamRoles)
+            {
+                // New team roles end the sessions signed in with the old ones, as a new global role does.
+                user.TeamRoles = teamRoles;
+                user.SecurityStamp = NewStamp();
+                user.UpdatedAt = now;
+            }
             await db.SaveChangesAsync(cancellationToken);
-            await audit.WriteAsync(db, "user.login", AuditTargets.User(user.Username), new() { ["source"] = command.Source, ["role"] = user.Role },
+            await audit.WriteAsync(db, "user.login", AuditTargets.User(user.Username), new() { ["source"] = command.Source, ["role"] = user.Role, ["roles"] = System.Text.Json.Nodes.JsonNode.Parse(user.TeamRoles) },
                 cancellationToken, new AuditActor(AuditActor.User, user.Id, user.Username));
             await tx.CommitAsync(cancellationToken);
             AdminCookieSetup.Forget(cache, user.Id);

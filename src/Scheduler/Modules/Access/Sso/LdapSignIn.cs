@@ -48,7 +48,7 @@ internal static class LdapSignIn
             if (account is null)
                 return (SsoOutcome.InvalidCredentials, null);
             var role = settings.Mappings.GlobalRole(account.Groups);
-            return await sender.Send(new ExternalSignIn.Command(UserSources.Ldap, command.Username, role), cancellationToken);
+            return await sender.Send(new ExternalSignIn.Command(UserSources.Ldap, command.Username, role, settings.Mappings.TeamRoles(account.Groups)), cancellationToken);
         }
     }
 }

@@ -70,10 +70,10 @@ internal static class OidcSetup
         var groups = principal.FindAll(settings.RolesClaim).Select(c => c.Value).ToList();
         var role = settings.Mappings.GlobalRole(groups);
         var sender = context.HttpContext.RequestServices.GetRequiredService<ISender>();
-        var (outcome, user) = await sender.Send(new ExternalSignIn.Command(UserSources.Oidc, username, role), context.HttpContext.RequestAborted);
+        var (outcome, user) = await sender.Send(new ExternalSignIn.Command(UserSources.Oidc, username, role, settings.Mappings.TeamRoles(groups)), context.HttpContext.RequestAborted);
         if (outcome == SsoOutcome.SignedIn && user is not null)
         {
-            context.Principal = AdminCookie.Principal(user.Id, user.Username, user.Role, user.SecurityStamp);
+            context.Principal = AdminCookie.Principal(user.Id, user.Username, user.Role, user.SecurityStamp, user.Roles);
             // The browser arrives here through the provider's redirect, a cross-site chain in
             // which it does not send the SameSite=Strict admin cookie: one same-site step (the
             // login page's Continue handler) before the page asked for.

@@ -3,7 +3,7 @@ using Scheduler.Infrastructure.Validation;
 
 namespace Scheduler.Modules.Access.Sso;
 
-/// <summary>One grant a group gives: a global role (<see cref="Team"/> null) or, later, a role in one team.</summary>
+/// <summary>One grant a group gives: a global role (<see cref="Team"/> null) or a role in one team.</summary>
 internal sealed record RoleGrant(string? Team, string Role);
 
 /// <summary>
@@ -11,8 +11,9 @@ internal sealed record RoleGrant(string? Team, string Role);
 /// configuration such as <c>Auth__Oidc__RoleMappings__scheduler-admins=admin</c>: the key is the
 /// group (compared without case, as configuration keys are), the value a global role
 /// (<c>viewer</c>, <c>operator</c>, <c>admin</c>) or <c>team:role</c> for a role in one team.
-/// Teams do not exist yet: a team grant is parsed and kept, but gives no global role. A user
-/// in several mapped groups gets the highest global role; in none, no role (refused).
+/// A team grant gives that role in the team (docs/operations.md, Teams), never a global role. A
+/// user in several mapped groups gets the highest global role and the highest role per team; a
+/// user without a global role is refused (users of the admin pages always have one).
 /// </summary>
 internal sealed class RoleMapping
 {
@@ -59,4 +60,9 @@ internal sealed class RoleMapping
     /// <summary>The highest global role the groups give, or null when none of them maps to one.</summary>
     public string? GlobalRole(IEnumerable<string> groups) =>
         Grants(groups).Where(g => g.Team is null).Select(g => g.Role).MaxBy(Roles.Rank);
+
+    /// <summary>The highest role the groups give in each team (empty when none maps to a team role).</summary>
+    public IReadOnlyDictionary<string, string> TeamRoles(IEnumerable<string> groups) =>
+        Grants(groups).Where(g => g.Team is not null).GroupBy(g => g.Team!, StringComparer.Ordinal)
+            .ToDictionary(t => t.Key, t => t.Select(g => g.Role).MaxBy(Roles.Rank)!, StringComparer.Ordinal);
 }

@@ -174,6 +174,7 @@ public static class AuditTargets
     public static string Variable(string name) => "variable/" + name;
     public static string Calendar(string name) => "calendar/" + name;
     public static string Asset(string uri) => "asset/" + uri;
+    public static string Team(string name) => "team/" + name;
     public const string Rules = "notification_rules";
     public const string Secrets = "secrets";
 }

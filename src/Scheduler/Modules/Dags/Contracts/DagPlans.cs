@@ -19,7 +19,8 @@ public sealed record DagPlan(
     TimeSpan? Sla = null,
     IReadOnlyList<NotificationRulePlan>? Notifications = null,
     DagAuthoring? Authoring = null,
-    TimeSpan? Timeout = null);
+    TimeSpan? Timeout = null,
+    string? Team = null);
 
 /// <summary>
 /// What templates and triggers need of a DAG (docs/authoring.md): its zone (for <c>ds</c>), its

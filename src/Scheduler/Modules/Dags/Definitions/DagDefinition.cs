@@ -15,6 +15,8 @@ internal sealed class DagDefinition
     public string? Description { get; set; }
     public List<string>? Tags { get; set; }
     public string? Owner { get; set; }
+    /// <summary>The team that owns the DAG, its runs and versions (docs/operations.md, Teams), or null.</summary>
+    public string? Team { get; set; }
     public string? Cron { get; set; }
     public TimeSpan? Interval { get; set; }
     public string? Timezone { get; set; }

@@ -1,5 +1,7 @@
 using FluentValidation;
 using FluentValidation.Results;
+using Mediator;
+using Scheduler.Modules.Access.Contracts;
 
 namespace Scheduler.Modules.Dags.Definitions;
 
@@ -7,10 +9,12 @@ internal sealed partial class DagDefinitionValidator
 {
     /// <summary>
     /// Validates a definition inside a request's validator, keeping the definition's own
-    /// paths (<c>tasks[0].id</c>, not <c>definition.tasks[0].id</c>).
+    /// paths (<c>tasks[0].id</c>, not <c>definition.tasks[0].id</c>), and checks that its
+    /// <c>team</c> exists (a 400 keyed <c>team</c>).
     /// </summary>
-    public static void Include<T>(AbstractValidator<T> requestValidator, DagDefinitionValidator definitionValidator, Func<T, DagDefinition?> definition)
+    public static void Include<T>(AbstractValidator<T> requestValidator, DagDefinitionValidator definitionValidator, Func<T, DagDefinition?> definition, ISender sender)
     {
+        requestValidator.RuleFor(r => definition(r)!.Team).KnownTeam(sender).OverridePropertyName("team").When(r => definition(r) is not null);
         requestValidator.RuleFor(r => r).CustomAsync(async (request, ctx, ct) =>
         {
             var d = definition(request);

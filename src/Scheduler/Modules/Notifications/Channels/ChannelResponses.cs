@@ -13,10 +13,11 @@ internal static class ChannelResponses
     public sealed record DigestInfo(string Cron, string Timezone, DateTimeOffset? NextAt);
 
     [SchemaName("Notifications.Channels.ManageChannels.Info")]
-    public sealed record Info(string Name, string Type, JsonObject Settings, IReadOnlyList<string> SecretsSet, DigestInfo? Digest, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    public sealed record Info(string Name, string Type, JsonObject Settings, IReadOnlyList<string> SecretsSet, DigestInfo? Digest, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? Team);
 
     public static Info ToInfo(ChannelRow row) => new(
         row.Name, row.Type, row.Settings, row.SecretFields,
         row.DigestCron is null ? null : new DigestInfo(row.DigestCron, row.DigestTimezone ?? "UTC", row.DigestNextAt),
-        row.CreatedAt, row.UpdatedAt);
+        row.CreatedAt, row.UpdatedAt, row.Team);
 }

@@ -19,14 +19,14 @@ internal sealed record ChannelConfig(long Id, string Name, string Type, JsonObje
 internal sealed record ChannelRow(
     long Id, string Name, string Type, JsonObject Settings, string? Secret, string[] SecretFields,
     string? DigestCron, string? DigestTimezone, DateTimeOffset? DigestNextAt, string? DigestMessageRef,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? Team = null);
 
 /// <summary>Reads and writes channels; encrypts secrets with Data Protection (key ring in PostgreSQL).</summary>
 internal sealed class ChannelStore(NpgsqlDataSource dataSource, IDataProtectionProvider protection)
 {
     private readonly IDataProtector _protector = protection.CreateProtector("Scheduler.Notifications.Channels.v1");
 
-    private const string Columns = "id, name, type, settings, secret, secret_fields, digest_cron, digest_timezone, digest_next_at, digest_message_ref, created_at, updated_at";
+    private const string Columns = "id, name, type, settings, secret, secret_fields, digest_cron, digest_timezone, digest_next_at, digest_message_ref, created_at, updated_at, team";
 
     public string Protect(JsonObject secrets) => _protector.Protect(secrets.ToJsonString());
 
@@ -47,8 +47,15 @@ internal sealed class ChannelStore(NpgsqlDataSource dataSource, IDataProtectionP
     public async Task<ChannelRow?> GetAsync(long id, CancellationToken ct) =>
         (await QueryAsync($"select {Columns} from notifications.channels where id = @p", id, ct)).FirstOrDefault();
 
-    public async Task<IReadOnlyList<ChannelRow>> ListAsync(string? after, int limit, CancellationToken ct) =>
-        await QueryAsync($"select {Columns} from notifications.channels where @p::text is null or name > @p::text order by name limit {limit}", (object?)after ?? DBNull.Value, ct);
+    /// <param name="visible">The teams the caller sees (TeamAccess.VisibleTeams(Roles.Admin)), null: all.</param>
+    public async Task<IReadOnlyList<ChannelRow>> ListAsync(string? after, int limit, IReadOnlyList<string>? visible, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand(
+            $"select {Columns} from notifications.channels where (@p::text is null or name > @p::text) and (@visible::text[] is null or team = any(@visible)) order by name limit {limit}");
+        cmd.Parameters.AddWithValue("p", (object?)after ?? DBNull.Value);
+        cmd.Parameters.Add(new NpgsqlParameter("visible", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)visible?.ToArray() ?? DBNull.Value });
+        return await ReadAllAsync(cmd, ct);
+    }
 
     /// <summary>Ids of the channels with these names (unknown names are absent).</summary>
     public async Task<Dictionary<string, long>> IdsAsync(IReadOnlyCollection<string> names, CancellationToken ct)
@@ -68,6 +75,11 @@ internal sealed class ChannelStore(NpgsqlDataSource dataSource, IDataProtectionP
     {
         await using var cmd = dataSource.CreateCommand(sql);
         cmd.Parameters.AddWithValue("p", parameter);
+        return await ReadAllAsync(cmd, ct);
+    }
+
+    private static async Task<List<ChannelRow>> ReadAllAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
         var rows = new List<ChannelRow>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -80,5 +92,5 @@ internal sealed class ChannelStore(NpgsqlDataSource dataSource, IDataProtectionP
         r.IsDBNull(4) ? null : r.GetString(4), r.GetFieldValue<string[]>(5),
         r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7),
         r.IsDBNull(8) ? null : r.GetFieldValue<DateTimeOffset>(8), r.IsDBNull(9) ? null : r.GetString(9),
-        r.GetFieldValue<DateTimeOffset>(10), r.GetFieldValue<DateTimeOffset>(11));
+        r.GetFieldValue<DateTimeOffset>(10), r.GetFieldValue<DateTimeOffset>(11), r.IsDBNull(12) ? null : r.GetString(12));
 }

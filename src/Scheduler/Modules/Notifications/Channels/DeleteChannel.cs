@@ -1,6 +1,7 @@
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Audit.Contracts;
 
@@ -31,5 +32,5 @@ internal static class DeleteChannel
         .MapDelete("/{name}", async Task<Results<NoContent, ProblemHttpResult>> (string name, ISender sender, CancellationToken ct) =>
             await sender.Send(new Command(name), ct) ? TypedResults.NoContent() : Problems.NotFound($"No channel named '{name}'."))
         .WithName("DeleteChannel").WithSummary("Delete a channel and its delivery history")
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .RequireChannelRole(Roles.Admin);
 }

@@ -1,5 +1,6 @@
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using static Scheduler.Modules.Notifications.Channels.ChannelResponses;
 
@@ -20,5 +21,5 @@ internal static class GetChannel
         .MapGet("/{name}", async Task<Results<Ok<Info>, ProblemHttpResult>> (string name, ISender sender, CancellationToken ct) =>
             await sender.Send(new Query(name), ct) is { } info ? TypedResults.Ok(info) : Problems.NotFound($"No channel named '{name}'."))
         .WithName("GetChannel").WithSummary("One channel (never its secrets)")
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .RequireChannelRole(Roles.Admin);
 }

@@ -4,7 +4,9 @@ using FluentValidation.Results;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Access.Contracts;
 using Scheduler.Infrastructure.OpenApi;
 using Scheduler.Infrastructure.Schedules;
 using Scheduler.Infrastructure.Validation;
@@ -25,15 +27,16 @@ internal static class SaveChannel
     public sealed record DigestRequest(string? Cron, string? Timezone);
 
     [SchemaName("Notifications.Channels.ManageChannels.Request")]
-    public sealed record Request(string? Name, string? Type, JsonObject? Settings, DigestRequest? Digest);
+    public sealed record Request(string? Name, string? Type, JsonObject? Settings, DigestRequest? Digest, string? Team = null);
 
-    public sealed record Command(string? Name, string? Type, JsonObject? Settings, DigestRequest? Digest, bool Replace) : ICommand<(Info? Channel, bool Created)>;
+    public sealed record Command(string? Name, string? Type, JsonObject? Settings, DigestRequest? Digest, bool Replace, string? Team = null) : ICommand<(Info? Channel, bool Created)>;
 
     public sealed class Validator : AbstractValidator<Command>
     {
-        public Validator()
+        public Validator(ISender sender)
         {
             RuleFor(s => s.Name).NotEmpty().Matches(Names.Pattern()).WithMessage($"'name' must match {Names.PatternText}.");
+            RuleFor(s => s.Team).KnownTeam(sender);
             RuleFor(s => s.Type).NotEmpty().Must(t => t is null || ChannelTypes.Fields.ContainsKey(t))
                 .WithMessage($"'type' must be one of {string.Join(", ", ChannelTypes.Names)}.");
             RuleFor(s => s.Settings).NotNull();
@@ -78,15 +81,15 @@ internal static class SaveChannel
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var tx = await connection.BeginTransactionAsync(cancellationToken);
             await using var cmd = new NpgsqlCommand($"""
-                insert into notifications.channels as c (name, type, settings, secret, secret_fields, digest_cron, digest_timezone, digest_next_at, created_at, updated_at)
-                values (@name, @type, @settings::jsonb, @secret, @fields, @cron, @zone, @next, @now, @now)
+                insert into notifications.channels as c (name, type, settings, secret, secret_fields, digest_cron, digest_timezone, digest_next_at, created_at, updated_at, team)
+                values (@name, @type, @settings::jsonb, @secret, @fields, @cron, @zone, @next, @now, @now, @team)
                 on conflict (name) do {(command.Replace ? """
                     update set type = excluded.type, settings = excluded.settings, secret = excluded.secret, secret_fields = excluded.secret_fields,
                         digest_cron = excluded.digest_cron, digest_timezone = excluded.digest_timezone,
                         digest_next_at = case when c.digest_cron is not distinct from excluded.digest_cron and c.digest_timezone is not distinct from excluded.digest_timezone
                                               then c.digest_next_at else excluded.digest_next_at end,
                         digest_message_ref = case when c.type = excluded.type then c.digest_message_ref end,
-                        updated_at = excluded.updated_at
+                        updated_at = excluded.updated_at, team = excluded.team
                     """ : "nothing")}
                 returning id, (xmax = 0)
                 """, connection, tx);
@@ -99,6 +102,7 @@ internal static class SaveChannel
             cmd.Parameters.AddWithValue("zone", digest is null ? DBNull.Value : command.Digest!.Timezone ?? "UTC");
             cmd.Parameters.AddWithValue("next", (object?)digest?.Next(now) ?? DBNull.Value);
             cmd.Parameters.AddWithValue("now", now);
+            cmd.Parameters.Add(new NpgsqlParameter<string?>("team", command.Team));
             bool created;
             // Disposed exactly once, before the next query: a data source command's reader
             // belongs to its pooled connection, and a second dispose after the connection went
@@ -133,26 +137,36 @@ internal static class SaveChannel
                 changed.Add("settings." + name);
         if (existing?.DigestCron != command.Digest?.Cron?.Trim())
             changed.Add("digest");
+        if (existing?.Team != command.Team)
+            changed.Add("team");
         return changed;
     }
 
     /// <summary>Maps POST /channels (CreateChannel) and PUT /channels/{name} (UpsertChannel): one command, told apart by <see cref="Command.Replace"/>.</summary>
     public static void Map(RouteGroupBuilder channels)
     {
-        channels.MapPost("/", async Task<Results<Created<Info>, ProblemHttpResult>> (Request r, ISender sender, CancellationToken ct) =>
+        channels.MapPost("/", async Task<Results<Created<Info>, ProblemHttpResult>> (Request r, ISender sender, HttpContext http, CancellationToken ct) =>
             {
-                var (channel, _) = await sender.Send(new Command(r.Name, r.Type, r.Settings, r.Digest, Replace: false), ct);
+                if (TeamGate.CreateRefusal(http, r.Team) is { } refused)
+                    return refused;
+                var (channel, _) = await sender.Send(new Command(r.Name, r.Type, r.Settings, r.Digest, Replace: false, r.Team), ct);
                 return channel is null
                     ? Problems.Conflict($"A channel named '{r.Name}' already exists; use PUT to replace it.")
                     : TypedResults.Created($"/api/v1/channels/{channel.Name}", channel);
             })
             .WithName("CreateChannel").WithSummary("Create a notification channel (secret settings are encrypted and never shown again)")
-            .ProducesProblem(StatusCodes.Status409Conflict);
-        channels.MapPut("/{name}", async Task<Results<Created<Info>, Ok<Info>>> (string name, Request r, ISender sender, CancellationToken ct) =>
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .RequireAuthorization(Policies.TeamAdmin);
+        channels.MapPut("/{name}", async Task<Results<Created<Info>, Ok<Info>, ProblemHttpResult>> (string name, Request r, ISender sender, HttpContext http, CancellationToken ct) =>
             {
-                var (channel, created) = await sender.Send(new Command(name, r.Type, r.Settings, r.Digest, Replace: true), ct);
+                if (TeamGate.CreateRefusal(http, r.Team) is { } refused)
+                    return refused;
+                var (channel, created) = await sender.Send(new Command(name, r.Type, r.Settings, r.Digest, Replace: true, r.Team), ct);
                 return created ? TypedResults.Created($"/api/v1/channels/{name}", channel!) : TypedResults.Ok(channel!);
             })
-            .WithName("UpsertChannel").WithSummary("Create or replace a channel; secret settings left out keep their stored values, unless their URL or host changes");
+            .WithName("UpsertChannel").WithSummary("Create or replace a channel; secret settings left out keep their stored values, unless their URL or host changes")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .RequireChannelRole(Roles.Admin);
     }
 }

@@ -1,5 +1,6 @@
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Infrastructure.OpenApi;
 using Scheduler.Modules.Notifications.Delivery;
@@ -38,5 +39,5 @@ internal static class TestChannel
         .MapPost("/{name}/test", async Task<Results<Ok<Result>, ProblemHttpResult>> (string name, ISender sender, CancellationToken ct) =>
             await sender.Send(new Command(name), ct) is { } result ? TypedResults.Ok(result) : Problems.NotFound($"No channel named '{name}'."))
         .WithName("TestChannel").WithSummary("Send a test message now and report whether the channel accepted it")
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .RequireChannelRole(Roles.Admin);
 }

@@ -171,6 +171,24 @@ internal sealed class DeliveryJob(NpgsqlDataSource dataSource, ChannelStore chan
         metrics.Delivery(channelType, error is null ? "delivered" : retryAt is null ? "failed" : "retrying");
     }
 
+    private static async Task<string?> ChannelTeamAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long channelId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("select team from notifications.channels where id = @id", connection, tx);
+        cmd.Parameters.AddWithValue("id", channelId);
+        return await cmd.ExecuteScalarAsync(ct) as string;
+    }
+
+    private static async Task<HashSet<string>> TeamMonitorsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string team, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("select name from notifications.monitors where team = @team", connection, tx);
+        cmd.Parameters.AddWithValue("team", team);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            names.Add(reader.GetString(0));
+        return names;
+    }
+
     private async Task<NotificationMessage> BuildAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long eventId, long channelId, CancellationToken ct)
     {
         EventFacts facts;
@@ -189,8 +207,16 @@ internal sealed class DeliveryJob(NpgsqlDataSource dataSource, ChannelStore chan
         }
         if (facts.Kind == NotificationEvents.Digest)
         {
-            var dags = await mediator.Send(new GetLatestRuns(5_000), ct);
-            var monitors = await Monitors.MonitorStore.AllFactsAsync(connection, tx, ct);
+            IReadOnlyList<LatestRun> dags = await mediator.Send(new GetLatestRuns(5_000), ct);
+            IReadOnlyList<MonitorFacts> monitors = await Monitors.MonitorStore.AllFactsAsync(connection, tx, ct);
+            // A team's channel reports its team's DAGs and monitors only (docs/operations.md, Teams).
+            if (await ChannelTeamAsync(connection, tx, channelId, ct) is { } team)
+            {
+                var teams = await mediator.Send(new Scheduler.Modules.Dags.Contracts.GetDagTeams(dags.Select(d => d.DagName).ToList()), ct);
+                dags = dags.Where(d => teams.GetValueOrDefault(d.DagName) == team).ToList();
+                var ownMonitors = await TeamMonitorsAsync(connection, tx, team, ct);
+                monitors = monitors.Where(m => ownMonitors.Contains(m.Name)).ToList();
+            }
             return Messages.Digest(facts.OccurredAt, dags, monitors, options.Value.PublicUrl);
         }
         if (facts.RunId is { } runId)

@@ -31,7 +31,7 @@ internal static class DeleteMonitor
     public static RouteHandlerBuilder Map(RouteGroupBuilder monitors) => monitors
         .MapDelete("/{name}", async Task<Results<NoContent, ProblemHttpResult>> (string name, ISender sender, CancellationToken ct) =>
             await sender.Send(new Command(name), ct) ? TypedResults.NoContent() : Problems.NotFound($"No monitor named '{name}'."))
-        .RequireAuthorization(Policies.Admin)
+        .RequireMonitorRole(Roles.Admin)
         .WithName("DeleteMonitor").WithSummary("Delete a monitor and its pings")
         .ProducesProblem(StatusCodes.Status404NotFound);
 }

@@ -1,3 +1,4 @@
+using Scheduler.Infrastructure.Auth;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -24,5 +25,5 @@ internal static class GetMonitor
         .MapGet("/{name}", async Task<Results<Ok<Info>, ProblemHttpResult>> (string name, ISender sender, CancellationToken ct) =>
             await sender.Send(new Query(name), ct) is { } info ? TypedResults.Ok(info) : Problems.NotFound($"No monitor named '{name}'."))
         .WithName("GetMonitor").WithSummary("One monitor's state")
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .RequireMonitorRole(Roles.Viewer);
 }

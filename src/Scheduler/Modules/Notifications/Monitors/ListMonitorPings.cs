@@ -1,3 +1,4 @@
+using Scheduler.Infrastructure.Auth;
 using System.Globalization;
 using FluentValidation;
 using Mediator;
@@ -53,5 +54,5 @@ internal static class ListMonitorPings
         .MapGet("/{name}/pings", async Task<Results<Ok<Page<Ping>>, ProblemHttpResult>> (string name, ISender sender, CancellationToken ct, int? limit, string? cursor) =>
             await sender.Send(new Query(name, limit, cursor), ct) is { } page ? TypedResults.Ok(page) : Problems.NotFound($"No monitor named '{name}'."))
         .WithName("ListMonitorPings").WithSummary("A monitor's pings, newest first")
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .RequireMonitorRole(Roles.Viewer);
 }

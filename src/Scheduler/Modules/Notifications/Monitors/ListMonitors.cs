@@ -11,7 +11,8 @@ namespace Scheduler.Modules.Notifications.Monitors;
 /// <summary>Monitors by name with their state, a page at a time; filtered by state (paused counts as a state here).</summary>
 internal static class ListMonitors
 {
-    public sealed record Query(int? Limit, string? Cursor, string? State) : IQuery<Page<Info>>;
+    /// <param name="Visible">The teams the caller sees (TeamAccess.VisibleTeams()), null: all.</param>
+    public sealed record Query(int? Limit, string? Cursor, string? State, IReadOnlyList<string>? Visible = null) : IQuery<Page<Info>>;
 
     public sealed class Validator : AbstractValidator<Query>
     {
@@ -37,8 +38,9 @@ internal static class ListMonitors
                 "paused" => "and paused",
                 _ => "and not paused and state = @state",
             };
-            var rows = await MonitorStore.QueryAsync(connection, null, $"where (@after::text is null or name > @after::text) {stateFilter} order by name limit {limit + 1}", p =>
+            var rows = await MonitorStore.QueryAsync(connection, null, $"where (@after::text is null or name > @after::text) and (@visible::text[] is null or team = any(@visible)) {stateFilter} order by name limit {limit + 1}", p =>
             {
+                p.Add(new NpgsqlParameter("visible", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)query.Visible?.ToArray() ?? DBNull.Value });
                 p.AddWithValue("after", (object?)after ?? DBNull.Value);
                 p.AddWithValue("state", (object?)query.State ?? DBNull.Value);
             }, cancellationToken);
@@ -47,7 +49,7 @@ internal static class ListMonitors
     }
 
     public static RouteHandlerBuilder Map(RouteGroupBuilder monitors) => monitors
-        .MapGet("/", async Task<Ok<Page<Info>>> (ISender sender, CancellationToken ct, int? limit, string? cursor, string? state) =>
-            TypedResults.Ok(await sender.Send(new Query(limit, cursor, state), ct)))
+        .MapGet("/", async Task<Ok<Page<Info>>> (ISender sender, HttpContext http, CancellationToken ct, int? limit, string? cursor, string? state) =>
+            TypedResults.Ok(await sender.Send(new Query(limit, cursor, state, Scheduler.Infrastructure.Auth.TeamAccess.Of(http.User).VisibleTeams()), ct)))
         .WithName("ListMonitors").WithSummary("Monitors with their state; filter by state (new, up, running, late, failed, paused)");
 }

@@ -15,7 +15,8 @@ internal static class MonitorResponses
     public sealed record Info(
         string Name, string? Description, string? Cron, TimeSpan? Interval, string Timezone, TimeSpan Grace, IReadOnlyList<string> Channels,
         string State, bool Paused, DateTimeOffset? ExpectedAt, DateTimeOffset? DeadlineAt, DateTimeOffset? LastPingAt, DateTimeOffset? LastStartAt,
-        DateTimeOffset? LastSuccessAt, DateTimeOffset? LastFailureAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string PingPath);
+        DateTimeOffset? LastSuccessAt, DateTimeOffset? LastFailureAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string PingPath,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? Team);
 
     /// <summary>The response that issues a token: the only time the token is shown.</summary>
     [SchemaName("Notifications.Monitors.ManageMonitors.Created")]
@@ -24,7 +25,7 @@ internal static class MonitorResponses
     public static Info ToInfo(MonitorRow m) => new(
         m.Name, m.Description, m.Cron, m.Interval, m.Timezone, m.Grace, m.Channels, m.Paused ? "paused" : m.State, m.Paused,
         m.ExpectedAt, m.DeadlineAt, m.LastPingAt, m.LastStartAt, m.LastSuccessAt, m.LastFailureAt, m.CreatedAt, m.UpdatedAt,
-        $"/api/v1/monitors/{m.Name}/ping");
+        $"/api/v1/monitors/{m.Name}/ping", m.Team);
 
     public static string NewToken() => Base64Url(RandomNumberGenerator.GetBytes(24));
 

@@ -19,7 +19,7 @@ internal static class MonitorStates
 internal sealed record MonitorRow(
     long Id, string Name, string? Description, string? Cron, TimeSpan? Interval, string Timezone, TimeSpan Grace, string[] Channels,
     string State, bool Paused, DateTimeOffset? ExpectedAt, DateTimeOffset? DeadlineAt, DateTimeOffset? LastPingAt,
-    DateTimeOffset? LastStartAt, DateTimeOffset? LastSuccessAt, DateTimeOffset? LastFailureAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    DateTimeOffset? LastStartAt, DateTimeOffset? LastSuccessAt, DateTimeOffset? LastFailureAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? Team = null)
 {
     public string ScheduleText => Cron ?? $"every {Messages.Duration(Interval!.Value)}";
 
@@ -50,13 +50,13 @@ internal sealed record MonitorRow(
 
 internal static class MonitorStore
 {
-    public const string Columns = "id, name, description, cron, interval_seconds, timezone, grace_seconds, channels, state, paused, expected_at, deadline_at, last_ping_at, last_start_at, last_success_at, last_failure_at, created_at, updated_at";
+    public const string Columns = "id, name, description, cron, interval_seconds, timezone, grace_seconds, channels, state, paused, expected_at, deadline_at, last_ping_at, last_start_at, last_success_at, last_failure_at, created_at, updated_at, team";
 
     public static MonitorRow Read(NpgsqlDataReader r) => new(
         r.GetInt64(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
         r.IsDBNull(4) ? null : TimeSpan.FromSeconds(r.GetInt64(4)), r.GetString(5), TimeSpan.FromSeconds(r.GetInt64(6)), r.GetFieldValue<string[]>(7),
         r.GetString(8), r.GetBoolean(9), Instant(r, 10), Instant(r, 11), Instant(r, 12), Instant(r, 13), Instant(r, 14), Instant(r, 15),
-        r.GetFieldValue<DateTimeOffset>(16), r.GetFieldValue<DateTimeOffset>(17));
+        r.GetFieldValue<DateTimeOffset>(16), r.GetFieldValue<DateTimeOffset>(17), r.IsDBNull(18) ? null : r.GetString(18));
 
     private static DateTimeOffset? Instant(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetFieldValue<DateTimeOffset>(i);
 

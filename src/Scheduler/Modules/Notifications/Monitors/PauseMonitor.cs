@@ -49,7 +49,7 @@ internal static class PauseMonitor
         foreach (var (verb, paused) in new[] { ("pause", true), ("unpause", false) })
             monitors.MapPost($"/{{name}}/{verb}", async Task<Results<Ok<Info>, ProblemHttpResult>> (string name, ISender sender, CancellationToken ct) =>
                     await sender.Send(new Command(name, paused), ct) is { } info ? TypedResults.Ok(info) : Problems.NotFound($"No monitor named '{name}'."))
-                .RequireAuthorization(Policies.Operator)
+                .RequireMonitorRole(Roles.Operator)
                 .WithName(paused ? "PauseMonitor" : "UnpauseMonitor").WithSummary(paused ? "Stop expecting pings (no late alerts)" : "Expect pings again from now")
                 .ProducesProblem(StatusCodes.Status404NotFound);
     }

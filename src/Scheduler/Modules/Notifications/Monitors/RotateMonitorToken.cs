@@ -36,7 +36,7 @@ internal static class RotateMonitorToken
     public static RouteHandlerBuilder Map(RouteGroupBuilder monitors) => monitors
         .MapPost("/{name}/token", async Task<Results<Ok<MonitorResponses.Created>, ProblemHttpResult>> (string name, ISender sender, CancellationToken ct) =>
             await sender.Send(new Command(name), ct) is { } created ? TypedResults.Ok(created) : Problems.NotFound($"No monitor named '{name}'."))
-        .RequireAuthorization(Policies.Admin)
+        .RequireMonitorRole(Roles.Admin)
         .WithName("RotateMonitorToken").WithSummary("Issue a new ping token; the old one stops working")
         .ProducesProblem(StatusCodes.Status404NotFound);
 }

@@ -9,6 +9,7 @@ using Scheduler.Infrastructure.Http;
 using Scheduler.Infrastructure.OpenApi;
 using Scheduler.Infrastructure.Schedules;
 using Scheduler.Infrastructure.Validation;
+using Scheduler.Modules.Access.Contracts;
 using Scheduler.Modules.Notifications.Contracts;
 using static Scheduler.Modules.Notifications.Monitors.MonitorResponses;
 
@@ -21,17 +22,18 @@ namespace Scheduler.Modules.Notifications.Monitors;
 internal static class SaveMonitor
 {
     [SchemaName("Notifications.Monitors.ManageMonitors.Request")]
-    public sealed record Request(string? Name, string? Description, string? Cron, TimeSpan? Interval, string? Timezone, TimeSpan? Grace, List<string>? Channels);
+    public sealed record Request(string? Name, string? Description, string? Cron, TimeSpan? Interval, string? Timezone, TimeSpan? Grace, List<string>? Channels, string? Team = null);
 
     /// <summary>The token is set only when the monitor was created; the monitor is null when it existed and <see cref="Replace"/> is false.</summary>
-    public sealed record Command(string? Name, string? Description, string? Cron, TimeSpan? Interval, string? Timezone, TimeSpan? Grace, List<string>? Channels, bool Replace)
+    public sealed record Command(string? Name, string? Description, string? Cron, TimeSpan? Interval, string? Timezone, TimeSpan? Grace, List<string>? Channels, bool Replace, string? Team = null)
         : ICommand<(Info? Monitor, string? Token)>;
 
     public sealed class Validator : AbstractValidator<Command>
     {
-        public Validator()
+        public Validator(ISender sender)
         {
             RuleFor(s => s.Name).NotEmpty().Matches(Names.Pattern()).WithMessage($"'name' must match {Names.PatternText}.");
+            RuleFor(s => s.Team).KnownTeam(sender);
             RuleFor(s => s.Description).MaximumLength(1000);
             RuleFor(s => s).Must(s => (s.Cron is null) != (s.Interval is null)).WithName("cron").OverridePropertyName("cron")
                 .WithMessage("Give exactly one of 'cron' and 'interval'.");
@@ -74,18 +76,18 @@ internal static class SaveMonitor
             var now = Micro(clock.GetUtcNow());
             var draft = new MonitorRow(existing?.Id ?? 0, command.Name!, command.Description, command.Cron?.Trim(), command.Interval, command.Timezone ?? "UTC",
                 command.Grace ?? TimeSpan.FromMinutes(5), channels.ToArray(), existing?.State ?? MonitorStates.New, existing?.Paused ?? false,
-                null, null, null, null, null, null, existing?.CreatedAt ?? now, now);
+                null, null, null, null, null, null, existing?.CreatedAt ?? now, now, command.Team);
             var expected = draft.NextExpected(now);
             var late = existing?.State == MonitorStates.Late;
             string? token = null;
             await using (var cmd = new NpgsqlCommand(existing is null
                 ? """
-                  insert into notifications.monitors (name, description, cron, interval_seconds, timezone, grace_seconds, channels, token_hash, state, expected_at, deadline_at, created_at, updated_at)
-                  values (@name, @description, @cron, @interval, @zone, @grace, @channels, @token, 'new', @expected, @deadline, @now, @now)
+                  insert into notifications.monitors (name, description, cron, interval_seconds, timezone, grace_seconds, channels, token_hash, state, expected_at, deadline_at, created_at, updated_at, team)
+                  values (@name, @description, @cron, @interval, @zone, @grace, @channels, @token, 'new', @expected, @deadline, @now, @now, @team)
                   """
                 : """
                   update notifications.monitors set description = @description, cron = @cron, interval_seconds = @interval, timezone = @zone,
-                      grace_seconds = @grace, channels = @channels, expected_at = @expected, deadline_at = @deadline, updated_at = @now
+                      grace_seconds = @grace, channels = @channels, expected_at = @expected, deadline_at = @deadline, updated_at = @now, team = @team
                   where name = @name
                   """, connection, tx))
             {
@@ -100,6 +102,7 @@ internal static class SaveMonitor
                 cmd.Parameters.AddWithValue("expected", (object?)expected ?? DBNull.Value);
                 cmd.Parameters.AddWithValue("deadline", late || draft.Paused || expected is null ? DBNull.Value : expected.Value + draft.Grace);
                 cmd.Parameters.AddWithValue("now", now);
+                cmd.Parameters.Add(new NpgsqlParameter<string?>("team", command.Team));
                 await cmd.ExecuteNonQueryAsync(cancellationToken);
             }
             var saved = await MonitorStore.FindAsync(connection, tx, command.Name!, forUpdate: false, cancellationToken);
@@ -118,28 +121,35 @@ internal static class SaveMonitor
             if (before.Timezone != after.Timezone) yield return "timezone";
             if (before.Grace != after.Grace) yield return "grace";
             if (!before.Channels.SequenceEqual(after.Channels)) yield return "channels";
+            if (before.Team != after.Team) yield return "team";
         }
     }
 
     /// <summary>Maps POST /monitors (CreateMonitor) and PUT /monitors/{name} (UpsertMonitor): one command, told apart by <see cref="Command.Replace"/>.</summary>
     public static void Map(RouteGroupBuilder monitors)
     {
-        monitors.MapPost("/", async Task<Results<Created<MonitorResponses.Created>, ProblemHttpResult>> (Request r, ISender sender, CancellationToken ct) =>
+        monitors.MapPost("/", async Task<Results<Created<MonitorResponses.Created>, ProblemHttpResult>> (Request r, ISender sender, HttpContext http, CancellationToken ct) =>
             {
-                var (monitor, token) = await sender.Send(new Command(r.Name, r.Description, r.Cron, r.Interval, r.Timezone, r.Grace, r.Channels, Replace: false), ct);
+                if (TeamGate.CreateRefusal(http, r.Team) is { } refused)
+                    return refused;
+                var (monitor, token) = await sender.Send(new Command(r.Name, r.Description, r.Cron, r.Interval, r.Timezone, r.Grace, r.Channels, Replace: false, r.Team), ct);
                 return monitor is null
                     ? Problems.Conflict($"A monitor named '{r.Name}' already exists; use PUT to change it.")
                     : TypedResults.Created($"/api/v1/monitors/{monitor.Name}", new MonitorResponses.Created(monitor, token!));
             })
-            .RequireAuthorization(Policies.Admin)
+            .RequireAuthorization(Policies.TeamAdmin)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .WithName("CreateMonitor").WithSummary("Register a monitor of an external job; the response holds its ping token, shown only once")
             .ProducesProblem(StatusCodes.Status409Conflict);
-        monitors.MapPut("/{name}", async Task<IResult> (string name, Request r, ISender sender, CancellationToken ct) =>
+        monitors.MapPut("/{name}", async Task<IResult> (string name, Request r, ISender sender, HttpContext http, CancellationToken ct) =>
             {
-                var (monitor, token) = await sender.Send(new Command(name, r.Description, r.Cron, r.Interval, r.Timezone, r.Grace, r.Channels, Replace: true), ct);
+                if (TeamGate.CreateRefusal(http, r.Team) is { } refused)
+                    return refused;
+                var (monitor, token) = await sender.Send(new Command(name, r.Description, r.Cron, r.Interval, r.Timezone, r.Grace, r.Channels, Replace: true, r.Team), ct);
                 return token is not null ? TypedResults.Created($"/api/v1/monitors/{name}", new MonitorResponses.Created(monitor!, token)) : TypedResults.Ok(monitor!);
             })
-            .RequireAuthorization(Policies.Admin)
+            .RequireMonitorRole(Roles.Admin)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .WithName("UpsertMonitor").WithSummary("Create or change a monitor (a change keeps its token and state)")
             .Produces<Info>().Produces<MonitorResponses.Created>(StatusCodes.Status201Created);
     }

@@ -37,5 +37,5 @@ internal static class CancelBackfill
         })
         .WithName("CancelBackfill").WithTags("Backfills").WithSummary("Cancel a backfill: its queued runs are cancelled, running ones finish")
         .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-        .RequireAuthorization(Policies.Operator);
+        .RequireBackfillRole(Roles.Operator);
 }

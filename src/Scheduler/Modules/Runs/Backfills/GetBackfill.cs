@@ -22,5 +22,5 @@ internal static class GetBackfill
             await sender.Send(new Query(id), ct) is { } info ? TypedResults.Ok(info) : Problems.NotFound($"No backfill {id}."))
         .WithName("GetBackfill").WithTags("Backfills").WithSummary("One backfill with its progress (runs by state)")
         .ProducesProblem(StatusCodes.Status404NotFound)
-        .RequireAuthorization(Policies.Viewer);
+        .RequireBackfillRole(Roles.Viewer);
 }

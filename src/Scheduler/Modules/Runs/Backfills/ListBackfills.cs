@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
+using Scheduler.Modules.Dags.Contracts;
 
 namespace Scheduler.Modules.Runs.Backfills;
 
@@ -36,5 +37,5 @@ internal static class ListBackfills
         .MapGet("/dags/{name}/backfills", async Task<Ok<Page<BackfillInfo>>> (string name, ISender sender, CancellationToken ct, int? limit, string? cursor) =>
             TypedResults.Ok(await sender.Send(new Query(name, limit, cursor), ct)))
         .WithName("ListDagBackfills").WithTags("Backfills").WithSummary("A DAG's backfills, newest first")
-        .RequireAuthorization(Policies.Viewer);
+        .RequireDagRole(Roles.Viewer, hidden: () => TypedResults.Ok(new Page<BackfillInfo>([], null)));
 }

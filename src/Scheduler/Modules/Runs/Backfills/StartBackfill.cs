@@ -97,5 +97,5 @@ internal static class StartBackfill
         .WithTags("Backfills")
         .WithSummary("Backfill a DAG over [from, to]: dry_run lists the logical dates, otherwise 201 with the backfill")
         .ProducesProblem(StatusCodes.Status404NotFound)
-        .RequireAuthorization(Policies.Operator);
+        .RequireDagRole(Roles.Operator);
 }

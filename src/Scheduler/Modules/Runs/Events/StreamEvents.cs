@@ -2,6 +2,8 @@ using System.Text.Json;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Infrastructure.Json;
+using Scheduler.Modules.Dags.Contracts;
+using Mediator;
 
 namespace Scheduler.Modules.Runs.Events;
 
@@ -19,7 +21,7 @@ internal static class StreamEvents
     internal sealed record Data(string Id, string Kind, DateTimeOffset At, string Dag, long RunId, string? TaskId, string State);
 
     public static RouteHandlerBuilder Map(RouteGroupBuilder api) => api
-        .MapGet("/events/stream", async (HttpContext http, EventHub hub, IHostApplicationLifetime lifetime, string? dag, long? run, CancellationToken requestAborted) =>
+        .MapGet("/events/stream", async (HttpContext http, EventHub hub, ISender sender, IHostApplicationLifetime lifetime, string? dag, long? run, CancellationToken requestAborted) =>
         {
             var last = http.Request.Headers["Last-Event-ID"].ToString();
             EventPosition? resume = null;
@@ -31,11 +33,15 @@ internal static class StreamEvents
                         detail: "Last-Event-ID: not an event id of this stream.", title: "Validation failed", type: Problems.TypeBase + "validation");
                 resume = position;
             }
+            // A caller with team roles only gets the events of its teams' DAGs (as they are when it connects).
+            var visible = TeamAccess.Of(http.User).VisibleTeams() is { } teams
+                ? (await sender.Send(new ListTeamDagNames(teams), requestAborted)).ToHashSet(StringComparer.Ordinal)
+                : null;
             // A stream ends when its client goes or the server stops (the client then reconnects elsewhere).
             using var both = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
             try
             {
-                await WriteAsync(http, hub, dag, run, resume, both.Token);
+                await WriteAsync(http, hub, dag, run, visible, resume, both.Token);
             }
             catch (OperationCanceledException) when (both.IsCancellationRequested)
             {
@@ -51,11 +57,11 @@ internal static class StreamEvents
         .WithDescription("text/event-stream; event types 'task' and 'run'; each event's data is JSON. Reconnect with Last-Event-ID to get what was missed (within Events:RetentionHours).")
         .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
         .ProducesValidationProblem()
-        .RequireAuthorization(Policies.Viewer);
+        .RequireAuthorization(Policies.TeamViewer);
 
-    private static async Task WriteAsync(HttpContext http, EventHub hub, string? dag, long? runId, EventPosition? resume, CancellationToken ct)
+    private static async Task WriteAsync(HttpContext http, EventHub hub, string? dag, long? runId, IReadOnlySet<string>? visible, EventPosition? resume, CancellationToken ct)
     {
-        bool Matches(RunEvent e) => (dag is null || e.Dag == dag) && (runId is null || e.RunId == runId);
+        bool Matches(RunEvent e) => (dag is null || e.Dag == dag) && (runId is null || e.RunId == runId) && (visible is null || visible.Contains(e.Dag));
         using var subscription = await hub.SubscribeAsync(Matches, ct);
         var response = http.Response;
         response.ContentType = "text/event-stream";
@@ -66,7 +72,8 @@ internal static class StreamEvents
         if (resume is { } from)
         {
             await foreach (var e in hub.ReplayAsync(from, subscription.Boundary, dag, runId, ct))
-                await SendAsync(response, e, ct);
+                if (Matches(e))
+                    await SendAsync(response, e, ct);
             await response.Body.FlushAsync(ct);
         }
         var reader = subscription.Live.Reader;

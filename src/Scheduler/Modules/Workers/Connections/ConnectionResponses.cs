@@ -11,7 +11,8 @@ namespace Scheduler.Modules.Workers.Connections;
 internal static class ConnectionResponses
 {
     [SchemaName("Workers.Connections.ManageConnections.Info")]
-    public sealed record Info(string Name, string Kind, string? Description, string? Host, string? Database, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    public sealed record Info(string Name, string Kind, string? Description, string? Host, string? Database, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? Team);
 
     public static Info ToInfo(StoredConnection c, ConnectionSecrets secrets)
     {
@@ -25,6 +26,6 @@ internal static class ConnectionResponses
         {
             // Shown without the details rather than failing the listing.
         }
-        return new Info(c.Name, c.Kind, c.Description, host, database, c.CreatedAt, c.UpdatedAt);
+        return new Info(c.Name, c.Kind, c.Description, host, database, c.CreatedAt, c.UpdatedAt, c.Team);
     }
 }

@@ -40,4 +40,6 @@ internal sealed class StoredConnection
     public required string Secret { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+    /// <summary>The owning team, or null.</summary>
+    public string? Team { get; set; }
 }

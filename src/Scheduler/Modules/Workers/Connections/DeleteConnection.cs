@@ -1,6 +1,7 @@
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Audit.Contracts;
 
@@ -28,5 +29,5 @@ internal static class DeleteConnection
         .MapDelete("/{name}", async Task<Results<NoContent, ProblemHttpResult>> (string name, ISender sender, CancellationToken ct) =>
             await sender.Send(new Command(name), ct) ? TypedResults.NoContent() : Problems.NotFound($"No connection named '{name}'."))
         .WithName("DeleteConnection").WithSummary("Delete a connection")
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .RequireConnectionRole(Roles.Admin);
 }

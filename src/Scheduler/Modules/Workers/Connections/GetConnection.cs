@@ -1,6 +1,7 @@
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using static Scheduler.Modules.Workers.Connections.ConnectionResponses;
 
@@ -21,5 +22,5 @@ internal static class GetConnection
         .MapGet("/{name}", async Task<Results<Ok<Info>, ProblemHttpResult>> (string name, ISender sender, CancellationToken ct) =>
             await sender.Send(new Query(name), ct) is { } info ? TypedResults.Ok(info) : Problems.NotFound($"No connection named '{name}'."))
         .WithName("GetConnection").WithSummary("One connection (never its secret)")
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .RequireConnectionRole(Roles.Admin);
 }

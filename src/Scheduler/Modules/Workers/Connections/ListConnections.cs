@@ -2,6 +2,7 @@ using FluentValidation;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Infrastructure.Validation;
 using static Scheduler.Modules.Workers.Connections.ConnectionResponses;
@@ -11,7 +12,8 @@ namespace Scheduler.Modules.Workers.Connections;
 /// <summary>Connections by name, a page at a time; never their secrets.</summary>
 internal static class ListConnections
 {
-    public sealed record Query(int? Limit, string? Cursor) : IQuery<Page<Info>>;
+    /// <param name="Visible">The teams the caller sees (TeamAccess.VisibleTeams(Roles.Admin)), null: all.</param>
+    public sealed record Query(int? Limit, string? Cursor, IReadOnlyList<string>? Visible = null) : IQuery<Page<Info>>;
 
     public sealed class Validator : AbstractValidator<Query>
     {
@@ -31,13 +33,16 @@ internal static class ListConnections
             var rows = db.Connections.AsNoTracking();
             if (after is not null)
                 rows = rows.Where(c => string.Compare(c.Name, after) > 0);
+            if (query.Visible is { } visible)
+                rows = rows.Where(c => c.Team != null && visible.Contains(c.Team));
             var page = await rows.OrderBy(c => c.Name).Take(limit + 1).ToListAsync(cancellationToken);
             return Cursor.ToPage(page.Select(c => ToInfo(c, secrets)).ToList(), limit, c => c.Name);
         }
     }
 
     public static RouteHandlerBuilder Map(RouteGroupBuilder connections) => connections
-        .MapGet("/", async Task<Ok<Page<Info>>> (ISender sender, CancellationToken ct, int? limit, string? cursor) =>
-            TypedResults.Ok(await sender.Send(new Query(limit, cursor), ct)))
-        .WithName("ListConnections").WithSummary("List connections (never their secrets)");
+        .MapGet("/", async Task<Ok<Page<Info>>> (ISender sender, HttpContext http, CancellationToken ct, int? limit, string? cursor) =>
+            TypedResults.Ok(await sender.Send(new Query(limit, cursor, TeamAccess.Of(http.User).VisibleTeams(Roles.Admin)), ct)))
+        .WithName("ListConnections").WithSummary("List connections (never their secrets); a team admin sees its team's")
+        .RequireAuthorization(Policies.TeamAdmin);
 }

@@ -99,7 +99,7 @@ internal sealed class TaskTemplating(VariableStore variables)
             ["task"] = new StringValue(task.TaskId),
             ["attempt"] = NumberValue.Create(task.Attempt),
             ["params"] = Liquid.ToValue(JsonNode.Parse(task.ParamsJson) ?? new JsonObject(), "params"),
-            ["vars"] = Liquid.ToValue(vars.Values, "vars"),
+            ["vars"] = Liquid.ToValue(vars.For(dag.Team), "vars"),
             ["outputs"] = Liquid.ToValue(new JsonObject(), "outputs"),
         };
     }

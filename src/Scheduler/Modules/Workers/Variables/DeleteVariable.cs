@@ -1,6 +1,7 @@
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Modules.Workers.Connections;
@@ -30,5 +31,5 @@ internal static class DeleteVariable
         .MapDelete("/{name}", async Task<Results<NoContent, ProblemHttpResult>> (string name, ISender sender, CancellationToken ct) =>
             await sender.Send(new Command(name), ct) ? TypedResults.NoContent() : Problems.NotFound($"No variable named '{name}'."))
         .WithName("DeleteVariable").WithSummary("Delete a variable")
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .RequireVariableRole(Roles.Admin);
 }

@@ -2,6 +2,7 @@ using FluentValidation;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Infrastructure.Validation;
 using Scheduler.Modules.Workers.Connections;
@@ -12,7 +13,8 @@ namespace Scheduler.Modules.Workers.Variables;
 /// <summary>Variables by name, a page at a time, and one by name; never a secret's value.</summary>
 internal static class ReadVariables
 {
-    public sealed record ListQuery(int? Limit, string? Cursor) : IQuery<Page<Info>>;
+    /// <param name="Visible">The teams the caller sees (TeamAccess.VisibleTeams()), null: all.</param>
+    public sealed record ListQuery(int? Limit, string? Cursor, IReadOnlyList<string>? Visible = null) : IQuery<Page<Info>>;
 
     public sealed record GetQuery(string Name) : IQuery<Info?>;
 
@@ -34,6 +36,8 @@ internal static class ReadVariables
             var rows = db.Variables.AsNoTracking();
             if (after is not null)
                 rows = rows.Where(v => string.Compare(v.Name, after) > 0);
+            if (query.Visible is { } visible)
+                rows = rows.Where(v => v.Team != null && visible.Contains(v.Team));
             var page = await rows.OrderBy(v => v.Name).Take(limit + 1).ToListAsync(cancellationToken);
             return Cursor.ToPage(page.Select(ToInfo).ToList(), limit, v => v.Name);
         }
@@ -44,12 +48,12 @@ internal static class ReadVariables
 
     public static void Map(RouteGroupBuilder variables)
     {
-        variables.MapGet("/", async Task<Ok<Page<Info>>> (ISender sender, CancellationToken ct, int? limit, string? cursor) =>
-                TypedResults.Ok(await sender.Send(new ListQuery(limit, cursor), ct)))
+        variables.MapGet("/", async Task<Ok<Page<Info>>> (ISender sender, HttpContext http, CancellationToken ct, int? limit, string? cursor) =>
+                TypedResults.Ok(await sender.Send(new ListQuery(limit, cursor, TeamAccess.Of(http.User).VisibleTeams()), ct)))
             .WithName("ListVariables").WithSummary("List variables (never a secret's value)");
         variables.MapGet("/{name}", async Task<Results<Ok<Info>, ProblemHttpResult>> (string name, ISender sender, CancellationToken ct) =>
                 await sender.Send(new GetQuery(name), ct) is { } info ? TypedResults.Ok(info) : Problems.NotFound($"No variable named '{name}'."))
             .WithName("GetVariable").WithSummary("One variable (never a secret's value)")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .RequireVariableRole(Roles.Viewer);
     }
 }

@@ -4,7 +4,9 @@ using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.OpenApi;
+using Scheduler.Modules.Access.Contracts;
 using Scheduler.Infrastructure.Validation;
 using Scheduler.Modules.Audit.Contracts;
 using Scheduler.Modules.Workers.Connections;
@@ -18,17 +20,18 @@ internal static class SaveVariable
     public const int MaxValueChars = 65_536;
 
     [SchemaName("Workers.Variables.SaveVariable.Request")]
-    public sealed record Request(JsonNode? Value, bool? Secret, string? Description);
+    public sealed record Request(JsonNode? Value, bool? Secret, string? Description, string? Team = null);
 
-    public sealed record Command(string Name, JsonNode? Value, bool? Secret, string? Description) : ICommand<Result>;
+    public sealed record Command(string Name, JsonNode? Value, bool? Secret, string? Description, string? Team = null) : ICommand<Result>;
 
     public sealed record Result(Info Variable, bool Created);
 
     public sealed class Validator : AbstractValidator<Command>
     {
-        public Validator()
+        public Validator(ISender sender)
         {
             RuleFor(c => c.Name).NotEmpty().Matches(Names.Pattern()).WithMessage($"'name' must match {Names.PatternText}.");
+            RuleFor(c => c.Team).KnownTeam(sender);
             RuleFor(c => c.Value).NotNull().WithMessage("'value' is required (any JSON value but null).");
             RuleFor(c => c.Value).Must(v => v!.ToJsonString().Length <= MaxValueChars)
                 .WithMessage($"'value' must be at most {MaxValueChars} characters of JSON.").When(c => c.Value is not null);
@@ -51,12 +54,13 @@ internal static class SaveVariable
             row.Secret = command.Secret ?? false;
             row.Value = row.Secret ? store.Protect(json) : json;
             row.Description = command.Description;
+            row.Team = command.Team;
             row.UpdatedAt = now;
             try
             {
                 // Never the value, not even a fingerprint of a secret one: that it changed, and whether it is secret.
                 await audit.SaveChangesAsync(db, created ? "variable.create" : "variable.update", AuditTargets.Variable(command.Name),
-                    new() { ["secret"] = row.Secret, ["described"] = row.Description is not null }, cancellationToken);
+                    new() { ["secret"] = row.Secret, ["described"] = row.Description is not null, ["team"] = row.Team }, cancellationToken);
             }
             catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
             {
@@ -70,10 +74,14 @@ internal static class SaveVariable
     }
 
     public static RouteHandlerBuilder Map(RouteGroupBuilder variables) => variables
-        .MapPut("/{name}", async Task<Results<Created<Info>, Ok<Info>>> (string name, Request r, ISender sender, CancellationToken ct) =>
+        .MapPut("/{name}", async Task<Results<Created<Info>, Ok<Info>, ProblemHttpResult>> (string name, Request r, ISender sender, HttpContext http, CancellationToken ct) =>
         {
-            var result = await sender.Send(new Command(name, r.Value, r.Secret, r.Description), ct);
+            if (TeamGate.CreateRefusal(http, r.Team) is { } refused)
+                return refused;
+            var result = await sender.Send(new Command(name, r.Value, r.Secret, r.Description, r.Team), ct);
             return result.Created ? TypedResults.Created($"/api/v1/variables/{name}", result.Variable) : TypedResults.Ok(result.Variable);
         })
-        .WithName("UpsertVariable").WithSummary("Create or replace a variable (a secret's value is encrypted and never shown again)");
+        .WithName("UpsertVariable").WithSummary("Create or replace a variable (a secret's value is encrypted and never shown again)")
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .RequireVariableRole(Roles.Admin);
 }

@@ -7,8 +7,9 @@ namespace Scheduler.Modules.Workers.Variables;
 internal static class VariableResponses
 {
     [SchemaName("Workers.Variables.Info")]
-    public sealed record Info(string Name, JsonNode? Value, bool Secret, string? Description, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    public sealed record Info(string Name, JsonNode? Value, bool Secret, string? Description, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? Team);
 
     public static Info ToInfo(StoredVariable v) =>
-        new(v.Name, v.Secret ? null : JsonNode.Parse(v.Value), v.Secret, v.Description, v.CreatedAt, v.UpdatedAt);
+        new(v.Name, v.Secret ? null : JsonNode.Parse(v.Value), v.Secret, v.Description, v.CreatedAt, v.UpdatedAt, v.Team);
 }

@@ -14,12 +14,33 @@ internal sealed class StoredVariable
     public string? Description { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+    /// <summary>The owning team, or null.</summary>
+    public string? Team { get; set; }
 }
 
-/// <summary>Every variable's value (decrypted) and the texts to mask in what tasks print.</summary>
-internal sealed record VariableSet(JsonObject Values, IReadOnlyList<string> Secrets)
+/// <summary>
+/// Every variable's value (decrypted) and the texts to mask in what tasks print (every
+/// secret, whatever its team: masking more is safe). <see cref="Teams"/>: the team of each
+/// variable that has one.
+/// </summary>
+internal sealed record VariableSet(JsonObject Values, IReadOnlyList<string> Secrets, IReadOnlyDictionary<string, string>? Teams = null)
 {
     public static readonly VariableSet Empty = new([], []);
+
+    /// <summary>
+    /// The variables a DAG of <paramref name="team"/> may read as <c>vars.*</c>: those without a
+    /// team and those of its own team (docs/operations.md, Teams); another team's is undefined.
+    /// </summary>
+    public JsonObject For(string? team)
+    {
+        if (Teams is not { Count: > 0 } teams)
+            return Values;
+        var visible = new JsonObject();
+        foreach (var (name, value) in Values)
+            if (!teams.TryGetValue(name, out var owner) || owner == team)
+                visible[name] = value?.DeepClone();
+        return visible;
+    }
 }
 
 /// <summary>
@@ -57,15 +78,18 @@ internal sealed class VariableStore(IDataProtectionProvider provider, IServiceSc
             var rows = await db.Variables.AsNoTracking().ToListAsync(cancellationToken);
             var values = new JsonObject();
             var secrets = new List<string>();
+            var teams = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var row in rows)
             {
+                if (row.Team is not null)
+                    teams[row.Name] = row.Team;
                 var json = row.Secret ? Unprotect(row.Value) : row.Value;
                 var value = JsonNode.Parse(json);
                 values[row.Name] = value;
                 if (row.Secret)
                     secrets.AddRange(SecretTexts(value, json));
             }
-            var set = rows.Count == 0 ? VariableSet.Empty : new VariableSet(values, secrets.Distinct(StringComparer.Ordinal).OrderByDescending(s => s.Length).ToList());
+            var set = rows.Count == 0 ? VariableSet.Empty : new VariableSet(values, secrets.Distinct(StringComparer.Ordinal).OrderByDescending(s => s.Length).ToList(), teams);
             _cached = (set, started);
             return set;
         }

@@ -53,6 +53,7 @@ internal sealed class DagDetailModel : AdminPageModel
         if (await Sender.Send(new GetDag.Query(Name), ct) is not { } dag)
             return NotFound();
         Dag = dag;
+        ObjectTeam = dag.Team;
         var tasks = dag.Definition.Tasks ?? [];
         Layout = GraphLayout.Build(tasks.Select(t => (t.Id ?? "", (IReadOnlyList<string>)(t.DependsOn ?? []))).ToList());
         TaskOrder = Layout.Order.ToList();
@@ -103,6 +104,7 @@ internal sealed class DagDetailModel : AdminPageModel
 
     public async Task<IActionResult> OnPostPauseAsync(bool paused)
     {
+        await UseDagTeamAsync(Name);
         if (!CanOperate)
             return Forbid();
         if (await Sender.Send(new PauseDag.Command(Name, paused), HttpContext.RequestAborted) is null)
@@ -113,6 +115,7 @@ internal sealed class DagDetailModel : AdminPageModel
 
     public async Task<IActionResult> OnPostTriggerAsync(string? conf)
     {
+        await UseDagTeamAsync(Name);
         if (!CanOperate)
             return Forbid();
         JsonObject? parsed = null;

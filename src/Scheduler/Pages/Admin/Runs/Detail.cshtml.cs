@@ -43,6 +43,7 @@ internal sealed class RunDetailModel(TimeProvider clock) : AdminPageModel
         if (await Sender.Send(new GetRun.Query(Id), ct) is not { } run)
             return NotFound();
         Run = run;
+        await UseDagTeamAsync(run.DagName);
         var own = run.Tasks.Where(t => t.MapIndex is null).ToList();
         Pages = Math.Max(1, (own.Count + TaskPage - 1) / TaskPage);
         Tp = Math.Clamp(Tp, 0, Pages - 1);
@@ -83,8 +84,15 @@ internal sealed class RunDetailModel(TimeProvider clock) : AdminPageModel
         return Content(log ?? "", "text/plain; charset=utf-8");
     }
 
+    private async Task UseRunTeamAsync()
+    {
+        if (await Sender.Send(new GetRun.Query(Id), HttpContext.RequestAborted) is { } run)
+            await UseDagTeamAsync(run.DagName);
+    }
+
     public async Task<IActionResult> OnPostCancelAsync()
     {
+        await UseRunTeamAsync();
         if (!CanOperate)
             return Forbid();
         var result = await Sender.Send(new CancelRun.Command(Id), HttpContext.RequestAborted);
@@ -99,6 +107,7 @@ internal sealed class RunDetailModel(TimeProvider clock) : AdminPageModel
 
     public async Task<IActionResult> OnPostClearAsync(string task, bool downstream, [FromForm(Name = "map_index")] int? mapIndex)
     {
+        await UseRunTeamAsync();
         if (!CanOperate)
             return Forbid();
         ClearResult? result = null;
@@ -118,6 +127,7 @@ internal sealed class RunDetailModel(TimeProvider clock) : AdminPageModel
 
     public async Task<IActionResult> OnPostMarkAsync(string task, string state, [FromForm(Name = "map_index")] int? mapIndex)
     {
+        await UseRunTeamAsync();
         if (!CanOperate)
             return Forbid();
         MarkResult? result = null;
