@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Npgsql;
 using Scheduler.IntegrationTests.Infrastructure;
 
 namespace Scheduler.IntegrationTests.Assets;
@@ -17,20 +16,7 @@ public sealed class AssetReplicaTests : IAsyncLifetime
     private readonly ServerProcesses _servers = new();
     private string _connection = "";
 
-    public async Task InitializeAsync()
-    {
-        var builder = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString);
-        var database = builder.Database + "_asset_replicas";
-        builder.Database = "postgres";
-        await using var admin = new NpgsqlConnection(builder.ConnectionString);
-        await admin.OpenAsync();
-        await using (var drop = new NpgsqlCommand($"drop database if exists \"{database}\" with (force)", admin))
-            await drop.ExecuteNonQueryAsync();
-        await using (var create = new NpgsqlCommand($"create database \"{database}\"", admin))
-            await create.ExecuteNonQueryAsync();
-        builder.Database = database;
-        _connection = builder.ConnectionString;
-    }
+    public async Task InitializeAsync() => _connection = await TestDatabase.CreateFreshAsync("asset_replicas");
 
     public Task DisposeAsync()
     {

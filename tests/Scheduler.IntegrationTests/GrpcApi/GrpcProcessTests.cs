@@ -1,5 +1,4 @@
 using Grpc.Net.Client;
-using Npgsql;
 using Scheduler.IntegrationTests.Infrastructure;
 using Scheduler.Rpc.V1;
 
@@ -16,20 +15,7 @@ public sealed class GrpcProcessTests : IAsyncLifetime
     private readonly ServerProcesses _servers = new();
     private string _connection = "";
 
-    public async Task InitializeAsync()
-    {
-        var builder = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString);
-        var database = builder.Database + "_grpc_process";
-        builder.Database = "postgres";
-        await using var admin = new NpgsqlConnection(builder.ConnectionString);
-        await admin.OpenAsync();
-        await using (var drop = new NpgsqlCommand($"drop database if exists \"{database}\" with (force)", admin))
-            await drop.ExecuteNonQueryAsync();
-        await using (var create = new NpgsqlCommand($"create database \"{database}\"", admin))
-            await create.ExecuteNonQueryAsync();
-        builder.Database = database;
-        _connection = builder.ConnectionString;
-    }
+    public async Task InitializeAsync() => _connection = await TestDatabase.CreateFreshAsync("grpc_process");
 
     [Fact]
     public async Task RestKeepsItsUrl_AndGrpcAnswersOnItsOwnPort()

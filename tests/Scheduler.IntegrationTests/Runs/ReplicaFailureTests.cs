@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using Npgsql;
 using Scheduler.IntegrationTests.Infrastructure;
 
 namespace Scheduler.IntegrationTests.Runs;
@@ -18,20 +17,7 @@ public sealed class ReplicaFailureTests : IAsyncLifetime
     private readonly ServerProcesses _servers = new();
     private string _connection = "";
 
-    public async Task InitializeAsync()
-    {
-        var builder = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString);
-        var database = builder.Database + "_replicas";
-        builder.Database = "postgres";
-        await using var admin = new NpgsqlConnection(builder.ConnectionString);
-        await admin.OpenAsync();
-        await using (var drop = new NpgsqlCommand($"drop database if exists \"{database}\" with (force)", admin))
-            await drop.ExecuteNonQueryAsync();
-        await using (var create = new NpgsqlCommand($"create database \"{database}\"", admin))
-            await create.ExecuteNonQueryAsync();
-        builder.Database = database;
-        _connection = builder.ConnectionString;
-    }
+    public async Task InitializeAsync() => _connection = await TestDatabase.CreateFreshAsync("replicas");
 
     public Task DisposeAsync()
     {
