@@ -42,7 +42,7 @@ port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 key="sk_bench_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
 password="pw_$(head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
 ConnectionStrings__Scheduler="Host=127.0.0.1;Port=$SCHEDULER_PG_PORT;Username=scheduler;Password=scheduler;Database=$db" \
-Auth__BootstrapAdminKey="$key" Auth__BootstrapAdminUser=bench Auth__BootstrapAdminPassword="$password" ASPNETCORE_ENVIRONMENT=Production Serilog__MinimumLevel__Default=Warning \
+Auth__BootstrapAdminKey="$key" Auth__BootstrapAdminUser=bench Auth__BootstrapAdminPassword="$password" ASPNETCORE_ENVIRONMENT=Production Serilog__MinimumLevel__Default=Warning Grpc__Port=off \
   dotnet src/Scheduler/bin/Release/net10.0/Scheduler.dll --urls "http://127.0.0.1:$port" > ".local/bench-server.log" 2>&1 &
 server=$!
 cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; psql_admin -d postgres -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true; psql_admin -d postgres -qc "drop database if exists ${db}_replicas with (force)" >/dev/null 2>&1 || true; }

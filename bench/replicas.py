@@ -23,7 +23,9 @@ class Replica:
         self.port = free_port()
         env = dict(os.environ, ConnectionStrings__Scheduler=db, Auth__BootstrapAdminKey=KEY, ASPNETCORE_ENVIRONMENT="Production",
                    Serilog__MinimumLevel__Default="Warning", Workers__LeaseSeconds="5", Workers__HeartbeatSeconds="1",
-                   Scheduler__CheckinSeconds="1", Scheduler__CheckinMisfireSeconds="4")
+                   Scheduler__CheckinSeconds="1", Scheduler__CheckinMisfireSeconds="4",
+                   # Each replica its own gRPC port: the default 5081 would be taken by the first one.
+                   Grpc__Port=str(free_port()))
         self.log = open(os.path.join(log_dir, f"replica-{self.port}.log"), "w")
         self.proc = subprocess.Popen(["dotnet", dll, "--urls", f"http://127.0.0.1:{self.port}"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
