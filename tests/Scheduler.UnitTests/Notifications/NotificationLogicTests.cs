@@ -95,7 +95,7 @@ public sealed class NotificationLogicTests
     [Fact]
     public void SlackBlocks_KeepSlacksLimits()
     {
-        var blocks = ChannelSender.SlackBlocks(Message(23, 100))["blocks"]!.AsArray();
+        var blocks = ChannelFormats.SlackBlocks(Message(23, 100))["blocks"]!.AsArray();
         var fieldSections = blocks.Where(b => b!["fields"] is not null).ToList();
         Assert.Equal(3, fieldSections.Count);
         Assert.All(fieldSections, s => Assert.True(s!["fields"]!.AsArray().Count <= 10));
@@ -108,7 +108,7 @@ public sealed class NotificationLogicTests
     public void SmsText_IsCappedAt1600()
     {
         var long_ = Message(1, 0) with { Summary = new string('x', 5000) };
-        Assert.Equal(1600, ChannelSender.SmsText(long_).Length);
+        Assert.Equal(1600, ChannelFormats.SmsText(long_).Length);
     }
 
     private static MonitorRow Monitor(string? cron, TimeSpan? interval, TimeSpan grace, DateTimeOffset created) => new(

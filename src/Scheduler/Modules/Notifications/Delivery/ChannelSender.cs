@@ -6,7 +6,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using MailKit.Net.Smtp;
 using MailKit.Security;
-using MimeKit;
 using Scheduler.Infrastructure.Net;
 using Scheduler.Infrastructure.Text;
 using Scheduler.Modules.Notifications.Channels;
@@ -33,7 +32,7 @@ internal sealed class ChannelSender(IHttpClientFactory http, EgressConnector egr
             case ChannelTypes.Slack:
                 return await SlackAsync(channel, message, ct);
             case ChannelTypes.Teams:
-                await PostJsonAsync(channel.Text("webhook_url")!, TeamsCard(message), null, ct);
+                await PostJsonAsync(channel.Text("webhook_url")!, ChannelFormats.TeamsCard(message), null, ct);
                 return null;
             case ChannelTypes.Email:
                 await EmailAsync(channel, message, ct);
@@ -65,7 +64,7 @@ internal sealed class ChannelSender(IHttpClientFactory http, EgressConnector egr
 
     private async Task<string?> SlackAsync(ChannelConfig channel, NotificationMessage message, CancellationToken ct)
     {
-        var payload = SlackBlocks(message);
+        var payload = ChannelFormats.SlackBlocks(message);
         var token = channel.Text("bot_token");
         var target = channel.Text("slack_channel");
         if (token is null || target is null)
@@ -104,99 +103,9 @@ internal sealed class ChannelSender(IHttpClientFactory http, EgressConnector egr
         }
     }
 
-    public static JsonObject SlackBlocks(NotificationMessage m)
-    {
-        var blocks = new JsonArray
-        {
-            new JsonObject { ["type"] = "header", ["text"] = PlainText(Limit(m.Title, 150)) },
-            new JsonObject { ["type"] = "section", ["text"] = Markdown(Limit(m.Summary, 3000)) },
-        };
-        foreach (var chunk in m.Facts.Chunk(10))
-            blocks.Add(new JsonObject
-            {
-                ["type"] = "section",
-                ["fields"] = new JsonArray(chunk.Select(f => (JsonNode)Markdown(Limit($"*{f.Key}*\n{f.Value}", 2000))).ToArray()),
-            });
-        if (m.Items.Count > 0)
-        {
-            var shown = m.Items.Take(40).Select(i => "• " + i).ToList();
-            if (m.Items.Count > 40)
-                shown.Add($"... and {m.Items.Count - 40} more");
-            blocks.Add(new JsonObject { ["type"] = "section", ["text"] = Markdown(Limit($"*{m.ItemsTitle}*\n{string.Join('\n', shown)}", 3000)) });
-        }
-        if (m.Link is not null)
-            blocks.Add(new JsonObject
-            {
-                ["type"] = "actions",
-                ["elements"] = new JsonArray(new JsonObject { ["type"] = "button", ["text"] = PlainText("Open in Scheduler"), ["url"] = m.Link }),
-            });
-        return new JsonObject { ["text"] = $"{m.Title}: {m.Summary}", ["blocks"] = blocks };
-
-        static JsonObject PlainText(string text) => new() { ["type"] = "plain_text", ["text"] = text };
-        static JsonObject Markdown(string text) => new() { ["type"] = "mrkdwn", ["text"] = text };
-    }
-
     // ------------------------------------------------------------------ Teams
 
-    public static JsonObject TeamsCard(NotificationMessage m)
-    {
-        var body = new JsonArray
-        {
-            new JsonObject
-            {
-                ["type"] = "TextBlock", ["text"] = m.Title, ["weight"] = "Bolder", ["size"] = "Medium", ["wrap"] = true,
-                ["color"] = m.Severity switch { Severity.Good => "Good", Severity.Warning => "Warning", Severity.Danger => "Attention", _ => "Default" },
-            },
-            new JsonObject { ["type"] = "TextBlock", ["text"] = m.Summary, ["wrap"] = true },
-            new JsonObject
-            {
-                ["type"] = "FactSet",
-                ["facts"] = new JsonArray(m.Facts.Select(f => (JsonNode)new JsonObject { ["title"] = f.Key, ["value"] = f.Value }).ToArray()),
-            },
-        };
-        if (m.Items.Count > 0)
-            body.Add(new JsonObject { ["type"] = "TextBlock", ["wrap"] = true, ["text"] = $"**{m.ItemsTitle}**\n\n" + string.Join("\n\n", m.Items.Take(50).Select(i => "- " + i)) });
-        var card = new JsonObject
-        {
-            ["$schema"] = "http://adaptivecards.io/schemas/adaptive-card.json",
-            ["type"] = "AdaptiveCard",
-            ["version"] = "1.4",
-            ["body"] = body,
-        };
-        if (m.Link is not null)
-            card["actions"] = new JsonArray(new JsonObject { ["type"] = "Action.OpenUrl", ["title"] = "Open in Scheduler", ["url"] = m.Link });
-        return new JsonObject
-        {
-            ["type"] = "message",
-            ["attachments"] = new JsonArray(new JsonObject { ["contentType"] = "application/vnd.microsoft.card.adaptive", ["content"] = card }),
-        };
-    }
-
     // ------------------------------------------------------------------ email
-
-    public static MimeMessage Mail(ChannelConfig channel, NotificationMessage m)
-    {
-        var mail = new MimeMessage();
-        mail.From.Add(MailboxAddress.Parse(channel.Text("from")!));
-        foreach (var to in channel.List("to"))
-            mail.To.Add(MailboxAddress.Parse(to));
-        mail.Subject = "[Scheduler] " + m.Title;
-        var html = new StringBuilder();
-        html.Append("<!DOCTYPE html><html><body style=\"font-family:sans-serif\">");
-        html.Append(CultureInfo.InvariantCulture, $"<h2>{Html(m.Title)}</h2><p>{Html(m.Summary)}</p><table>");
-        foreach (var f in m.Facts)
-            html.Append(CultureInfo.InvariantCulture, $"<tr><th align=\"left\">{Html(f.Key)}</th><td>{Html(f.Value)}</td></tr>");
-        html.Append("</table>");
-        if (m.Items.Count > 0)
-            html.Append(CultureInfo.InvariantCulture, $"<p><b>{Html(m.ItemsTitle ?? "")}</b></p><ul>{string.Concat(m.Items.Take(500).Select(i => $"<li>{Html(i)}</li>"))}</ul>");
-        if (m.Link is not null)
-            html.Append(CultureInfo.InvariantCulture, $"<p><a href=\"{Html(m.Link)}\">Open in Scheduler</a></p>");
-        html.Append("</body></html>");
-        mail.Body = new BodyBuilder { TextBody = m.PlainText(500), HtmlBody = html.ToString() }.ToMessageBody();
-        return mail;
-    }
-
-    private static string Html(string text) => System.Net.WebUtility.HtmlEncode(text);
 
     private async Task EmailAsync(ChannelConfig channel, NotificationMessage message, CancellationToken ct)
     {
@@ -215,7 +124,7 @@ internal sealed class ChannelSender(IHttpClientFactory http, EgressConnector egr
             await smtp.ConnectAsync(await egress.ConnectSocketAsync(host, port, ct), host, port, tls, ct);
             if (channel.Text("username") is { } user)
                 await smtp.AuthenticateAsync(user, channel.Text("password") ?? "", ct);
-            await smtp.SendAsync(Mail(channel, message), ct);
+            await smtp.SendAsync(ChannelFormats.Mail(channel, message), ct);
             await smtp.DisconnectAsync(true, ct);
         }
         catch (Exception e) when (e is MailKit.ProtocolException or MailKit.CommandException or System.Net.Sockets.SocketException or IOException or AuthenticationException)
@@ -230,7 +139,7 @@ internal sealed class ChannelSender(IHttpClientFactory http, EgressConnector egr
     {
         var sid = channel.Text("account_sid")!;
         var url = $"{channel.Text("base_url")!.TrimEnd('/')}/2010-04-01/Accounts/{Uri.EscapeDataString(sid)}/Messages.json";
-        var body = SmsText(message);
+        var body = ChannelFormats.SmsText(message);
         var client = http.CreateClient(ClientName);
         foreach (var to in channel.List("to"))
         {
@@ -241,14 +150,8 @@ internal sealed class ChannelSender(IHttpClientFactory http, EgressConnector egr
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{sid}:{channel.Text("auth_token")}")));
             using var response = await client.SendAsync(request, ct);
             if (!response.IsSuccessStatusCode)
-                throw new ChannelException($"SMS API answered {(int)response.StatusCode} for {to}: {Limit(await response.Content.ReadAsStringAsync(ct), 300)}");
+                throw new ChannelException($"SMS API answered {(int)response.StatusCode} for {to}: {ChannelFormats.Limit(await response.Content.ReadAsStringAsync(ct), 300)}");
         }
-    }
-
-    public static string SmsText(NotificationMessage m)
-    {
-        var text = m.Link is null ? $"{m.Title}. {m.Summary}" : $"{m.Title}. {m.Summary} {m.Link}";
-        return Limit(text, 1600);
     }
 
     // ------------------------------------------------------------------ signed webhook
@@ -293,12 +196,11 @@ internal sealed class ChannelSender(IHttpClientFactory http, EgressConnector egr
         using var response = await http.CreateClient(ClientName).SendAsync(request, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
         if (!response.IsSuccessStatusCode)
-            throw new ChannelException($"{Origin(request.RequestUri)} answered {(int)response.StatusCode}: {Limit(text, 300)}");
+            throw new ChannelException($"{Origin(request.RequestUri)} answered {(int)response.StatusCode}: {ChannelFormats.Limit(text, 300)}");
         return text;
     }
 
     /// <summary>scheme://host:port of a request, without the user information a URL may carry.</summary>
     private static string Origin(Uri? uri) => uri is null ? "" : $"{uri.Scheme}://{uri.Authority}";
 
-    private static string Limit(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 }
