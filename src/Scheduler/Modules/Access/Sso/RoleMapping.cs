@@ -13,7 +13,7 @@ internal sealed record RoleGrant(string? Team, string Role);
 /// (<c>viewer</c>, <c>operator</c>, <c>admin</c>) or <c>team:role</c> for a role in one team.
 /// A team grant gives that role in the team (docs/operations.md, Teams), never a global role. A
 /// user in several mapped groups gets the highest global role and the highest role per team; a
-/// user without a global role is refused (users of the admin pages always have one).
+/// user with neither a global role nor a role in an existing team is refused.
 /// </summary>
 internal sealed class RoleMapping
 {
