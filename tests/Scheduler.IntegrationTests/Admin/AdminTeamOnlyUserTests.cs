@@ -1,0 +1,68 @@
+using System.Net;
+using Scheduler.IntegrationTests.Access;
+using Scheduler.IntegrationTests.Infrastructure;
+
+namespace Scheduler.IntegrationTests.Admin;
+
+/// <summary>A user with team roles only (no global role) signs in to the pages and sees their team's objects alone, as a team-only API key does.</summary>
+public sealed class AdminTeamOnlyUserTests(ServerFixture server) : ServerTest(server)
+{
+    [Fact]
+    public async Task TeamOnlyUser_SeesOwnTeam_AndGets404ForTheOther()
+    {
+        await Server.CreateTeamAsync("tpa");
+        await Server.CreateTeamAsync("tpb");
+        await Admin.PutJsonAsync("dags/tpa_dag", TeamHelpers.Dag("tpa_dag", "tpa", "false")).ExpectAsync(HttpStatusCode.Created);
+        await Admin.PutJsonAsync("dags/tpb_dag", TeamHelpers.Dag("tpb_dag", "tpb", "false")).ExpectAsync(HttpStatusCode.Created);
+        await Admin.PutJsonAsync("variables/tpa_var", """{"value":"for-a","team":"tpa"}""").ExpectAsync(HttpStatusCode.Created);
+        await Admin.PutJsonAsync("variables/tpb_var", """{"value":"for-b","team":"tpb"}""").ExpectAsync(HttpStatusCode.Created);
+        var runA = await Admin.TriggerAsync("tpa_dag");
+        var runB = await Admin.TriggerAsync("tpb_dag");
+        await Server.CreateUserAsync("tpa_viewer", "viewer", "tpa-viewer-password");
+        // Team roles only: set directly here (SSO mappings or the users page set them in production).
+        await TestDatabase.ScalarAsync<int>("update access.users set role = null, team_roles = '{\"tpa\": \"viewer\"}' where username = 'tpa_viewer' returning 1");
+        using var session = await AdminSession.SignedInAsync(Server, "tpa_viewer", "tpa-viewer-password");
+
+        var list = await session.GetHtmlAsync("/admin/dags?q=tp");
+        Assert.Contains("tpa_dag", list);
+        Assert.DoesNotContain("tpb_dag", list);
+        var dashboard = await session.GetHtmlAsync("/admin");
+        Assert.DoesNotContain("tpb_dag", dashboard);
+        Assert.DoesNotContain("/admin/workers", dashboard);
+        Assert.DoesNotContain("/admin/users", dashboard);
+
+        Assert.Contains("tpa_dag", await session.GetHtmlAsync("/admin/dags/tpa_dag"));
+        Assert.Contains("tpa_dag", await session.GetHtmlAsync($"/admin/runs/{runA}"));
+        using (var dagB = await session.GetAsync("/admin/dags/tpb_dag"))
+            Assert.Equal(HttpStatusCode.NotFound, dagB.StatusCode);
+        using (var otherRun = await session.GetAsync($"/admin/runs/{runB}"))
+            Assert.Equal(HttpStatusCode.NotFound, otherRun.StatusCode);
+
+        var variables = await session.GetHtmlAsync("/admin/variables");
+        Assert.Contains("tpa_var", variables);
+        Assert.DoesNotContain("tpb_var", variables);
+
+        foreach (var page in new[] { "/admin/users", "/admin/api-keys", "/admin/audit", "/admin/workers", "/admin/dead-letters" })
+        {
+            using var refused = await session.GetAsync(page);
+            Assert.True(refused.StatusCode == HttpStatusCode.Forbidden, $"{page}: {(int)refused.StatusCode}");
+        }
+    }
+
+    [Fact]
+    public async Task Dashboard_CountsOnlyTheTeamsRuns()
+    {
+        await Server.CreateTeamAsync("tpc");
+        await Server.CreateTeamAsync("tpd");
+        await Admin.PutJsonAsync("dags/tpd_fails", TeamHelpers.Dag("tpd_fails", "tpd", "false")).ExpectAsync(HttpStatusCode.Created);
+        var run = await Admin.TriggerAsync("tpd_fails");
+        await Admin.WaitForRunAsync(run);
+        await Server.CreateUserAsync("tpc_viewer", "viewer", "tpc-viewer-password");
+        await TestDatabase.ScalarAsync<int>("update access.users set role = null, team_roles = '{\"tpc\": \"viewer\"}' where username = 'tpc_viewer' returning 1");
+        using var session = await AdminSession.SignedInAsync(Server, "tpc_viewer", "tpc-viewer-password");
+
+        var dashboard = await session.GetHtmlAsync("/admin");
+        Assert.Contains("data-testid=\"failed-runs\">0<", dashboard);
+        Assert.DoesNotContain($"/admin/runs/{run}\"", dashboard);
+    }
+}
