@@ -65,4 +65,33 @@ public sealed class AdminTeamOnlyUserTests(ServerFixture server) : ServerTest(se
         Assert.Contains("data-testid=\"failed-runs\">0<", dashboard);
         Assert.DoesNotContain($"/admin/runs/{run}\"", dashboard);
     }
+
+    [Fact]
+    public async Task UsersPage_EditsTeamRoles_AuditedAsUserUpdate()
+    {
+        await Server.CreateTeamAsync("tpe");
+        await Server.CreateUserAsync("tpe_user", "viewer", "tpe-user-password");
+        var id = await AdminSession.UserIdAsync("tpe_user");
+        using var session = await AdminSession.SignedInAsync(Server, ServerFixture.AdminUser, ServerFixture.AdminPassword);
+
+        using (var bad = await session.PostFormAsync("/admin/users?handler=Update", AdminSession.Form(("id", id), ("role", "viewer"), ("roles", "tpe-operator")), tokenFrom: "/admin/users"))
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        using (var unknown = await session.PostFormAsync("/admin/users?handler=Update", AdminSession.Form(("id", id), ("role", "none"), ("roles", "no_such_team:viewer")), tokenFrom: "/admin/users"))
+            Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        using (var none = await session.PostFormAsync("/admin/users?handler=Update", AdminSession.Form(("id", id), ("role", "none"), ("roles", "")), tokenFrom: "/admin/users"))
+            Assert.Equal(HttpStatusCode.BadRequest, none.StatusCode);
+        using (var saved = await session.PostFormAsync("/admin/users?handler=Update", AdminSession.Form(("id", id), ("role", "none"), ("roles", "tpe:operator")), tokenFrom: "/admin/users"))
+            Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
+
+        Assert.Null(await TestDatabase.ScalarAsync<string?>("select role from access.users where username = 'tpe_user'"));
+        Assert.Equal("{\"tpe\": \"operator\"}", await TestDatabase.ScalarAsync<string>("select team_roles::text from access.users where username = 'tpe_user'"));
+        var audit = await TestDatabase.ScalarAsync<string>(
+            "select details::text from audit.entries where action = 'user.update' and target = 'user/tpe_user' order by id desc limit 1");
+        Assert.Contains("\"roles\"", audit);
+        Assert.Contains("tpe:operator", await session.GetHtmlAsync("/admin/users"));
+
+        // The team-only user signs in and gets their team's pages only.
+        using var user = await AdminSession.SignedInAsync(Server, "tpe_user", "tpe-user-password");
+        Assert.Contains("tpe:operator", await user.GetHtmlAsync("/admin/dags"));
+    }
 }

@@ -38,7 +38,8 @@ internal sealed class RoleMapping
         return new RoleMapping(grants);
     }
 
-    private static RoleGrant? ParseGrant(string? value)
+    /// <summary>A global role (<c>operator</c>) or a team role (<c>team:operator</c>), or null when <paramref name="value"/> is neither. The users page reads its team roles with it too.</summary>
+    public static RoleGrant? ParseGrant(string? value)
     {
         if (string.IsNullOrEmpty(value))
             return null;
