@@ -11,12 +11,8 @@ public sealed class AdminTeamOnlyBrowserTests(ServerFixture server) : BrowserTes
     [Fact]
     public async Task TeamOnlyUser_SeesTheirTeamsDagsAndNavigation()
     {
-        await Server.CreateTeamAsync("tbr_a");
-        await Server.CreateTeamAsync("tbr_b");
-        await Admin.PutJsonAsync("dags/tbr_a_dag", TeamHelpers.Dag("tbr_a_dag", "tbr_a")).ExpectAsync(System.Net.HttpStatusCode.Created);
-        await Admin.PutJsonAsync("dags/tbr_b_dag", TeamHelpers.Dag("tbr_b_dag", "tbr_b")).ExpectAsync(System.Net.HttpStatusCode.Created);
-        await Server.CreateUserAsync("tbr_user", "viewer", "tbr-user-password");
-        await TestDatabase.ScalarAsync<int>("update access.users set role = null, team_roles = '{\"tbr_a\": \"operator\"}' where username = 'tbr_user' returning 1");
+        await Server.CreateTeamDagsAsync("true", ("tbr_a", "tbr_a_dag"), ("tbr_b", "tbr_b_dag"));
+        await Server.CreateTeamOnlyUserAsync("tbr_user", "tbr-user-password", "tbr_a", "operator");
 
         var page = await SignInAsync("tbr_user", "tbr-user-password");
         await Expect(page.GetByTestId("role")).ToHaveTextAsync("tbr_a:operator");

@@ -10,17 +10,12 @@ public sealed class AdminTeamOnlyUserTests(ServerFixture server) : ServerTest(se
     [Fact]
     public async Task TeamOnlyUser_SeesOwnTeam_AndGets404ForTheOther()
     {
-        await Server.CreateTeamAsync("tpa");
-        await Server.CreateTeamAsync("tpb");
-        await Admin.PutJsonAsync("dags/tpa_dag", TeamHelpers.Dag("tpa_dag", "tpa", "false")).ExpectAsync(HttpStatusCode.Created);
-        await Admin.PutJsonAsync("dags/tpb_dag", TeamHelpers.Dag("tpb_dag", "tpb", "false")).ExpectAsync(HttpStatusCode.Created);
+        await Server.CreateTeamDagsAsync("false", ("tpa", "tpa_dag"), ("tpb", "tpb_dag"));
         await Admin.PutJsonAsync("variables/tpa_var", """{"value":"for-a","team":"tpa"}""").ExpectAsync(HttpStatusCode.Created);
         await Admin.PutJsonAsync("variables/tpb_var", """{"value":"for-b","team":"tpb"}""").ExpectAsync(HttpStatusCode.Created);
         var runA = await Admin.TriggerAsync("tpa_dag");
         var runB = await Admin.TriggerAsync("tpb_dag");
-        await Server.CreateUserAsync("tpa_viewer", "viewer", "tpa-viewer-password");
-        // Team roles only: set directly here (SSO mappings or the users page set them in production).
-        await TestDatabase.ScalarAsync<int>("update access.users set role = null, team_roles = '{\"tpa\": \"viewer\"}' where username = 'tpa_viewer' returning 1");
+        await Server.CreateTeamOnlyUserAsync("tpa_viewer", "tpa-viewer-password", "tpa", "viewer");
         using var session = await AdminSession.SignedInAsync(Server, "tpa_viewer", "tpa-viewer-password");
 
         var list = await session.GetHtmlAsync("/admin/dags?q=tp");
@@ -57,8 +52,7 @@ public sealed class AdminTeamOnlyUserTests(ServerFixture server) : ServerTest(se
         await Admin.PutJsonAsync("dags/tpd_fails", TeamHelpers.Dag("tpd_fails", "tpd", "false")).ExpectAsync(HttpStatusCode.Created);
         var run = await Admin.TriggerAsync("tpd_fails");
         await Admin.WaitForRunAsync(run);
-        await Server.CreateUserAsync("tpc_viewer", "viewer", "tpc-viewer-password");
-        await TestDatabase.ScalarAsync<int>("update access.users set role = null, team_roles = '{\"tpc\": \"viewer\"}' where username = 'tpc_viewer' returning 1");
+        await Server.CreateTeamOnlyUserAsync("tpc_viewer", "tpc-viewer-password", "tpc", "viewer");
         using var session = await AdminSession.SignedInAsync(Server, "tpc_viewer", "tpc-viewer-password");
 
         var dashboard = await session.GetHtmlAsync("/admin");
