@@ -4,20 +4,27 @@ namespace Scheduler.Pages;
 
 /// <summary>
 /// The admin pages: server-rendered Razor Pages under /admin, signed in with the admin
-/// cookie (see <see cref="AdminCookie"/>). Every page needs a viewer; actions check the role
+/// cookie (see <see cref="AdminCookie"/>). Every page needs a viewer (globally or in a team); actions check the role
 /// in their handler (Razor Pages cannot authorize single handlers) and answer 403. Razor
 /// Pages validate the antiforgery token on every POST.
 /// </summary>
 internal static class AdminPagesSetup
 {
+    /// <summary>Pages with objects of no team: a global role is needed (403 for team roles only), and the navigation leaves them out.</summary>
+    public static readonly IReadOnlyList<string> GlobalOnlyPages = ["/Admin/Users", "/Admin/ApiKeys", "/Admin/Audit", "/Admin/Workers", "/Admin/DeadLetters", "/Admin/Assets"];
+
     public static IServiceCollection AddAdminPages(this IServiceCollection services)
     {
         services.AddRazorPages(options =>
         {
-            options.Conventions.AuthorizeFolder("/Admin", Policies.Viewer);
+            // A team role anywhere opens the pages (TeamAccess.MayTry); each page shows that user's teams only.
+            options.Conventions.AuthorizeFolder("/Admin", Policies.TeamViewer);
             options.Conventions.AllowAnonymousToPage("/Admin/Login");
-            foreach (var page in new[] { "/Admin/Users", "/Admin/ApiKeys", "/Admin/Connections", "/Admin/Dags/Edit", "/Admin/Audit" })
+            foreach (var page in GlobalOnlyPages)
+                options.Conventions.AuthorizePage(page, Policies.Viewer);
+            foreach (var page in new[] { "/Admin/Users", "/Admin/ApiKeys", "/Admin/Dags/Edit", "/Admin/Audit" })
                 options.Conventions.AuthorizePage(page, Policies.Admin);
+            options.Conventions.AuthorizePage("/Admin/Connections", Policies.TeamAdmin);
             options.Conventions.AddPageRoute("/Admin/Dags/Edit", "/admin/dags/new");
         });
         services.AddAntiforgery(options =>

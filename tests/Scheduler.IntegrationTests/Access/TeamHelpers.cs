@@ -20,6 +20,24 @@ public static class TeamHelpers
         return server.NewClient(body.GetProperty("key").GetString());
     }
 
+    /// <summary>Each team, and a DAG of it (running <paramref name="command"/>), created by the admin key.</summary>
+    public static async Task CreateTeamDagsAsync(this ServerFixture server, string command, params (string Team, string Dag)[] dags)
+    {
+        foreach (var (team, dag) in dags)
+        {
+            await server.CreateTeamAsync(team);
+            await server.Admin.PutJsonAsync($"dags/{dag}", Dag(dag, team, command)).ExpectAsync(HttpStatusCode.Created);
+        }
+    }
+
+    /// <summary>A user of the admin pages with one team role and no global role (set in the row, not through the pages under test).</summary>
+    public static async Task CreateTeamOnlyUserAsync(this ServerFixture server, string username, string password, string team, string role)
+    {
+        await server.CreateUserAsync(username, "viewer", password);
+        await TestDatabase.ScalarAsync<int>("update access.users set role = null, team_roles = jsonb_build_object(@t::text, @r::text) where username = @u returning 1",
+            ("t", team), ("r", role), ("u", username));
+    }
+
     public static string Dag(string name, string? team, string command = "true") =>
         JsonSerializer.Serialize(new { name, team, cron = "0 3 * * *", catchup = false, tasks = new[] { new { id = "a", type = "shell", command } } }, ServerFixture.Json);
 }

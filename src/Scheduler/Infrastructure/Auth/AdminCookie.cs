@@ -26,16 +26,16 @@ internal static class AdminCookie
         long.TryParse(user.FindFirstValue(UserIdClaim), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null;
 
     /// <summary>The cookie's claims. The cookie is encrypted (Data Protection), so the stamp is never readable by the client.</summary>
+    /// <param name="role">The global role; null for a user with team roles only, who gets no role claim (as a team-only API key).</param>
     /// <param name="teamRoles">The user's roles per team (<see cref="TeamAccess"/>); a change of them gives the user a new stamp.</param>
-    public static ClaimsPrincipal Principal(long userId, string username, string role, string securityStamp, IReadOnlyDictionary<string, string>? teamRoles = null) =>
+    public static ClaimsPrincipal Principal(long userId, string username, string? role, string securityStamp, IReadOnlyDictionary<string, string>? teamRoles = null) =>
         new(new ClaimsIdentity(
             new[]
             {
                 new Claim(ClaimTypes.Name, username),
-                new Claim(ClaimTypes.Role, role),
                 new Claim(UserIdClaim, userId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 new Claim(SecurityStampClaim, securityStamp),
-            }.Concat(TeamAccess.Claims(teamRoles)),
+            }.Concat(role is null ? [] : [new Claim(ClaimTypes.Role, role)]).Concat(TeamAccess.Claims(teamRoles)),
             Scheme, ClaimTypes.Name, ClaimTypes.Role));
 
     /// <summary>

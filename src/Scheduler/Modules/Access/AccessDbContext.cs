@@ -59,7 +59,9 @@ internal sealed class User
 {
     public long Id { get; set; }
     public required string Username { get; set; }
-    public required string Role { get; set; }
+
+    /// <summary>The global role, or null for a user with team roles only (<see cref="TeamRoles"/>).</summary>
+    public string? Role { get; set; }
 
     /// <summary>Roles per team, <c>{"team": "role"}</c> as JSON (<see cref="TeamRoleMaps"/>).</summary>
     public string TeamRoles { get; set; } = "{}";

@@ -34,8 +34,8 @@ internal static class UserResponses
         return admins.Count > 0 && admins.All(a => a.Id == userId);
     }
 
-    /// <param name="Roles">Roles per team (from SSO group mappings <c>team:role</c>), besides the global <paramref name="Role"/>.</param>
-    public sealed record UserInfo(long Id, string Username, string Role, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset UpdatedAt, string SecurityStamp, string Source,
+    /// <param name="Roles">Roles per team (from SSO group mappings <c>team:role</c> or the users page), besides the global <paramref name="Role"/> (null: team roles only).</param>
+    public sealed record UserInfo(long Id, string Username, string? Role, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset UpdatedAt, string SecurityStamp, string Source,
         IReadOnlyDictionary<string, string>? Roles = null);
 
     public static readonly PasswordHasher<User> Hasher = new();

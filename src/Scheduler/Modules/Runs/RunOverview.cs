@@ -14,26 +14,35 @@ internal static class RunOverview
 
     public sealed record Result(int QueuedRuns, int RunningRuns, int FailedRunsLastDay, int QueuedTasks, int RunningTasks, IReadOnlyList<Failure> RecentFailures);
 
-    public sealed record Query(int Failures = 10) : IQuery<Result>;
+    /// <param name="DagNames">Count only the runs of these DAGs (a caller with team roles only: the DAGs of their teams); null: all.</param>
+    public sealed record Query(int Failures = 10, IReadOnlyList<string>? DagNames = null) : IQuery<Result>;
 
     public sealed class Handler(NpgsqlDataSource dataSource) : IQueryHandler<Query, Result>
     {
         public async ValueTask<Result> Handle(Query query, CancellationToken cancellationToken)
         {
             await using var batch = dataSource.CreateBatch();
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            // $1: the DAG names to count, or null for all (the planner drops the test when it is null).
+            const string Dags = "($1::text[] is null or dag_name = any($1))";
+            batch.BatchCommands.Add(Filtered($"""
                 select count(*) filter (where state = 'queued'), count(*) filter (where state = 'running')
-                from runs.dag_runs where state in ('queued', 'running')
-                """));
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("select count(*) from runs.dag_runs where state = 'failed' and finished_at > now() - interval '1 day'"));
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("""
-                select count(*) filter (where state = 'queued'), count(*) filter (where state = 'running')
-                from runs.task_instances where state in ('queued', 'running')
-                """));
-            var failures = new NpgsqlBatchCommand("""
+                from runs.dag_runs where state in ('queued', 'running') and {Dags}
+                """, query));
+            batch.BatchCommands.Add(Filtered($"select count(*) from runs.dag_runs where state = 'failed' and finished_at > now() - interval '1 day' and {Dags}", query));
+            batch.BatchCommands.Add(Filtered(query.DagNames is null
+                ? """
+                  select count(*) filter (where state = 'queued'), count(*) filter (where state = 'running')
+                  from runs.task_instances where state in ('queued', 'running') and $1::text[] is null
+                  """
+                : """
+                  select count(*) filter (where t.state = 'queued'), count(*) filter (where t.state = 'running')
+                  from runs.task_instances t join runs.dag_runs r on r.id = t.run_id
+                  where t.state in ('queued', 'running') and r.dag_name = any($1)
+                  """, query));
+            var failures = Filtered($"""
                 select id, dag_name, logical_date, finished_at from runs.dag_runs
-                where state = 'failed' order by finished_at desc nulls last limit $1
-                """);
+                where state = 'failed' and {Dags} order by finished_at desc nulls last limit $2
+                """, query);
             failures.Parameters.Add(new NpgsqlParameter { Value = query.Failures });
             batch.BatchCommands.Add(failures);
 
@@ -52,6 +61,13 @@ internal static class RunOverview
                 recent.Add(new Failure(reader.GetInt64(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2),
                     reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3)));
             return new Result(queuedRuns, runningRuns, failedDay, queuedTasks, runningTasks, recent);
+        }
+
+        private static NpgsqlBatchCommand Filtered(string sql, Query query)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.DagNames?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+            return command;
         }
     }
 }

@@ -21,6 +21,19 @@ internal abstract class AdminPageModel : PageModel
 
     public bool CanOperate => Allowed(Roles.Operator);
 
+    /// <summary>The user holds a global role (else team roles only: the pages show their teams' objects alone).</summary>
+    public bool IsGlobal => TeamAccess.Of(User).GlobalRole is not null;
+
+    /// <summary>The teams whose objects the page's lists show (<see cref="TeamAccess.VisibleTeams"/>), null: all. Pass it to the list query as the REST list does.</summary>
+    protected IReadOnlyList<string>? VisibleTeams(string needed = Roles.Viewer) => TeamAccess.Of(User).VisibleTeams(needed);
+
+    /// <summary>The DAGs whose runs the page may count or list, null: all (a global viewer).</summary>
+    protected async Task<IReadOnlyList<string>?> VisibleDagNamesAsync() =>
+        VisibleTeams() is { } teams ? await Sender.Send(new Scheduler.Modules.Dags.Contracts.ListTeamDagNames(teams), HttpContext.RequestAborted) : null;
+
+    /// <summary>The user may not see an object of <paramref name="team"/>: the page answers 404, as the REST API does.</summary>
+    protected bool Hidden(string? team) => !TeamAccess.Of(User).CanSee(team);
+
     public bool IsAdmin => Allowed(Roles.Admin);
 
     /// <summary>A message for the next page after a redirect (post/redirect/get).</summary>

@@ -1,3 +1,4 @@
+using Scheduler.Infrastructure.Auth;
 using Microsoft.AspNetCore.Mvc;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Workers.Connections;
@@ -15,7 +16,7 @@ internal sealed class ConnectionsModel : AdminPageModel
 
     private async Task Load()
     {
-        if (!await TrySendAsync(async () => Connections = await Sender.Send(new ListConnections.Query(50, Cursor), HttpContext.RequestAborted)))
+        if (!await TrySendAsync(async () => Connections = await Sender.Send(new ListConnections.Query(50, Cursor, VisibleTeams(Roles.Admin)), HttpContext.RequestAborted)))
             Cursor = null;
     }
 

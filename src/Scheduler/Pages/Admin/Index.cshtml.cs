@@ -15,7 +15,10 @@ internal sealed class DashboardModel(TimeProvider clock) : AdminPageModel
     public async Task OnGetAsync()
     {
         var ct = HttpContext.RequestAborted;
-        Overview = await Sender.Send(new RunOverview.Query(), ct);
+        Overview = await Sender.Send(new RunOverview.Query(DagNames: await VisibleDagNamesAsync()), ct);
+        // Workers, pools and the minute figures belong to no team: a user with team roles only does not see them.
+        if (!IsGlobal)
+            return;
         Workers = await Sender.Send(new ListWorkers.Query(), ct);
         Pools = await Sender.Send(new ListPools.Query(), ct);
         LastHour = await Sender.Send(new LastHourFigures.Query(), ct);

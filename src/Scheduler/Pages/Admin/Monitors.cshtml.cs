@@ -21,7 +21,7 @@ internal sealed class MonitorsModel : AdminPageModel
         if (Name is not null)
         {
             Selected = await Sender.Send(new GetMonitor.Query(Name), ct);
-            if (Selected is null)
+            if (Selected is null || Hidden(Selected.Team))
                 return NotFound();
             if (!await TrySendAsync(async () => Pings = await Sender.Send(new ListMonitorPings.Query(Name, 50, Cursor), ct) ?? new([], null)))
             {
@@ -31,7 +31,7 @@ internal sealed class MonitorsModel : AdminPageModel
             return Page();
         }
         var state = State is "new" or "up" or "running" or "late" or "failed" or "paused" ? State : null;
-        if (!await TrySendAsync(async () => Monitors = await Sender.Send(new ListMonitors.Query(50, Cursor, state), ct)))
+        if (!await TrySendAsync(async () => Monitors = await Sender.Send(new ListMonitors.Query(50, Cursor, state, VisibleTeams()), ct)))
         {
             FlashError = ErrorText();
             return Redirect("/admin/monitors");

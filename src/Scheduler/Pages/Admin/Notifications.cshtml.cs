@@ -1,3 +1,4 @@
+using Scheduler.Infrastructure.Auth;
 using Microsoft.AspNetCore.Mvc;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Notifications.Channels;
@@ -23,14 +24,15 @@ internal sealed class NotificationsModel : AdminPageModel
     public async Task<IActionResult> OnGetAsync()
     {
         var status = Status is "pending" or "delivered" or "failed" ? Status : null;
-        if (!await TrySendAsync(async () => Deliveries = await Sender.Send(
+        // The delivery history is global (as GET /notifications/deliveries): team roles alone see their teams' channels only.
+        if (IsGlobal && !await TrySendAsync(async () => Deliveries = await Sender.Send(
                 new Deliveries.List(50, Cursor, status, NullIfEmpty(Channel), NullIfEmpty(Dag), null), HttpContext.RequestAborted)))
         {
             FlashError = ErrorText();
             return Redirect("/admin/notifications");
         }
-        if (IsAdmin)
-            Channels = await Sender.Send(new ListChannels.Query(200, null), HttpContext.RequestAborted);
+        if (TeamAccess.Of(User).MayTry(Roles.Admin))
+            Channels = await Sender.Send(new ListChannels.Query(200, null, VisibleTeams(Roles.Admin)), HttpContext.RequestAborted);
         return Page();
     }
 

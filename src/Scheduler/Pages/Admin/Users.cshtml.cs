@@ -43,12 +43,23 @@ internal sealed class UsersModel : AdminPageModel
         return Page();
     }
 
-    public async Task<IActionResult> OnPostUpdateAsync(long id, string? role, string? password)
+    /// <summary>The role select's value for team roles only (an empty form value binds as null: unchanged).</summary>
+    public const string NoGlobalRole = "none";
+
+    /// <param name="role">A global role, or <see cref="NoGlobalRole"/> for team roles only.</param>
+    /// <param name="roles">The team roles as <c>team:role</c>, separated by commas or spaces; not posted: unchanged.</param>
+    public async Task<IActionResult> OnPostUpdateAsync(long id, string? role, string? password, string? roles)
     {
         if (!IsAdmin)
             return Forbid();
         (UserResponses.Change Change, UserResponses.UserInfo? User) result = default;
-        if (!await TrySendAsync(async () => result = await Sender.Send(new UpdateUser.Command(id, role, string.IsNullOrEmpty(password) ? null : password), HttpContext.RequestAborted)))
+        // An emptied field binds as null: whether it was posted tells "no team roles" from "unchanged".
+        roles = Request.HasFormContentType && Request.Form.ContainsKey("roles") ? roles ?? "" : null;
+        var teamRoles = ParseTeamRoles(roles);
+        if (teamRoles is null && roles is not null)
+            Errors.Add(new FieldError("roles", $"'{roles}' is not a list of <team>:<role> ({string.Join(", ", Roles.All)}), separated by commas."));
+        if (Errors.Count > 0 || !await TrySendAsync(async () => result = await Sender.Send(
+                new UpdateUser.Command(id, role == NoGlobalRole ? "" : role, string.IsNullOrEmpty(password) ? null : password, roles is null ? null : teamRoles), HttpContext.RequestAborted)))
         {
             Response.StatusCode = StatusCodes.Status400BadRequest;
             await Load();
@@ -87,6 +98,24 @@ internal sealed class UsersModel : AdminPageModel
         Flash = "Deleted the user and revoked the API keys they created.";
         return Redirect("/admin/users");
     }
+
+    /// <summary>The team roles typed on the page (the highest per team), or null when an entry is not <c>team:role</c>.</summary>
+    internal static IReadOnlyDictionary<string, string>? ParseTeamRoles(string? text)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in (text ?? "").Split([',', ' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (Scheduler.Modules.Access.Sso.RoleMapping.ParseGrant(entry) is not { Team: { } team } grant)
+                return null;
+            if (Roles.Rank(grant.Role) > Roles.Rank(map.GetValueOrDefault(team)))
+                map[team] = grant.Role;
+        }
+        return map;
+    }
+
+    /// <summary>The team roles as the page shows them: <c>team:role</c>, comma-separated.</summary>
+    public static string TeamRolesText(IReadOnlyDictionary<string, string>? roles) =>
+        string.Join(", ", (roles ?? new Dictionary<string, string>()).OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => t.Key + ":" + t.Value));
 
     /// <summary>409: the page again, saying why nothing changed.</summary>
     private async Task<IActionResult> LastAdmin(string? username, string verb)

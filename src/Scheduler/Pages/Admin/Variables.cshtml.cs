@@ -24,7 +24,7 @@ internal sealed class VariablesModel : AdminPageModel
 
     private async Task Load()
     {
-        if (!await TrySendAsync(async () => Variables = await Sender.Send(new ReadVariables.ListQuery(50, Cursor), HttpContext.RequestAborted)))
+        if (!await TrySendAsync(async () => Variables = await Sender.Send(new ReadVariables.ListQuery(50, Cursor, VisibleTeams()), HttpContext.RequestAborted)))
             Cursor = null;
     }
 

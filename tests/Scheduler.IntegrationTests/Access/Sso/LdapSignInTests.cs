@@ -95,7 +95,7 @@ public sealed class LdapSignInTests(ServerFixture server) : ServerTest(server), 
     [Fact]
     public async Task DirectoryUserWithoutAMappedGroup_IsRefusedWithAClearPage()
     {
-        foreach (var user in new[] { "carol", "eve" }) // eve's group gives a team role only
+        foreach (var user in new[] { "carol", "eve" }) // eve's group gives a role in team billing, which does not exist here
         {
             var (status, html, session) = await SignInAsync(user, user + "-directory-pw");
             session.Dispose();
@@ -140,10 +140,14 @@ public sealed class LdapSignInTests(ServerFixture server) : ServerTest(server), 
     public async Task TeamGroup_GrantsTheTeamRole_BesidesTheGlobalRole()
     {
         await Server.CreateTeamAsync("billing");
-        // billing alone gives no global role: refused.
-        var (refused, _, none) = await SignInAsync("eve", "eve-directory-pw");
-        none.Dispose();
-        Assert.Equal(HttpStatusCode.Forbidden, refused);
+        // billing alone gives a team role only: eve signs in, without a global role, and the global-only pages refuse her.
+        var (teamOnly, _, only) = await SignInAsync("eve", "eve-directory-pw");
+        Assert.Equal(HttpStatusCode.Redirect, teamOnly);
+        Assert.Equal(("ldap", (string?)null), await RowAsync("eve"));
+        Assert.Contains("billing:admin", await only.GetHtmlAsync("/admin/dags"));
+        using (var users = await only.GetAsync("/admin/users"))
+            Assert.Equal(HttpStatusCode.Forbidden, users.StatusCode);
+        only.Dispose();
         _slapd.SetMember("sched-viewers", "eve", member: true);
         var (status, _, session) = await SignInAsync("eve", "eve-directory-pw");
         session.Dispose();
@@ -171,8 +175,8 @@ public sealed class LdapSignInTests(ServerFixture server) : ServerTest(server), 
         // The users page shows the source; an LDAP user gets no password field, and a password posted anyway is refused.
         (await SignInAsync("bob", "bob-directory-pw")).Session.Dispose();
         var page = await session.GetHtmlAsync("/admin/users");
-        Assert.Contains("data-user=\"bob\"><td>bob</td><td>operator</td><td data-testid=\"source\">ldap</td>", page);
-        Assert.Contains($"data-user=\"{ServerFixture.AdminUser}\"><td>{ServerFixture.AdminUser}</td><td>admin</td><td data-testid=\"source\">local</td>", page);
+        Assert.Contains("data-user=\"bob\"><td>bob</td><td>operator</td><td data-testid=\"team-roles\"></td><td data-testid=\"source\">ldap</td>", page);
+        Assert.Contains($"data-user=\"{ServerFixture.AdminUser}\"><td>{ServerFixture.AdminUser}</td><td>admin</td><td data-testid=\"team-roles\"></td><td data-testid=\"source\">local</td>", page);
         var bobId = await AdminSession.UserIdAsync("bob");
         Assert.DoesNotContain($"id=\"pw-{bobId}\"", page);
         using var update = await session.PostFormAsync("/admin/users?handler=Update", AdminSession.Form(("id", bobId), ("role", "operator"), ("password", "a-local-password")), tokenFrom: "/admin/users");

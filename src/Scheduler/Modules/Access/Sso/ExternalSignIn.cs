@@ -14,7 +14,7 @@ internal enum SsoOutcome
     /// <summary>Signed in: the user row exists with the role of the moment.</summary>
     SignedIn,
 
-    /// <summary>None of the user's groups maps to a role: refused, and their open sessions end.</summary>
+    /// <summary>None of the user's groups maps to a role (global, or in an existing team): refused, and their open sessions end.</summary>
     NoRole,
 
     /// <summary>The name belongs to a user of another source (a local user, say): never taken over.</summary>
@@ -85,7 +85,11 @@ internal static class ExternalSignIn
                 await tx.CommitAsync(cancellationToken);
                 return (SsoOutcome.OtherSource, null);
             }
-            if (command.Role is null)
+            var teamNames = command.TeamRoles?.Keys.ToList() ?? [];
+            var known = teamNames.Count == 0 ? [] : await db.Teams.AsNoTracking().Where(t => teamNames.Contains(t.Name)).Select(t => t.Name).ToListAsync(cancellationToken);
+            var teamRoles = TeamRoleMaps.Serialize(command.TeamRoles?.Where(t => known.Contains(t.Key)).ToDictionary());
+            // Team roles alone sign in (the pages show those teams only); neither a global nor a team role refuses.
+            if (command.Role is null && known.Count == 0)
             {
                 if (user is not null)
                 {
@@ -98,9 +102,6 @@ internal static class ExternalSignIn
                     AdminCookieSetup.Forget(cache, user.Id);
                 return (SsoOutcome.NoRole, null);
             }
-            var teamNames = command.TeamRoles?.Keys.ToList() ?? [];
-            var known = teamNames.Count == 0 ? [] : await db.Teams.AsNoTracking().Where(t => teamNames.Contains(t.Name)).Select(t => t.Name).ToListAsync(cancellationToken);
-            var teamRoles = TeamRoleMaps.Serialize(command.TeamRoles?.Where(t => known.Contains(t.Key)).ToDictionary());
             if (user is null)
             {
                 user = new User { Username = command.Username!, Role = command.Role, Source = command.Source, CreatedAt = now, CreatedBy = command.Source, UpdatedAt = now, TeamRoles = teamRoles };

@@ -13,7 +13,7 @@ internal sealed record RoleGrant(string? Team, string Role);
 /// (<c>viewer</c>, <c>operator</c>, <c>admin</c>) or <c>team:role</c> for a role in one team.
 /// A team grant gives that role in the team (docs/operations.md, Teams), never a global role. A
 /// user in several mapped groups gets the highest global role and the highest role per team; a
-/// user without a global role is refused (users of the admin pages always have one).
+/// user with neither a global role nor a role in an existing team is refused.
 /// </summary>
 internal sealed class RoleMapping
 {
@@ -38,7 +38,8 @@ internal sealed class RoleMapping
         return new RoleMapping(grants);
     }
 
-    private static RoleGrant? ParseGrant(string? value)
+    /// <summary>A global role (<c>operator</c>) or a team role (<c>team:operator</c>), or null when <paramref name="value"/> is neither. The users page reads its team roles with it too.</summary>
+    public static RoleGrant? ParseGrant(string? value)
     {
         if (string.IsNullOrEmpty(value))
             return null;

@@ -50,7 +50,7 @@ internal sealed class DagDetailModel : AdminPageModel
     public async Task<IActionResult> OnGetAsync()
     {
         var ct = HttpContext.RequestAborted;
-        if (await Sender.Send(new GetDag.Query(Name), ct) is not { } dag)
+        if (await Sender.Send(new GetDag.Query(Name), ct) is not { } dag || Hidden(dag.Team))
             return NotFound();
         Dag = dag;
         ObjectTeam = dag.Team;

@@ -23,13 +23,14 @@ internal sealed class DagsModel : AdminPageModel
 
     public async Task<IActionResult> OnGetAsync()
     {
-        if (!await TrySendAsync(async () => Dags = await Sender.Send(new ListDags.Query(PageSize, Cursor, Tag, Paused, Q), HttpContext.RequestAborted)))
+        if (!await TrySendAsync(async () => Dags = await Sender.Send(new ListDags.Query(PageSize, Cursor, Tag, Paused, Q, VisibleTeams()), HttpContext.RequestAborted)))
         {
             FlashError = ErrorText();
             return Redirect("/admin/dags");
         }
         Recent = await Sender.Send(new RecentRunsByDag.Query(Dags.Items.Select(d => d.Name).ToList(), 12), HttpContext.RequestAborted);
-        ImportErrors = (await Sender.Send(new ListImportErrors.Query(), HttpContext.RequestAborted)).Items;
+        if (IsGlobal)
+            ImportErrors = (await Sender.Send(new ListImportErrors.Query(), HttpContext.RequestAborted)).Items;
         return Page();
     }
 }

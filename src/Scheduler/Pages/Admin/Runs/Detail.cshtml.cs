@@ -44,6 +44,8 @@ internal sealed class RunDetailModel(TimeProvider clock) : AdminPageModel
             return NotFound();
         Run = run;
         await UseDagTeamAsync(run.DagName);
+        if (Hidden(ObjectTeam))
+            return NotFound();
         var own = run.Tasks.Where(t => t.MapIndex is null).ToList();
         Pages = Math.Max(1, (own.Count + TaskPage - 1) / TaskPage);
         Tp = Math.Clamp(Tp, 0, Pages - 1);
@@ -78,6 +80,9 @@ internal sealed class RunDetailModel(TimeProvider clock) : AdminPageModel
     {
         var ct = HttpContext.RequestAborted;
         if (Task is null || await Sender.Send(new GetRun.Query(Id), ct) is not { } run || Row(run, Task, Mi) is not { } task)
+            return NotFound();
+        await UseDagTeamAsync(run.DagName);
+        if (Hidden(ObjectTeam))
             return NotFound();
         Response.Headers["X-Task-State"] = task.State;
         var log = await Sender.Send(new GetTaskLog.Query(Id, Task, Attempt ?? task.Attempt, Mi), ct);
