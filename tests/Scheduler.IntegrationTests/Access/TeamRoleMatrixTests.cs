@@ -119,4 +119,40 @@ public sealed class TeamRoleMatrixTests(ServerFixture server) : ServerTest(serve
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
+
+    /// <summary>
+    /// The rest of the matrix: every operation that is not team-scoped needs a global role, so
+    /// callers with team roles only (even a team admin) are refused it with a 403 problem.
+    /// </summary>
+    [Fact]
+    public async Task TeamOnlyCallers_AreRefused_EveryOperationThatIsNotTeamScoped()
+    {
+        await Server.CreateTeamAsync(Owner);
+        var callers = new[]
+        {
+            ("team viewer", await Server.TeamClientAsync("gv", new() { [Owner] = "viewer" })),
+            ("team admin", await Server.TeamClientAsync("ga", new() { [Owner] = "admin" })),
+        };
+        var failures = new List<string>();
+        var checkedOperations = 0;
+        foreach (var (operation, role) in RoleMatrix.Required)
+        {
+            if (role is RoleMatrix.None or RoleMatrix.Token || RoleMatrix.TeamScopes.ContainsKey(operation))
+                continue;
+            checkedOperations++;
+            var method = operation[..operation.IndexOf(' ')];
+            var path = System.Text.RegularExpressions.Regex.Replace(operation[(operation.IndexOf(' ') + "/api/v1/".Length + 1)..], @"\{[^}]+\}", "1");
+            foreach (var (name, client) in callers)
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(method), path);
+                if (method is "POST" or "PUT")
+                    request.Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json");
+                using var response = await client.SendAsync(request);
+                if (response.StatusCode != HttpStatusCode.Forbidden || response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+                    failures.Add($"{name} {method} {path}: expected a 403 problem, got {(int)response.StatusCode}");
+            }
+        }
+        Assert.True(checkedOperations > 20, $"only {checkedOperations} operations are global-only: the matrix lost its entries?");
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
 }
