@@ -112,4 +112,27 @@ public sealed class TeamTests(ServerFixture server) : ServerTest(server)
         using var log = await Admin.GetAsync($"runs/{a.GetProperty("run_id").GetInt64()}/tasks/a/logs");
         Assert.Contains("b_only", await log.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task TeamConnections_AreNotFoundInOtherTeamsDags()
+    {
+        await Server.CreateTeamAsync("a");
+        await Server.CreateTeamAsync("b");
+        foreach (var (name, team) in new[] { ("b_db", "b"), ("shared_db", (string?)null) })
+            await Admin.PostJsonAsync("connections", new { name, kind = "postgres", connection_string = TestDatabase.ConnectionString, team }).ExpectAsync(HttpStatusCode.Created);
+        string SqlDag(string name, string team, params string[] connections) => System.Text.Json.JsonSerializer.Serialize(new
+        {
+            name, team,
+            tasks = connections.Select(c => new { id = c, type = "sql", connection = c, statement = "select 1 as one" }),
+        }, ServerFixture.Json);
+        await Admin.PutJsonAsync("dags/a_sql", SqlDag("a_sql", "a", "b_db", "shared_db")).ExpectAsync(HttpStatusCode.Created);
+        await Admin.PutJsonAsync("dags/b_sql", SqlDag("b_sql", "b", "b_db", "shared_db")).ExpectAsync(HttpStatusCode.Created);
+        var a = await Admin.WaitForRunAsync(await Admin.TriggerAsync("a_sql"));
+        var b = await Admin.WaitForRunAsync(await Admin.TriggerAsync("b_sql"));
+        // Team a's DAG cannot use team b's connection: to it, the connection does not exist.
+        Assert.Equal("failed", RunHelpers.State(a, "b_db"));
+        Assert.Equal("no connection named 'b_db'", RunHelpers.Task(a, "b_db").GetProperty("attempts")[0].GetProperty("error").GetString());
+        Assert.Equal("success", RunHelpers.State(a, "shared_db"));
+        Assert.Equal("success", b.GetProperty("state").GetString());
+    }
 }

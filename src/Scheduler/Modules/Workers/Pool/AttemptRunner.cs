@@ -26,7 +26,7 @@ internal sealed partial class AttemptRunner(
     IServiceScopeFactory scopes,
     WorkerIdentity worker,
     ExecutorRegistry executors,
-    IConnectionResolver connections,
+    Connections.ConnectionSecrets connections,
     RunningAttempts attempts,
     ClaimSignal signal,
     OutcomeRecorder recorder,
@@ -211,7 +211,7 @@ internal sealed partial class AttemptRunner(
                 Task = spec,
                 Params = JsonNode.Parse(task.ParamsJson)?.AsObject() ?? [],
                 Log = log,
-                Connections = connections,
+                Connections = connections.For(dag.Team),
                 Timeout = plan.Timeout,
                 TraceParent = span.Id,
             };
