@@ -14,7 +14,7 @@ internal static class OpenApiSetup
             {
                 Title = "Scheduler API",
                 Version = "v1",
-                Description = "DAG workflow scheduler. Authenticate with the X-Api-Key header; errors are RFC 9457 problem documents.",
+                Description = "DAG workflow scheduler. Authenticate with the X-Api-Key header (or Authorization: Bearer with the same key); errors are RFC 9457 problem documents.",
             });
             options.AddSecurityDefinition(ApiKeyAuthenticationHandler.SchemeName, new OpenApiSecurityScheme
             {

@@ -6,7 +6,7 @@ namespace Scheduler.Infrastructure.Telemetry;
 /// <summary>
 /// Prometheus metrics through OpenTelemetry: the scheduler's own Meter
 /// (<see cref="SchedulerMetrics"/>, <see cref="ClusterGauges"/>) plus ASP.NET Core, HttpClient,
-/// Npgsql, .NET runtime and process metrics, scraped anonymously at <c>Metrics:Path</c>
+/// Npgsql, .NET runtime and process metrics, scraped at <c>Metrics:Path</c>
 /// (<c>/metrics</c>). <c>Metrics:Enabled=false</c> registers no exporter and no endpoint;
 /// the instruments then have no listener and recording costs next to nothing.
 /// </summary>
@@ -38,7 +38,11 @@ internal static class MetricsSetup
         return services;
     }
 
-    /// <summary>The scrape endpoint, anonymous like the health checks (it shows counts, never names of secrets or data).</summary>
+    /// <summary>
+    /// The scrape endpoint: anonymous like the health checks unless <c>Metrics:AllowAnonymous=false</c>
+    /// (it shows counts, never names of secrets or data); a caller with team roles only sees its
+    /// teams' DAG series (<see cref="MetricsAccess"/>).
+    /// </summary>
     public static void MapMetrics(this WebApplication app)
     {
         // The provider first, so it listens before the counters start at zero (a measurement
@@ -47,7 +51,10 @@ internal static class MetricsSetup
         app.Services.GetService<MeterProvider>();
         app.Services.GetRequiredService<SchedulerMetrics>();
         app.Services.GetRequiredService<ClusterGauges>();
-        if (Enabled(app.Configuration))
-            app.MapPrometheusScrapingEndpoint(Path(app.Configuration)).AllowAnonymous();
+        if (!Enabled(app.Configuration))
+            return;
+        var allowAnonymous = MetricsAccess.AllowAnonymous(app.Configuration);
+        app.MapPrometheusScrapingEndpoint(Path(app.Configuration), meterProvider: null,
+            configureBranchedPipeline: branch => branch.UseMetricsAccess(allowAnonymous), optionsName: null).AllowAnonymous();
     }
 }

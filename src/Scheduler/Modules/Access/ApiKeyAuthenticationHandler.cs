@@ -18,7 +18,7 @@ namespace Scheduler.Modules.Access;
 internal sealed class ApiKeyFailureLimiter(RateLimitOptions options) : KeyedRateLimiter(options.ApiKeyFailuresPerIpPerMinute);
 
 /// <summary>
-/// Authenticates <c>X-Api-Key</c>. Valid keys are cached for <see cref="CacheFor"/> so a
+/// Authenticates <c>X-Api-Key</c> (or <c>Authorization: Bearer</c>). Valid keys are cached for <see cref="CacheFor"/> so a
 /// busy client costs no query per request; the trade-off is that a key revoked on another
 /// replica keeps working there for at most that long (on this replica, at once).
 /// 401, 403 and 429 (too many failed keys from the client's address) are answered as problem documents.
@@ -45,12 +45,11 @@ internal sealed class ApiKeyAuthenticationHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (!Request.Headers.TryGetValue(HeaderName, out var values) || values.Count == 0 || string.IsNullOrEmpty(values[0]))
+        if (Presented(Request) is not { } presented)
             return AuthenticateResult.NoResult();
         var client = RateLimits.ClientKey(Context);
         if (failures.IsExhausted(client, out var wait))
             return Refuse(wait);
-        var presented = values[0]!;
         if (presented.Length > 200)
             return Failed("Invalid API key.", client);
         var hash = ApiKeySecrets.Hash(presented);
@@ -78,6 +77,21 @@ internal sealed class ApiKeyAuthenticationHandler(
         claims.AddRange(TeamAccess.Claims(TeamRoleMaps.Parse(key.TeamRoles)));
         var identity = new ClaimsIdentity(claims, SchemeName, ClaimTypes.Name, ClaimTypes.Role);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    /// <summary>
+    /// The key the request carries: <c>X-Api-Key</c>, else <c>Authorization: Bearer</c> (what
+    /// Prometheus' <c>authorization</c> and most HTTP tools send), else none.
+    /// </summary>
+    private static string? Presented(HttpRequest request)
+    {
+        if (request.Headers.TryGetValue(HeaderName, out var values) && values.Count > 0 && !string.IsNullOrEmpty(values[0]))
+            return values[0];
+        var authorization = request.Headers.Authorization.ToString();
+        const string bearer = "Bearer ";
+        return authorization.StartsWith(bearer, StringComparison.OrdinalIgnoreCase) && authorization.Length > bearer.Length
+            ? authorization[bearer.Length..].Trim()
+            : null;
     }
 
     private AuthenticateResult Failed(string message, string client) =>
