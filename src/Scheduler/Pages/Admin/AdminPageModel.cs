@@ -36,6 +36,51 @@ internal abstract class AdminPageModel : PageModel
 
     public bool IsAdmin => Allowed(Roles.Admin);
 
+    /// <summary>The user may create, change or delete an object of <paramref name="team"/> (null: no team), as the API's team gates decide.</summary>
+    public bool MayAdmin(string? team) => TeamAccess.Of(User).Can(team, Roles.Admin);
+
+    /// <summary>
+    /// An action on an object of a team (<paramref name="found"/>: it exists), decided as the API's team gates:
+    /// 404 when it does not exist or the user may not see it, 403 when their role on it is below
+    /// <paramref name="needed"/>, null when allowed.
+    /// </summary>
+    protected IActionResult? Refusal(bool found, string? team, string needed = Roles.Admin) =>
+        !found || Hidden(team) ? NotFound() : TeamAccess.Of(User).Can(team, needed) ? null : Forbid();
+
+    /// <summary>The user is admin globally or of some team: the page offers its add form (else its actions are 403 before any lookup, as the API's).</summary>
+    public bool MayAdminSomewhere => MayAdmin(null) || TeamAccess.Of(User).TeamRoles.Values.Any(r => r == Roles.Admin);
+
+    /// <summary>The teams a form's team field offers: those the user is admin of (a global admin: every team, the first 500).</summary>
+    public IReadOnlyList<string> AdminTeams { get; private set; } = [];
+
+    protected async Task LoadAdminTeamsAsync()
+    {
+        var access = TeamAccess.Of(User);
+        AdminTeams = MayAdmin(null)
+            ? (await Sender.Send(new Scheduler.Modules.Access.Teams.ListTeams.Query(500, null, null), HttpContext.RequestAborted)).Items.Select(t => t.Name).ToList()
+            : access.TeamRoles.Where(r => r.Value == Roles.Admin).Select(r => r.Key).Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// A form's save of a <paramref name="kind"/> now owned by <paramref name="current"/> (<c>exists</c>) into
+    /// <paramref name="team"/>, checked as the API's PUT is: admin on the team it has and on the team it gets.
+    /// False with the reason in <see cref="Errors"/>.
+    /// </summary>
+    protected bool MayWrite(string kind, bool exists, string? current, string? team)
+    {
+        if (exists && !MayAdmin(current))
+            Errors.Add(new FieldError("name", $"A {kind} of this name exists and belongs to a team you are not admin of."));
+        else if (!MayAdmin(team))
+            Errors.Add(new FieldError("team", team is null
+                ? $"Only a global admin may save a {kind} without a team: choose a team you are admin of."
+                : $"Your role in team '{team}' does not allow saving its objects (admin needed)."));
+        else
+            return true;
+        return false;
+    }
+
+    protected static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+
     /// <summary>A message for the next page after a redirect (post/redirect/get).</summary>
     [TempData]
     public string? Flash { get; set; }
@@ -78,3 +123,6 @@ internal abstract class AdminPageModel : PageModel
 }
 
 internal sealed record FieldError(string Path, string Message);
+
+/// <summary>A form's team field (<c>Shared/_TeamField</c>): the teams the user may save into; <paramref name="AllowNone"/> (a global admin) also offers no team.</summary>
+internal sealed record TeamField(IReadOnlyList<string> Teams, string? Value, bool AllowNone);

@@ -23,8 +23,6 @@ internal sealed class AuditModel : AdminPageModel
             Cursor = null;
     }
 
-    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-
     /// <summary>The query string of this filter, for the next page's link.</summary>
     public string FilterQuery() => string.Join("&", new (string Name, string? Value)[]
         {

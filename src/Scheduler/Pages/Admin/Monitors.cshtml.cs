@@ -1,3 +1,4 @@
+using Scheduler.Infrastructure.Auth;
 using Microsoft.AspNetCore.Mvc;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Modules.Notifications.Monitors;
@@ -23,6 +24,7 @@ internal sealed class MonitorsModel : AdminPageModel
             Selected = await Sender.Send(new GetMonitor.Query(Name), ct);
             if (Selected is null || Hidden(Selected.Team))
                 return NotFound();
+            ObjectTeam = Selected.Team;
             if (!await TrySendAsync(async () => Pings = await Sender.Send(new ListMonitorPings.Query(Name, 50, Cursor), ct) ?? new([], null)))
             {
                 FlashError = ErrorText();
@@ -41,9 +43,12 @@ internal sealed class MonitorsModel : AdminPageModel
 
     public async Task<IActionResult> OnPostPauseAsync(string name, bool paused)
     {
-        if (!CanOperate)
+        if (!TeamAccess.Of(User).MayTry(Roles.Operator))
             return Forbid();
-        if (await Sender.Send(new PauseMonitor.Command(name, paused), HttpContext.RequestAborted) is null)
+        var monitor = await Sender.Send(new GetMonitor.Query(name ?? ""), HttpContext.RequestAborted);
+        if (Refusal(monitor is not null, monitor?.Team, Roles.Operator) is { } refused)
+            return refused;
+        if (await Sender.Send(new PauseMonitor.Command(name!, paused), HttpContext.RequestAborted) is null)
             return NotFound();
         Flash = paused ? $"Monitor '{name}' paused." : $"Monitor '{name}' expects pings again.";
         return Back("/admin/monitors");

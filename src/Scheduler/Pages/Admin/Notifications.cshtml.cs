@@ -26,7 +26,7 @@ internal sealed class NotificationsModel : AdminPageModel
         var status = Status is "pending" or "delivered" or "failed" ? Status : null;
         // The delivery history is global (as GET /notifications/deliveries): team roles alone see their teams' channels only.
         if (IsGlobal && !await TrySendAsync(async () => Deliveries = await Sender.Send(
-                new Deliveries.List(50, Cursor, status, NullIfEmpty(Channel), NullIfEmpty(Dag), null), HttpContext.RequestAborted)))
+                new Deliveries.List(50, Cursor, status, Blank(Channel), Blank(Dag), null), HttpContext.RequestAborted)))
         {
             FlashError = ErrorText();
             return Redirect("/admin/notifications");
@@ -35,8 +35,6 @@ internal sealed class NotificationsModel : AdminPageModel
             Channels = await Sender.Send(new ListChannels.Query(200, null, VisibleTeams(Roles.Admin)), HttpContext.RequestAborted);
         return Page();
     }
-
-    private static string? NullIfEmpty(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 
     public async Task<IActionResult> OnPostRetryAsync(long id)
     {
@@ -51,9 +49,12 @@ internal sealed class NotificationsModel : AdminPageModel
 
     public async Task<IActionResult> OnPostTestAsync(string name)
     {
-        if (!IsAdmin)
+        if (!MayAdminSomewhere)
             return Forbid();
-        var result = await Sender.Send(new TestChannel.Command(name), HttpContext.RequestAborted);
+        var channel = await Sender.Send(new GetChannel.Query(name ?? ""), HttpContext.RequestAborted);
+        if (Refusal(channel is not null, channel?.Team) is { } refused)
+            return refused;
+        var result = await Sender.Send(new TestChannel.Command(name!), HttpContext.RequestAborted);
         if (result is null)
             return NotFound();
         if (result.Delivered)

@@ -8,8 +8,9 @@ using Scheduler.Modules.Workers.Variables;
 namespace Scheduler.Pages.Admin;
 
 /// <summary>
-/// Variables as templates read them (<c>vars.name</c>): everyone signed in sees the list (a
-/// secret's value never), admins save and delete, the same rules and audit entries as the API.
+/// Variables as templates read them (<c>vars.name</c>): everyone signed in sees the list (team
+/// roles alone: their teams' variables; a secret's value never); admins of a variable's team
+/// (or global admins) save and delete it, the same rules and audit entries as the API.
 /// </summary>
 internal sealed class VariablesModel : AdminPageModel
 {
@@ -18,23 +19,26 @@ internal sealed class VariablesModel : AdminPageModel
     public Page<VariableResponses.Info> Variables { get; private set; } = new([], null);
 
     /// <summary>What the admin typed, shown again when it was refused.</summary>
-    public (string? Name, string? Value, bool Secret, string? Description) Entered { get; private set; }
+    public (string? Name, string? Value, bool Secret, string? Description, string? Team) Entered { get; private set; }
 
     public async Task OnGetAsync() => await Load();
 
     private async Task Load()
     {
+        await LoadAdminTeamsAsync();
         if (!await TrySendAsync(async () => Variables = await Sender.Send(new ReadVariables.ListQuery(50, Cursor, VisibleTeams()), HttpContext.RequestAborted)))
             Cursor = null;
     }
 
-    public async Task<IActionResult> OnPostSaveAsync(string? name, string? value, bool secret, string? description)
+    public async Task<IActionResult> OnPostSaveAsync(string? name, string? value, bool secret, string? description, string? team)
     {
-        if (!IsAdmin)
+        if (!MayAdminSomewhere)
             return Forbid();
-        Entered = (name, value, secret, description);
-        if (Parse(value) is { } node
-            && await TrySendAsync(() => Sender.Send(new SaveVariable.Command(name ?? "", node, secret, string.IsNullOrWhiteSpace(description) ? null : description), HttpContext.RequestAborted).AsTask()))
+        team = Blank(team);
+        Entered = (name, value, secret, description, team);
+        var current = string.IsNullOrEmpty(name) ? null : await Sender.Send(new ReadVariables.GetQuery(name), HttpContext.RequestAborted);
+        if (MayWrite("variable", current is not null, current?.Team, team) && Parse(value) is { } node
+            && await TrySendAsync(() => Sender.Send(new SaveVariable.Command(name ?? "", node, secret, Blank(description), team), HttpContext.RequestAborted).AsTask()))
         {
             Flash = $"Saved variable {name}.";
             return Redirect("/admin/variables");
@@ -69,9 +73,12 @@ internal sealed class VariablesModel : AdminPageModel
 
     public async Task<IActionResult> OnPostDeleteAsync(string name)
     {
-        if (!IsAdmin)
+        if (!MayAdminSomewhere)
             return Forbid();
-        Flash = await Sender.Send(new DeleteVariable.Command(name), HttpContext.RequestAborted) ? $"Deleted variable {name}." : null;
+        var current = await Sender.Send(new ReadVariables.GetQuery(name ?? ""), HttpContext.RequestAborted);
+        if (Refusal(current is not null, current?.Team) is { } refused)
+            return refused;
+        Flash = await Sender.Send(new DeleteVariable.Command(name!), HttpContext.RequestAborted) ? $"Deleted variable {name}." : null;
         return Redirect("/admin/variables");
     }
 }
