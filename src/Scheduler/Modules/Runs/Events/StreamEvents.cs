@@ -2,7 +2,6 @@ using System.Text.Json;
 using Scheduler.Infrastructure.Auth;
 using Scheduler.Infrastructure.Http;
 using Scheduler.Infrastructure.Json;
-using Scheduler.Modules.Dags.Contracts;
 using Mediator;
 
 namespace Scheduler.Modules.Runs.Events;
@@ -33,10 +32,10 @@ internal static class StreamEvents
                         detail: "Last-Event-ID: not an event id of this stream.", title: "Validation failed", type: Problems.TypeBase + "validation");
                 resume = position;
             }
-            // A caller with team roles only gets the events of its teams' DAGs (as they are when it connects).
-            var visible = TeamAccess.Of(http.User).VisibleTeams() is { } teams
-                ? (await sender.Send(new ListTeamDagNames(teams), requestAborted)).ToHashSet(StringComparer.Ordinal)
-                : null;
+            // A caller with team roles only gets the events of its teams' DAGs (read again every few seconds).
+            VisibleDags? visible = null;
+            if (TeamAccess.Of(http.User).VisibleTeams() is { } teams)
+                await (visible = new VisibleDags(sender, teams)).RefreshAsync(requestAborted);
             // A stream ends when its client goes or the server stops (the client then reconnects elsewhere).
             using var both = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
             try
@@ -59,7 +58,7 @@ internal static class StreamEvents
         .ProducesValidationProblem()
         .RequireAuthorization(Policies.TeamViewer);
 
-    private static async Task WriteAsync(HttpContext http, EventHub hub, string? dag, long? runId, IReadOnlySet<string>? visible, EventPosition? resume, CancellationToken ct)
+    private static async Task WriteAsync(HttpContext http, EventHub hub, string? dag, long? runId, VisibleDags? visible, EventPosition? resume, CancellationToken ct)
     {
         bool Matches(RunEvent e) => (dag is null || e.Dag == dag) && (runId is null || e.RunId == runId) && (visible is null || visible.Contains(e.Dag));
         using var subscription = await hub.SubscribeAsync(Matches, ct);
@@ -77,10 +76,13 @@ internal static class StreamEvents
             await response.Body.FlushAsync(ct);
         }
         var reader = subscription.Live.Reader;
+        var wroteAt = Environment.TickCount64;
         while (!ct.IsCancellationRequested)
         {
+            if (visible is { Due: true })
+                await visible.RefreshAsync(ct);
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            wait.CancelAfter(KeepAlive);
+            wait.CancelAfter(visible is null ? KeepAlive : VisibleDags.RefreshEvery);
             bool more;
             try
             {
@@ -88,8 +90,12 @@ internal static class StreamEvents
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
-                await response.WriteAsync(": keep-alive\n\n", ct);
-                await response.Body.FlushAsync(ct);
+                if (Environment.TickCount64 - wroteAt >= (long)KeepAlive.TotalMilliseconds)
+                {
+                    await response.WriteAsync(": keep-alive\n\n", ct);
+                    await response.Body.FlushAsync(ct);
+                    wroteAt = Environment.TickCount64;
+                }
                 continue;
             }
             catch (InvalidOperationException)
@@ -101,6 +107,7 @@ internal static class StreamEvents
             while (reader.TryRead(out var e))
                 await SendAsync(response, e, ct);
             await response.Body.FlushAsync(ct);
+            wroteAt = Environment.TickCount64;
         }
     }
 
