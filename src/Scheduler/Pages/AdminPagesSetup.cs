@@ -22,9 +22,10 @@ internal static class AdminPagesSetup
             options.Conventions.AllowAnonymousToPage("/Admin/Login");
             foreach (var page in GlobalOnlyPages)
                 options.Conventions.AuthorizePage(page, Policies.Viewer);
-            foreach (var page in new[] { "/Admin/Users", "/Admin/ApiKeys", "/Admin/Dags/Edit", "/Admin/Audit" })
+            foreach (var page in new[] { "/Admin/Users", "/Admin/ApiKeys", "/Admin/Audit" })
                 options.Conventions.AuthorizePage(page, Policies.Admin);
-            options.Conventions.AuthorizePage("/Admin/Connections", Policies.TeamAdmin);
+            foreach (var page in new[] { "/Admin/Connections", "/Admin/Dags/Edit" })
+                options.Conventions.AuthorizePage(page, Policies.TeamAdmin);
             options.Conventions.AddPageRoute("/Admin/Dags/Edit", "/admin/dags/new");
         });
         services.AddAntiforgery(options =>

@@ -22,13 +22,24 @@ internal sealed class DagBackfillModel : AdminPageModel
 
     public async Task<IActionResult> OnGetAsync()
     {
+        if (await HiddenDagAsync())
+            return NotFound();
         Backfills = await Sender.Send(new ListBackfills.Query(Name, 50, null), HttpContext.RequestAborted);
         return Page();
+    }
+
+    /// <summary>Takes the DAG's team for the page's actions; true when the user may not see the DAG (404, as in the API).</summary>
+    private async Task<bool> HiddenDagAsync()
+    {
+        await UseDagTeamAsync(Name);
+        return Hidden(ObjectTeam);
     }
 
     /// <summary>The dry run: shows the dates and the button that starts exactly this backfill.</summary>
     public async Task<IActionResult> OnPostPreviewAsync()
     {
+        if (await HiddenDagAsync())
+            return NotFound();
         if (!CanOperate)
             return Forbid();
         StartBackfill.Result? result = null;
@@ -40,6 +51,8 @@ internal sealed class DagBackfillModel : AdminPageModel
 
     public async Task<IActionResult> OnPostStartAsync()
     {
+        if (await HiddenDagAsync())
+            return NotFound();
         if (!CanOperate)
             return Forbid();
         StartBackfill.Result? result = null;
@@ -53,6 +66,9 @@ internal sealed class DagBackfillModel : AdminPageModel
 
     public async Task<IActionResult> OnPostCancelAsync(long id)
     {
+        // The backfill must be this DAG's: the DAG's team decides (as the API's backfill gate).
+        if (await HiddenDagAsync() || (await Sender.Send(new GetBackfill.Query(id), HttpContext.RequestAborted))?.DagName != Name)
+            return NotFound();
         if (!CanOperate)
             return Forbid();
         await Sender.Send(new CancelBackfill.Command(id), HttpContext.RequestAborted);

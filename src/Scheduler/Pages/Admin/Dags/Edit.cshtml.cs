@@ -1,3 +1,4 @@
+using Scheduler.Infrastructure.Auth;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Scheduler.Infrastructure.Http;
@@ -10,7 +11,9 @@ namespace Scheduler.Pages.Admin.Dags;
 
 /// <summary>
 /// Create (at /admin/dags/new) or edit a DAG as JSON. The same parsing and validation as the
-/// REST API: malformed JSON is reported at its path, validator errors at theirs.
+/// REST API: malformed JSON is reported at its path, validator errors at theirs. The same team
+/// rules too: a team's admin edits that team's DAGs and creates DAGs in it ("team"), another
+/// team's DAG is 404, a DAG without a team needs a global admin.
 /// </summary>
 internal sealed class EditDagModel : AdminPageModel
 {
@@ -37,19 +40,25 @@ internal sealed class EditDagModel : AdminPageModel
     {
         if (IsNew)
         {
-            Definition = Sample;
+            // A team's admin starts from a DAG of their (first) team: one without a team is not theirs to create.
+            Definition = MayAdmin(null) ? Sample : Sample.Replace("\"tags\"", $"\"team\": \"{TeamAccess.Of(User).TeamRoles.Where(r => r.Value == Roles.Admin).Select(r => r.Key).Order(StringComparer.Ordinal).FirstOrDefault()}\",\n  \"tags\"");
             return Page();
         }
-        if (await Sender.Send(new GetDag.Query(Name!), HttpContext.RequestAborted) is not { } dag)
-            return NotFound();
-        Definition = JsonSerializer.Serialize(dag.Definition, DagDetailModel.Indented);
+        var dag = await Sender.Send(new GetDag.Query(Name!), HttpContext.RequestAborted);
+        if (Refusal(dag is not null, dag?.Team) is { } refusal)
+            return refusal;
+        Definition = JsonSerializer.Serialize(dag!.Definition, DagDetailModel.Indented);
         return Page();
     }
 
     public async Task<IActionResult> OnPostAsync()
     {
-        if (!IsAdmin)
-            return Forbid();
+        if (!IsNew)
+        {
+            var current = await Sender.Send(new GetDag.Query(Name!), HttpContext.RequestAborted);
+            if (current is not null && Refusal(true, current.Team) is { } refusal)
+                return refusal;
+        }
         DagDefinition? definition = null;
         if (JsonText.FirstRefused(Definition ?? "") is { } refused)
         {
@@ -70,6 +79,8 @@ internal sealed class EditDagModel : AdminPageModel
                 Errors.Add(new FieldError("$", "the definition must be a JSON object."));
             return Invalid();
         }
+        if (!MayWrite("DAG", false, null, definition.Team))
+            return Invalid();
         var actor = User.Identity?.Name;
         string? saved = null;
         var ok = await TrySendAsync(async () =>
