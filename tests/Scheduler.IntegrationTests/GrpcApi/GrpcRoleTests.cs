@@ -40,5 +40,18 @@ public sealed class GrpcRoleTests(ServerFixture server) : ServerTest(server), ID
         }
     }
 
+    [Fact]
+    public async Task EveryRpc_RefusesAKeyWithTeamRolesOnly()
+    {
+        await Server.CreateTeamAsync("grpc_team");
+        using var teamAdmin = await Server.TeamClientAsync("grpc-team-admin", new() { ["grpc_team"] = "admin" });
+        var key = GrpcClients.Key(teamAdmin);
+        foreach (var method in GrpcCalls.Methods())
+        {
+            var e = await Record.ExceptionAsync(() => GrpcCalls.Call(_grpc, method, key, "no-such-thing", 987654321));
+            Assert.True((e as RpcException)?.StatusCode == StatusCode.PermissionDenied, $"{method} with team roles only: {(e as RpcException)?.StatusCode.ToString() ?? "OK"}");
+        }
+    }
+
     public void Dispose() => _grpc.Dispose();
 }
