@@ -127,6 +127,25 @@ public sealed class EventStreamTests(ServerFixture server) : ServerTest(server)
     }
 
     [Fact]
+    public async Task MappedInstances_CarryTheirMapIndex_TheTasksOwnRowNone()
+    {
+        await Admin.PostJsonAsync("dags", """{"name":"mapped_events","tasks":[{"id":"m","type":"shell","map_over":"[\"x\",\"y\"]","command":"echo {{ item }}"}]}""")
+            .ExpectAsync(HttpStatusCode.Created);
+        var run = await Operator.TriggerAsync("mapped_events");
+        await Operator.WaitForRunAsync(run);
+        await using var stream = await Stream.OpenAsync(Server, $"?run={run}", lastEventId: "0.0");
+        var tasks = (await stream.UntilRunEndsAsync(run)).Where(e => e.Type == "task").ToList();
+
+        string Of(int? index) => string.Join(",", tasks
+            .Where(e => (e.Data.TryGetProperty("map_index", out var i) ? i.GetInt32() : (int?)null) == index)
+            .Select(e => e.Data.GetProperty("state").GetString()));
+        Assert.Equal("queued,running,success", Of(null)); // the own row: renders the list, then takes the instances' summary
+        Assert.Equal("queued,running,success", Of(0));
+        Assert.Equal("queued,running,success", Of(1));
+        Assert.Equal(9, tasks.Count);
+    }
+
+    [Fact]
     public async Task BadLastEventId_Is400_AndTheStreamNeedsAKey()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "events/stream");

@@ -76,6 +76,19 @@ public sealed class GrpcRunTests(ServerFixture server) : ServerTest(server), IDi
     }
 
     [Fact]
+    public async Task Watch_NamesTheInstancesOfAMappedTask()
+    {
+        await DagAsync("""{"name":"g-map","tasks":[{"id":"m","type":"shell","map_over":"[1,2,3]","command":"true"}]}""");
+        var run = await _grpc.Runs.TriggerAsync(new TriggerRunRequest { Dag = "g-map" }, Key(Operator));
+        await Operator.WaitForRunAsync(run.RunId);
+        using var replay = _grpc.Runs.Watch(new WatchRequest { RunId = run.RunId, After = "0.0" }, Key(Viewer));
+        var tasks = (await ReadAsync(replay)).Where(e => e.TaskId.Length > 0).ToList();
+        Assert.Equal(["queued", "running", "success"], tasks.Where(e => !e.HasMapIndex).Select(e => e.State));
+        Assert.Equal([0, 0, 0, 1, 1, 1, 2, 2, 2], tasks.Where(e => e.HasMapIndex).Select(e => e.MapIndex).Order());
+        Assert.All(tasks.Where(e => e.HasMapIndex && e.State == "success"), e => Assert.Equal("m", e.TaskId));
+    }
+
+    [Fact]
     public async Task Trigger_Get_Cancel_AndTheirErrors()
     {
         await DagAsync("""{"name":"g-slow","tasks":[{"id":"s","type":"shell","command":"sleep 30"}]}""");

@@ -91,10 +91,13 @@ internal sealed class RunRpcService(ISender sender, EventHub hub, IHostApplicati
         // False once the watched run's final event is sent.
         async Task<bool> SendAsync(Events.RunEvent e)
         {
-            await responseStream.WriteAsync(new Rpc.V1.RunEvent
+            var message = new Rpc.V1.RunEvent
             {
                 Id = e.Id, Kind = e.Kind, At = Timestamp.FromDateTimeOffset(e.At), Dag = e.Dag, RunId = e.RunId, TaskId = e.TaskId ?? "", State = e.State,
-            }, ct);
+            };
+            if (e.MapIndex is { } mapIndex)
+                message.MapIndex = mapIndex;
+            await responseStream.WriteAsync(message, ct);
             return !(runId is not null && e.TaskId is null && RunStates.IsFinal(e.State));
         }
     }

@@ -84,7 +84,7 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
                 update runs.task_instances ti
                 set state = 'queued', attempt = ti.attempt - 1, worker_id = null, lease_expires_at = null, queued_at = now()
                 from expired where ti.id = expired.id
-                returning ti.id, ti.attempt + 1 as attempt, ti.constrained, ti.run_id, ti.task_id),
+                returning ti.id, ti.attempt + 1 as attempt, ti.constrained, ti.run_id, ti.task_id, ti.map_index),
             {Events.RunEvents.TaskEventsCte("requeued", TaskStates.Queued)}
             update runs.task_attempts a set state = 'lost', finished_at = now(), lost_deliveries = a.lost_deliveries + 1
             from requeued r {Events.RunEvents.Woken("requeued")} where a.task_instance_id = r.id and a.attempt = r.attempt
@@ -139,7 +139,7 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
             with promoted as (
                 update runs.task_instances set state = 'queued', queued_at = now(), not_before = null
                 where state = 'up_for_retry' and not_before <= now()
-                returning constrained, run_id, task_id),
+                returning constrained, run_id, task_id, map_index),
             {Events.RunEvents.TaskEventsCte("promoted", TaskStates.Queued)}
             select constrained from promoted {Events.RunEvents.Woken("promoted")}
             """, connection);
@@ -210,7 +210,7 @@ internal sealed class QueueMaintenance(NpgsqlDataSource dataSource, TaskCompleti
                 update runs.task_instances ti
                 set state = 'queued', attempt = ti.attempt - 1, worker_id = null, lease_expires_at = null, queued_at = now()
                 where ti.id = any(@ids) and ti.worker_id = @w and ti.state = 'running'
-                returning ti.id, ti.attempt + 1 as attempt, ti.run_id, ti.task_id),
+                returning ti.id, ti.attempt + 1 as attempt, ti.run_id, ti.task_id, ti.map_index),
             {Events.RunEvents.TaskEventsCte("released", TaskStates.Queued)}
             update runs.task_attempts a set state = 'interrupted', finished_at = now(),
                 log = a.log || E'\n--- interrupted: the worker shut down; the task was requeued ---\n'

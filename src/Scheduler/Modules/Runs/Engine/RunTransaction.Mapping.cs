@@ -42,7 +42,7 @@ internal sealed partial class RunTransaction
     {
         if (_instances.TryGetValue(taskId, out var known))
             known[mapIndex] = newState;
-        Counted(taskId, oldState, newState);
+        Counted(taskId, mapIndex, oldState, newState);
         if (newState == TaskStates.Queued)
             _queuedInstances = true;
     }
@@ -70,7 +70,7 @@ internal sealed partial class RunTransaction
         for (var i = 0; i < inserted; i++)
         {
             known[i] = TaskStates.Queued;
-            Counted(taskId, null, TaskStates.Queued);
+            Counted(taskId, i, null, TaskStates.Queued);
         }
         _queuedInstances |= inserted > 0;
     }

@@ -29,7 +29,7 @@ internal sealed partial class RunTransaction
     public bool RunFinished { get; private set; }
     /// <summary>The last save changed the run's state (started, finished, reopened by a clear).</summary>
     public bool RunStateChanged { get; private set; }
-    public List<(string TaskId, string State)> Changes { get; } = [];
+    public List<(string TaskId, int? MapIndex, string State)> Changes { get; } = [];
 
     /// <summary>Notification events, written to the outbox in this transaction by <see cref="RunUnitOfWork.CommitRunsAsync"/>.</summary>
     public List<OutboxEvent> Events { get; } = [];
@@ -106,13 +106,13 @@ internal sealed partial class RunTransaction
     public void Track(string taskId, string oldState, string newState)
     {
         _states[taskId] = newState;
-        Counted(taskId, oldState, newState);
+        Counted(taskId, null, oldState, newState);
     }
 
-    /// <summary>The run's counters, its changes and its queue flags follow a row's move (null: a row just inserted).</summary>
-    private void Counted(string taskId, string? oldState, string newState)
+    /// <summary>The run's counters, its changes and its queue flags follow a row's move (null: a row just inserted; <paramref name="mapIndex"/>: an instance of a mapped task).</summary>
+    private void Counted(string taskId, int? mapIndex, string? oldState, string newState)
     {
-        Changes.Add((taskId, newState));
+        Changes.Add((taskId, mapIndex, newState));
         var wasFinal = oldState is null || TaskStates.IsFinal(oldState);
         if (TaskStates.IsFinal(newState) && !wasFinal)
             _unfinished--;

@@ -71,7 +71,7 @@ internal sealed class RunUnitOfWork(NpgsqlDataSource dataSource, ISender sender,
     {
         foreach (var run in changed)
         {
-            foreach (var (_, state) in run.Changes)
+            foreach (var (_, _, state) in run.Changes)
                 if (TaskStates.IsFinal(state) || state == TaskStates.UpForRetry)
                     metrics.TaskFinished(state, run.DagName);
             if (run.RunFinished)

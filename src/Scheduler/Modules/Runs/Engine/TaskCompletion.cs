@@ -115,7 +115,7 @@ internal sealed class TaskCompletion(RunUnitOfWork unit, TimeProvider clock, Min
             if (runs.TryGetValue(run.Key, out var handedRun))
                 handedRun.HandedOff(run.Select(t => t.TaskId).ToHashSet(StringComparer.Ordinal));
         await unit.CommitRunsAsync(connection, tx, runs.Values.ToList(), ct,
-            handedOff.Select(t => new Events.RunEvents.Row(t.DagName, t.RunId, t.TaskId, TaskStates.Running)).ToList());
+            handedOff.Select(t => new Events.RunEvents.Row(t.DagName, t.RunId, t.TaskId, TaskStates.Running, t.MapIndex >= 0 ? t.MapIndex : null)).ToList());
         // A wait that parks (or pokes again) has not ended its attempt: not counted as finished.
         figures.Finished(valid.Count(v => v.Decision.State != TaskStates.Waiting));
         return new CompletedTasks(valid.Count, handedOff);

@@ -4,8 +4,8 @@ using Scheduler.Infrastructure.Database;
 
 namespace Scheduler.Modules.Runs.Events;
 
-/// <summary>One run or task state change as streamed; <see cref="Id"/> is its position ("tx.id").</summary>
-internal sealed record RunEvent(string Id, DateTimeOffset At, string Dag, long RunId, string? TaskId, string State)
+/// <summary>One run or task state change as streamed; <see cref="Id"/> is its position ("tx.id"); <see cref="MapIndex"/> names an instance of a mapped task.</summary>
+internal sealed record RunEvent(string Id, DateTimeOffset At, string Dag, long RunId, string? TaskId, string State, int? MapIndex = null)
 {
     public string Kind => TaskId is null ? "run" : "task";
 }
@@ -80,7 +80,7 @@ internal sealed class EventHub(NpgsqlDataSource dataSource, ILogger<EventHub> lo
         while (true)
         {
             var batch = await ReadAsync("""
-                select id, tx::text::numeric, at, dag, run_id, task_id, state from runs.events
+                select id, tx::text::numeric, at, dag, run_id, task_id, state, map_index from runs.events
                 where (tx, id) > (@tx::text::xid8, @id) and tx < @boundary::text::xid8
                   and (@dag::text is null or dag = @dag) and (@run::bigint is null or run_id = @run)
                 order by tx, id limit 1000
@@ -147,7 +147,7 @@ internal sealed class EventHub(NpgsqlDataSource dataSource, ILogger<EventHub> lo
         while (true)
         {
             var batch = await ReadAsync("""
-                select id, tx::text::numeric, at, dag, run_id, task_id, state from runs.events
+                select id, tx::text::numeric, at, dag, run_id, task_id, state, map_index from runs.events
                 where (tx, id) > (@tx::text::xid8, @id) and tx < @boundary::text::xid8
                 order by tx, id limit 1000
                 """, [("tx", position.Tx.ToString()), ("id", position.RowId), ("boundary", xmin.ToString())], ct);
@@ -186,7 +186,7 @@ internal sealed class EventHub(NpgsqlDataSource dataSource, ILogger<EventHub> lo
         {
             last = new EventPosition((ulong)reader.GetDecimal(1), reader.GetInt64(0));
             events.Add(new RunEvent(last.ToString(), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3), reader.GetInt64(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetString(6)));
+                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetInt32(7)));
         }
         return (events, last);
     }

@@ -17,8 +17,8 @@ internal static class RunEvents
 {
     public const string Channel = "scheduler_events";
 
-    /// <summary>One row of the log: a task's new state, or (no task) the run's.</summary>
-    public readonly record struct Row(string Dag, long RunId, string? TaskId, string State);
+    /// <summary>One row of the log: a task's new state, or (no task) the run's; <paramref name="MapIndex"/> for an instance of a mapped task.</summary>
+    public readonly record struct Row(string Dag, long RunId, string? TaskId, string State, int? MapIndex = null);
 
     /// <summary>The epilogue's rows: per run, a new run state (a start) first, then every task change, then a run's end; then <paramref name="after"/> (tasks handed off in the same transaction).</summary>
     public static Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<RunTransaction> runs, CancellationToken ct, IReadOnlyList<Row>? after = null)
@@ -29,8 +29,8 @@ internal static class RunEvents
             var final = Engine.RunStates.IsFinal(run.State);
             if (run.RunStateChanged && !final)
                 rows.Add(new Row(run.DagName, run.RunId, null, run.State));
-            foreach (var (taskId, state) in run.Changes)
-                rows.Add(new Row(run.DagName, run.RunId, taskId, state));
+            foreach (var (taskId, mapIndex, state) in run.Changes)
+                rows.Add(new Row(run.DagName, run.RunId, taskId, state, mapIndex));
             if (run.RunStateChanged && final)
                 rows.Add(new Row(run.DagName, run.RunId, null, run.State));
         }
@@ -45,8 +45,8 @@ internal static class RunEvents
             return;
         await using var cmd = new NpgsqlCommand($"""
             with e as (
-                insert into runs.events (dag, run_id, task_id, state)
-                select * from unnest(@dags, @runs, @tasks, @states)
+                insert into runs.events (dag, run_id, task_id, state, map_index)
+                select * from unnest(@dags, @runs, @tasks, @states, @maps)
                 returning 1)
             select pg_notify('{Channel}', '') from (select 1 from e limit 1) as one
             """, connection, tx);
@@ -54,20 +54,21 @@ internal static class RunEvents
         cmd.Parameters.Add(new NpgsqlParameter("runs", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = rows.Select(r => r.RunId).ToArray() });
         cmd.Parameters.Add(new NpgsqlParameter("tasks", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.Select(r => (object?)r.TaskId ?? DBNull.Value).ToArray() });
         cmd.Parameters.Add(new NpgsqlParameter("states", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.Select(r => r.State).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter("maps", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = rows.Select(r => r.MapIndex).ToArray() });
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>
     /// Two CTEs for a statement that moves tasks outside a run transaction (a claim, a retry's
     /// promotion, a requeue): the <paramref name="state"/> row of each task of the CTE
-    /// <paramref name="from"/> (<c>run_id, task_id</c>) and the NOTIFY, inside that statement, so
+    /// <paramref name="from"/> (<c>run_id, task_id, map_index</c>) and the NOTIFY, inside that statement, so
     /// the hot path pays no extra round trip. The statement must read <see cref="Woken"/> (a
     /// plain SELECT CTE runs only when referenced).
     /// </summary>
     public static string TaskEventsCte(string from, string state) => $"""
         {from}_logged as (
-            insert into runs.events (dag, run_id, task_id, state)
-            select r.dag_name, c.run_id, c.task_id, '{state}' from {from} c join runs.dag_runs r on r.id = c.run_id
+            insert into runs.events (dag, run_id, task_id, state, map_index)
+            select r.dag_name, c.run_id, c.task_id, '{state}', nullif(c.map_index, -1) from {from} c join runs.dag_runs r on r.id = c.run_id
             returning 1),
         {from}_woke as (select pg_notify('{Channel}', '') from (select 1 from {from}_logged limit 1) as one)
         """;

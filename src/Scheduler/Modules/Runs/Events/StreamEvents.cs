@@ -17,7 +17,7 @@ internal static class StreamEvents
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
 
     /// <summary>The JSON of an event's data line.</summary>
-    internal sealed record Data(string Id, string Kind, DateTimeOffset At, string Dag, long RunId, string? TaskId, string State);
+    internal sealed record Data(string Id, string Kind, DateTimeOffset At, string Dag, long RunId, string? TaskId, string State, int? MapIndex);
 
     public static RouteHandlerBuilder Map(RouteGroupBuilder api) => api
         .MapGet("/events/stream", async (HttpContext http, EventHub hub, ISender sender, IHostApplicationLifetime lifetime, string? dag, long? run, CancellationToken requestAborted) =>
@@ -112,5 +112,5 @@ internal static class StreamEvents
     }
 
     private static Task SendAsync(HttpResponse response, RunEvent e, CancellationToken ct) =>
-        response.WriteAsync($"id: {e.Id}\nevent: {e.Kind}\ndata: {JsonSerializer.Serialize(new Data(e.Id, e.Kind, e.At, e.Dag, e.RunId, e.TaskId, e.State), JsonConventions.Options)}\n\n", ct);
+        response.WriteAsync($"id: {e.Id}\nevent: {e.Kind}\ndata: {JsonSerializer.Serialize(new Data(e.Id, e.Kind, e.At, e.Dag, e.RunId, e.TaskId, e.State, e.MapIndex), JsonConventions.Options)}\n\n", ct);
 }
